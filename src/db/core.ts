@@ -1,0 +1,67 @@
+// The running database's internal state, shared by the public class, the activity contexts and the
+// schema operations. Not exported from the package.
+import { NoExistsError, NotRunningError } from "../errors.js";
+import { EventHub } from "../events/event-hub.js";
+import { Applier } from "../log/applier.js";
+import type { CommitLog } from "../log/entry.js";
+import { MemoryLog } from "../log/memory-log.js";
+import type { LiveTable } from "../schema/live-table.js";
+import { SnmpOrdering } from "../store/snmp.js";
+import { LockManager } from "../txn/locks.js";
+import type { ActivityId, Table, TableName } from "../types.js";
+
+export interface DbStats {
+  commits: number;
+  failures: number;
+  restarts: number;
+  logWrites: number;
+}
+
+export class DbCore {
+  readonly tables = new Map<string, LiveTable>();
+  readonly events = new EventHub();
+  readonly locks = new LockManager();
+  readonly snmp = new SnmpOrdering();
+  readonly log: CommitLog;
+  readonly stats: DbStats = { commits: 0, failures: 0, restarts: 0, logWrites: 0 };
+  running = true;
+  private tsCounter = 0;
+  private activityCounter = 0;
+  /** Transactions currently running (for systemInfo('transactions')). */
+  readonly activeTransactions = new Set<{ readonly activityId: ActivityId; readonly ts: number }>();
+
+  constructor(readonly node: string) {
+    this.log = new MemoryLog();
+    const applier = new Applier(this.tables, this.events, (t, key, before, after) => {
+      if (t.spec.snmp !== null) this.snmp.update(t, key, before, after);
+    });
+    this.log.subscribe(applier.apply);
+    this.log.subscribe((entry) => {
+      this.stats.logWrites += entry.ops.length;
+    });
+  }
+
+  nextTs(): number {
+    return ++this.tsCounter;
+  }
+
+  nextActivityId(kind: ActivityId["kind"]): ActivityId {
+    return { kind, id: ++this.activityCounter };
+  }
+
+  assertRunning(): void {
+    if (!this.running) throw new NotRunningError(`the database on ${this.node} is closed`);
+  }
+
+  /** The live table named by a handle or a name; no_exists if there is none. */
+  table(ref: TableName): LiveTable {
+    const name = typeof ref === "string" ? ref : ref?.name;
+    const t = this.tables.get(name);
+    if (t === undefined) {
+      if (!this.running)
+        throw new NotRunningError(`the database on ${this.node} is closed`, { table: name });
+      throw new NoExistsError(`table ${String(name)} does not exist`, { table: name });
+    }
+    return t;
+  }
+}

@@ -1,0 +1,504 @@
+// The public face of a database: lifecycle, schema, activities, dirty operations, SNMP, events.
+// Each method is a thin entry into the layer that does the work.
+import {
+  allKeys,
+  fold,
+  indexMatchObject,
+  indexRead,
+  matchObject,
+  selectAll,
+  step,
+} from "../access/reads.js";
+import {
+  BadArgError,
+  BadTypeError,
+  errorDescription,
+  NoExistsError,
+  TransactionAborted,
+} from "../errors.js";
+import type { EventCategory, EventFor } from "../events/event-types.js";
+import { Subscription } from "../events/subscription.js";
+import type { Key } from "../keys/index.js";
+import { validateSnmp } from "../schema/validate-def.js";
+import type { RowIndex } from "../store/snmp.js";
+import type {
+  AccessModule,
+  AsyncActivity,
+  KeyArg,
+  SyncActivity,
+  TableRef,
+} from "../txn/activity.js";
+import { ActivityRunner, type TransactionOptions } from "../txn/run.js";
+import type {
+  AccessMode,
+  ActivityId,
+  ActivityKind,
+  AnyRecord,
+  AttrName,
+  MatchPattern,
+  MatchSpec,
+  SnmpStruct,
+  Table,
+  TableDef,
+  TableName,
+} from "../types.js";
+import { type DbConfig, type OpenOptions, resolveConfig } from "./config.js";
+import { DbCore } from "./core.js";
+import {
+  checkKey,
+  dirtyDelete,
+  dirtyDeleteObject,
+  dirtyUpdateCounter,
+  dirtyWrite,
+} from "./dirty.js";
+import {
+  describeSystem,
+  describeTables,
+  type SystemInfoItem,
+  type SystemInfoResult,
+  systemInfo,
+  type TableInfoItem,
+  type TableInfoResult,
+  tableInfo,
+} from "./info.js";
+import { SchemaOps } from "./schema-ops.js";
+
+/** The activity id of dirty operations called outside any activity (Mnesia's {dirty, Pid}). */
+const DIRTY_ID: ActivityId = Object.freeze({ kind: "async_dirty", id: 0 });
+
+type ActivitySpec = ActivityKind | readonly ["transaction" | "sync_transaction", number];
+
+function nameOf(ref: TableName): string {
+  return typeof ref === "string" ? ref : ref?.name;
+}
+
+export class Mneme {
+  private readonly core: DbCore;
+  private readonly runner: ActivityRunner;
+  private readonly schemaOps: SchemaOps;
+  readonly config: DbConfig;
+
+  private constructor(config: DbConfig) {
+    this.config = config;
+    this.core = new DbCore(config.node);
+    this.runner = new ActivityRunner(this.core);
+    this.schemaOps = new SchemaOps(this.core, () => this.runner.syncDepth > 0);
+  }
+
+  /** Starts a database (mnesia:start/0 with its configuration). RAM only for now. */
+  static async open(options: OpenOptions = {}): Promise<Mneme> {
+    return new Mneme(resolveConfig(options));
+  }
+
+  /** This node's name. */
+  get node(): string {
+    return this.core.node;
+  }
+
+  /** mnesia:stop/0. Running transactions fail with node_not_running; subscribers get mnesia_down. */
+  async close(): Promise<void> {
+    if (!this.core.running) return;
+    this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
+    this.core.running = false;
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+  }
+
+  // ---- schema -----------------------------------------------------------------------------------
+
+  /** A typed handle for a table by name (no check that it exists; operations check). */
+  table<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    name: string,
+  ): Table<T, K> {
+    return Object.freeze({ name });
+  }
+
+  /** mnesia:create_table/2. Returns the typed handle of the new table. */
+  async createTable<T extends object, K extends AttrName<T> = AttrName<T>>(
+    name: string,
+    def: TableDef<T>,
+  ): Promise<Table<T, K>> {
+    this.schemaOps.createTable(name, def as TableDef<object>);
+    return this.table<T, K>(name);
+  }
+
+  async deleteTable(table: TableName): Promise<void> {
+    this.schemaOps.deleteTable(nameOf(table));
+  }
+
+  async clearTable(table: TableName): Promise<void> {
+    this.schemaOps.clearTable(nameOf(table));
+  }
+
+  async addTableIndex<T extends object>(
+    table: TableRef<T, AttrName<T>>,
+    attribute: AttrName<T> | number,
+  ): Promise<void> {
+    this.schemaOps.addTableIndex(nameOf(table), attribute);
+  }
+
+  async delTableIndex<T extends object>(
+    table: TableRef<T, AttrName<T>>,
+    attribute: AttrName<T> | number,
+  ): Promise<void> {
+    this.schemaOps.delTableIndex(nameOf(table), attribute);
+  }
+
+  /**
+   * mnesia:transform_table/3,4: `fn` maps each old record to one with `newAttributes`
+   * (or "ignore": only the definition changes). Returns the handle typed with the new record type.
+   */
+  async transformTable<N extends object, O extends object = AnyRecord>(
+    table: TableRef<O, AttrName<O>>,
+    fn: ((record: O) => N) | "ignore",
+    newAttributes: readonly AttrName<N>[],
+    newRecordName?: string,
+  ): Promise<Table<N>> {
+    this.schemaOps.transformTable(nameOf(table), fn as never, newAttributes, newRecordName);
+    return this.table<N>(nameOf(table));
+  }
+
+  async changeTableAccessMode(table: TableName, mode: AccessMode): Promise<void> {
+    this.schemaOps.changeTableAccessMode(nameOf(table), mode);
+  }
+
+  async changeTableLoadOrder(table: TableName, order: number): Promise<void> {
+    this.schemaOps.changeTableLoadOrder(nameOf(table), order);
+  }
+
+  async changeTableMajority(table: TableName, majority: boolean): Promise<void> {
+    this.schemaOps.changeTableMajority(nameOf(table), majority);
+  }
+
+  /** mnesia:wait_for_tables/2: resolves when all are loaded; rejects with TimeoutError naming the others. */
+  async waitForTables(tables: readonly TableName[], timeoutMs: number): Promise<void> {
+    return this.schemaOps.waitForTables(tables.map(nameOf), timeoutMs);
+  }
+
+  tableInfo<I extends TableInfoItem>(table: TableName, item: I): TableInfoResult<I> {
+    return tableInfo(this.core, nameOf(table), item) as TableInfoResult<I>;
+  }
+
+  systemInfo<I extends SystemInfoItem>(item: I): SystemInfoResult<I> {
+    return systemInfo(this.core, this.config, item) as SystemInfoResult<I>;
+  }
+
+  /** mnesia:info/0: prints (and returns) a description of the system. */
+  info(print: (text: string) => void = (s) => process.stdout.write(s)): string {
+    const text = describeSystem(this.core, this.config);
+    print(text);
+    return text;
+  }
+
+  /** mnesia:schema/0,1: prints (and returns) the definitions of all tables, or of one. */
+  schema(
+    table?: TableName,
+    print: (text: string) => void = (s) => process.stdout.write(s),
+  ): string {
+    const names = table === undefined ? ["schema", ...this.core.tables.keys()] : [nameOf(table)];
+    if (table !== undefined && !this.core.tables.has(names[0]!) && names[0] !== "schema") {
+      throw new NoExistsError(`table ${names[0]} does not exist`, { table: names[0] });
+    }
+    const text = describeTables(this.core, names);
+    print(text);
+    return text;
+  }
+
+  /** mnesia:error_description/1. */
+  errorDescription(error: unknown): string {
+    return errorDescription(error);
+  }
+
+  // ---- activities -------------------------------------------------------------------------------
+
+  /** mnesia:transaction/1,2 with an async body: operations return promises, locks may be waited for. */
+  transaction<R>(
+    fn: (tx: AsyncActivity) => Promise<R> | R,
+    options: TransactionOptions = {},
+  ): Promise<R> {
+    return this.runner.runAsync("transaction", fn, options, undefined);
+  }
+
+  /**
+   * A transaction with a synchronous body: it runs to completion without yielding, so nothing
+   * interleaves with it, and returns the body's result directly. The fast path for local tables.
+   */
+  transactionSync<R>(fn: (tx: SyncActivity) => R): R {
+    return this.runner.runSync("transaction", fn, undefined);
+  }
+
+  /** mnesia:sync_transaction: as transaction, and waits until the commit is durable (RAM: at once). */
+  syncTransaction<R>(
+    fn: (tx: AsyncActivity) => Promise<R> | R,
+    options: TransactionOptions = {},
+  ): Promise<R> {
+    return this.runner.runAsync("sync_transaction", fn, options, undefined);
+  }
+
+  asyncDirty<R>(fn: (ctx: SyncActivity) => R): R {
+    return this.runner.runDirty("async_dirty", fn, undefined);
+  }
+
+  syncDirty<R>(fn: (ctx: SyncActivity) => R): R {
+    return this.runner.runDirty("sync_dirty", fn, undefined);
+  }
+
+  /** mnesia:ets/1: raw local access; no events are sent for its writes. */
+  ets<R>(fn: (ctx: SyncActivity) => R): R {
+    return this.runner.runDirty("ets", fn, undefined);
+  }
+
+  /**
+   * mnesia:activity/2,4. A transaction kind takes an async body and returns a promise; a dirty kind a
+   * synchronous body. The access module (default: the `accessModule` option) receives every operation.
+   */
+  activity<R>(
+    kind:
+      | "transaction"
+      | "sync_transaction"
+      | readonly ["transaction" | "sync_transaction", number],
+    fn: (tx: AsyncActivity) => Promise<R> | R,
+    accessModule?: AccessModule,
+  ): Promise<R>;
+  activity<R>(
+    kind: "async_dirty" | "sync_dirty" | "ets",
+    fn: (ctx: SyncActivity) => R,
+    accessModule?: AccessModule,
+  ): R;
+  activity<R>(
+    kind: ActivitySpec,
+    fn: (ctx: never) => R | Promise<R>,
+    accessModule?: AccessModule,
+  ): R | Promise<R> {
+    const mod = accessModule ?? this.config.accessModule;
+    const [k, retries] = Array.isArray(kind) ? kind : [kind, Infinity];
+    switch (k) {
+      case "transaction":
+      case "sync_transaction":
+        return this.runner.runAsync(k, fn as never, { retries }, mod);
+      case "async_dirty":
+      case "sync_dirty":
+      case "ets":
+        return this.runner.runDirty(k, fn as never, mod);
+      default:
+        throw new BadArgError(`unknown activity kind ${String(k)}`, { value: kind });
+    }
+  }
+
+  /** True while a synchronous transaction body runs (async bodies: use tx.isTransaction()). */
+  isTransaction(): boolean {
+    return this.runner.syncDepth > 0;
+  }
+
+  /** mnesia:abort/1 outside an activity: throws TransactionAborted with the reason. */
+  abort(reason: unknown): never {
+    throw new TransactionAborted(reason);
+  }
+
+  // ---- dirty operations -------------------------------------------------------------------------
+
+  dirtyRead<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    key: KeyArg<T, K>,
+  ): T[] {
+    const t = this.core.table(table);
+    return t.store.lookup(checkKey(t, key)) as unknown as T[];
+  }
+
+  dirtyWrite<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    record: T,
+  ): void {
+    dirtyWrite(this.core, DIRTY_ID, this.core.table(table), record);
+  }
+
+  dirtyDelete<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    key: KeyArg<T, K>,
+  ): void {
+    dirtyDelete(this.core, DIRTY_ID, this.core.table(table), key);
+  }
+
+  dirtyDeleteObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    record: T,
+  ): void {
+    dirtyDeleteObject(this.core, DIRTY_ID, this.core.table(table), record);
+  }
+
+  dirtyMatchObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    pattern: MatchPattern<T>,
+  ): T[] {
+    return matchObject(this.core.table(table).view, pattern) as unknown as T[];
+  }
+
+  dirtySelect<R = unknown, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    spec: MatchSpec<T>,
+  ): R[] {
+    return selectAll(this.core.table(table).view, spec) as R[];
+  }
+
+  dirtyAllKeys<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+  ): KeyArg<T, K>[] {
+    return allKeys(this.core.table(table).view) as KeyArg<T, K>[];
+  }
+
+  /** First key in table order, or undefined ('$end_of_table'). */
+  dirtyFirst<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+  ): KeyArg<T, K> | undefined {
+    return this.core.table(table).store.first() as KeyArg<T, K> | undefined;
+  }
+
+  dirtyLast<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+  ): KeyArg<T, K> | undefined {
+    return this.core.table(table).store.last() as KeyArg<T, K> | undefined;
+  }
+
+  dirtyNext<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    key: KeyArg<T, K>,
+  ): KeyArg<T, K> | undefined {
+    return step(this.core.table(table).view, key, "next") as KeyArg<T, K> | undefined;
+  }
+
+  dirtyPrev<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    key: KeyArg<T, K>,
+  ): KeyArg<T, K> | undefined {
+    return step(this.core.table(table).view, key, "prev") as KeyArg<T, K> | undefined;
+  }
+
+  dirtyIndexRead<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    value: unknown,
+    attribute: AttrName<T> | number,
+  ): T[] {
+    return indexRead(this.core.table(table).view, value, attribute, false) as unknown as T[];
+  }
+
+  dirtyIndexMatchObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    pattern: MatchPattern<T>,
+    attribute: AttrName<T> | number,
+  ): T[] {
+    return indexMatchObject(
+      this.core.table(table).view,
+      pattern,
+      attribute,
+      false,
+    ) as unknown as T[];
+  }
+
+  /** mnesia:dirty_update_counter/3 on a table of {key, counter} records; returns the new value. */
+  dirtyUpdateCounter<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    key: KeyArg<T, K>,
+    incr: number | bigint,
+  ): number | bigint {
+    return dirtyUpdateCounter(this.core, DIRTY_ID, this.core.table(table), key, incr);
+  }
+
+  /** dirty foldl in async_dirty, as a convenience equal to asyncDirty(ctx => ctx.foldl(...)). */
+  dirtyFoldl<A, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    fn: (record: T, acc: A) => A,
+    acc: A,
+  ): A {
+    return fold(this.core.table(table).view, fn as never, acc, false);
+  }
+
+  // ---- SNMP -------------------------------------------------------------------------------------
+
+  /** mnesia:snmp_open_table/2: orders the table by SNMP row index. */
+  snmpOpenTable(table: TableName, struct: SnmpStruct): void {
+    const t = this.core.table(table);
+    validateSnmp(t.name, t.spec.type, struct);
+    this.core.snmp.open(t, struct);
+  }
+
+  snmpCloseTable(table: TableName): void {
+    this.core.snmp.close(this.core.table(table).name);
+  }
+
+  /** The record at an SNMP row index, or undefined. */
+  snmpGetRow<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+    table: TableRef<T, K>,
+    row: RowIndex,
+  ): T | undefined {
+    const t = this.snmpTable(table);
+    const key = this.core.snmp.keyOf(t, row);
+    return key === undefined
+      ? undefined
+      : (this.core.table(t).store.lookup(key)[0] as unknown as T | undefined);
+  }
+
+  /** The row index after `row` in lexicographic order ([] gives the first), or undefined at the end. */
+  snmpGetNextIndex(table: TableName, row: RowIndex): RowIndex | undefined {
+    return this.core.snmp.nextIndex(this.snmpTable(table), row);
+  }
+
+  /** The Mnesia key of a row index, or undefined. */
+  snmpGetMnesiaKey(table: TableName, row: RowIndex): Key | undefined {
+    return this.core.snmp.keyOf(this.snmpTable(table), row);
+  }
+
+  private snmpTable(table: TableName): string {
+    const t = this.core.table(table);
+    if (!this.core.snmp.isOpen(t.name)) {
+      throw new BadTypeError(`table ${t.name} is not SNMP ordered (snmpOpenTable first)`, {
+        table: t.name,
+      });
+    }
+    return t.name;
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+
+  /**
+   * mnesia:subscribe/1. Events arrive at `callback` if given, and through async iteration of the
+   * returned subscription. Each call makes a new, independent subscription.
+   */
+  subscribe<C extends EventCategory>(
+    category: C,
+    callback?: (event: EventFor<C>) => void,
+  ): Subscription<EventFor<C>> {
+    this.core.assertRunning();
+    const hub = this.core.events;
+    if (category === "system" || category === "activity") {
+      const sub = new Subscription<EventFor<C>>(category, callback, (s) =>
+        hub.remove(category, undefined, s as never),
+      );
+      hub.add(category, undefined, sub as never);
+      return sub;
+    }
+    if (category === null || typeof category !== "object" || !("table" in category)) {
+      throw new BadArgError(`cannot subscribe to ${String(category)}`, { value: category });
+    }
+    const mode = category.mode ?? "simple";
+    if (mode !== "simple" && mode !== "detailed") {
+      throw new BadArgError(`table event mode must be simple or detailed, got ${String(mode)}`, {
+        value: category,
+      });
+    }
+    const t = this.core.table(nameOf(category.table));
+    const sub = new Subscription<EventFor<C>>(`${t.name} ${mode}`, callback, (s) =>
+      hub.remove(mode, t.name, s as never),
+    );
+    hub.add(mode, t.name, sub as never);
+    return sub;
+  }
+
+  /** mnesia:unsubscribe/1 for a subscription returned by subscribe. */
+  unsubscribe(subscription: Subscription<unknown>): void {
+    subscription.unsubscribe();
+  }
+
+  /** mnesia:report_event/1: system subscribers receive {type: "mnesia_user", event}. */
+  reportEvent(event: unknown): void {
+    this.core.events.emitSystem({ type: "mnesia_user", event });
+  }
+}

@@ -1,0 +1,279 @@
+// table_info/2 and system_info/1, with Mnesia's item names.
+import { BadArgError, NoExistsError } from "../errors.js";
+import type { LiveTable } from "../schema/live-table.js";
+import type { TableSpec } from "../schema/table-spec.js";
+import type {
+  AccessMode,
+  SnmpStruct,
+  StorageProperties,
+  StorageType,
+  TableType,
+  UserProperty,
+} from "../types.js";
+import type { DbConfig } from "./config.js";
+import type { DbCore } from "./core.js";
+
+export interface TableInfo {
+  access_mode: AccessMode;
+  active_replicas: readonly string[];
+  all_nodes: readonly string[];
+  arity: number;
+  attributes: readonly string[];
+  checkpoints: readonly string[];
+  cookie: string;
+  disc_copies: readonly string[];
+  disc_only_copies: readonly string[];
+  /** Mnesia tuple positions of the indexed attributes (key = 2). */
+  index: readonly number[];
+  load_node: string;
+  load_order: number;
+  load_reason: string;
+  local_content: boolean;
+  majority: boolean;
+  master_nodes: readonly string[];
+  /** Approximate words in memory (Mnesia's unit), for RAM tables. */
+  memory: number;
+  ram_copies: readonly string[];
+  record_name: string;
+  size: number;
+  snmp: SnmpStruct | readonly [];
+  storage_properties: StorageProperties;
+  storage_type: StorageType | "unknown";
+  subscribers: number;
+  type: TableType;
+  user_properties: readonly UserProperty[];
+  version: readonly [number, number];
+  where_to_read: string;
+  where_to_write: readonly string[];
+  /** A match pattern with every attribute '_'. */
+  wild_pattern: { readonly [attribute: string]: "_" };
+}
+export type TableInfoItem = keyof TableInfo | "all";
+export type TableInfoResult<I extends TableInfoItem> = I extends keyof TableInfo
+  ? TableInfo[I]
+  : TableInfo;
+
+const SCHEMA_ATTRIBUTES = ["table", "cstruct"] as const;
+
+function schemaSpec(core: DbCore): TableSpec {
+  return {
+    name: "schema",
+    attributes: SCHEMA_ATTRIBUTES,
+    type: "set",
+    storage: "ram_copies",
+    ramCopies: [core.node],
+    discCopies: [],
+    discOnlyCopies: [],
+    index: [],
+    recordName: "schema",
+    accessMode: "read_write",
+    loadOrder: 0,
+    majority: false,
+    localContent: false,
+    userProperties: [],
+    storageProperties: {},
+    snmp: null,
+    cookie: "schema",
+    version: [1, 0],
+  };
+}
+
+export function tableInfoAll(core: DbCore, t: LiveTable | undefined, name: string): TableInfo {
+  const spec = t?.spec ?? schemaSpec(core);
+  const node = core.node;
+  return {
+    access_mode: spec.accessMode,
+    active_replicas: [node],
+    all_nodes: [node],
+    arity: spec.attributes.length + 1,
+    attributes: spec.attributes,
+    checkpoints: [],
+    cookie: spec.cookie,
+    disc_copies: spec.discCopies,
+    disc_only_copies: spec.discOnlyCopies,
+    index: spec.index.map((a) => spec.attributes.indexOf(a) + 2),
+    load_node: node,
+    load_order: spec.loadOrder,
+    load_reason: t === undefined ? "initial" : "create_table",
+    local_content: spec.localContent,
+    majority: spec.majority,
+    master_nodes: [],
+    memory: t?.memoryWords() ?? 300 + core.tables.size * 40,
+    ram_copies: spec.ramCopies,
+    record_name: spec.recordName,
+    size: t?.store.size() ?? core.tables.size + 1,
+    snmp: spec.snmp ?? [],
+    storage_properties: spec.storageProperties,
+    storage_type: spec.storage,
+    subscribers: core.events.tableSubscribers(name).length,
+    type: spec.type,
+    user_properties: spec.userProperties,
+    version: spec.version,
+    where_to_read: node,
+    where_to_write: [node],
+    wild_pattern: Object.fromEntries(spec.attributes.map((a) => [a, "_" as const])),
+  };
+}
+
+export function tableInfo(core: DbCore, name: string, item: string): unknown {
+  core.assertRunning();
+  const t = core.tables.get(name);
+  if (t === undefined && name !== "schema") {
+    // Mnesia answers size and memory of an unknown table with 0.
+    if (item === "size" || item === "memory") return 0;
+    throw new NoExistsError(`table ${String(name)} does not exist (asked for ${String(item)})`, {
+      table: name,
+      value: item,
+    });
+  }
+  const all = tableInfoAll(core, t, name);
+  if (item === "all") return all;
+  if (!Object.hasOwn(all, item)) {
+    throw new NoExistsError(`${name} has no information item '${String(item)}'`, {
+      table: name,
+      value: item,
+    });
+  }
+  return all[item as keyof TableInfo];
+}
+
+export interface SystemInfo {
+  access_module: string;
+  auto_repair: boolean;
+  backup_module: string;
+  checkpoints: readonly string[];
+  core_dir: string | false;
+  db_nodes: readonly string[];
+  dc_dump_limit: number;
+  debug: string;
+  directory: string;
+  dump_disc_copies_at_startup: boolean;
+  dump_log_load_regulation: boolean;
+  dump_log_time_threshold: number;
+  dump_log_update_in_place: boolean;
+  dump_log_write_threshold: number;
+  event_module: string;
+  extra_db_nodes: readonly string[];
+  fallback_activated: boolean;
+  held_locks: readonly { space: string; item: unknown; mode: string; ts: number }[];
+  is_running: "yes" | "no" | "starting" | "stopping";
+  local_tables: readonly string[];
+  lock_queue: readonly { space: string; item: string; mode: string; ts: number }[];
+  log_version: string;
+  master_node_tables: readonly string[];
+  max_transfer_size: number;
+  max_wait_for_decision: number;
+  no_table_loaders: number;
+  protocol_version: string;
+  running_db_nodes: readonly string[];
+  schema_location: string;
+  send_compressed: number;
+  subscribers: number;
+  tables: readonly string[];
+  transaction_commits: number;
+  transaction_failures: number;
+  transaction_log_writes: number;
+  transaction_restarts: number;
+  transactions: readonly { id: number; ts: number }[];
+  use_dir: boolean;
+  version: string;
+}
+export type SystemInfoItem = keyof SystemInfo | "all";
+export type SystemInfoResult<I extends SystemInfoItem> = I extends keyof SystemInfo
+  ? SystemInfo[I]
+  : SystemInfo;
+
+export const MNEME_VERSION = "0.1.0";
+
+export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
+  const tables = ["schema", ...core.tables.keys()];
+  return {
+    access_module: config.accessModule === undefined ? "mnesia" : "custom",
+    auto_repair: config.autoRepair,
+    backup_module: "mnesia_backup",
+    checkpoints: [],
+    core_dir: config.coreDir,
+    db_nodes: [core.node],
+    dc_dump_limit: config.dcDumpLimit,
+    debug: config.debug,
+    directory: config.dir,
+    dump_disc_copies_at_startup: config.dumpDiscCopiesAtStartup,
+    dump_log_load_regulation: config.dumpLogLoadRegulation,
+    dump_log_time_threshold: config.dumpLogTimeThreshold,
+    dump_log_update_in_place: config.dumpLogUpdateInPlace,
+    dump_log_write_threshold: config.dumpLogWriteThreshold,
+    event_module: "mnesia_event",
+    extra_db_nodes: config.extraDbNodes,
+    fallback_activated: false,
+    held_locks: core.locks.heldLocks(),
+    is_running: core.running ? "yes" : "no",
+    local_tables: tables,
+    lock_queue: core.locks.lockQueue(),
+    log_version: "mneme-memory-1",
+    master_node_tables: [],
+    max_transfer_size: config.maxTransferSize,
+    max_wait_for_decision: config.maxWaitForDecision,
+    no_table_loaders: config.noTableLoaders,
+    protocol_version: "mneme-1",
+    running_db_nodes: core.running ? [core.node] : [],
+    schema_location: config.schemaLocation,
+    send_compressed: config.sendCompressed,
+    subscribers: core.events.system.size,
+    tables,
+    transaction_commits: core.stats.commits,
+    transaction_failures: core.stats.failures,
+    transaction_log_writes: core.stats.logWrites,
+    transaction_restarts: core.stats.restarts,
+    transactions: [...core.activeTransactions].map((t) => ({ id: t.activityId.id, ts: t.ts })),
+    use_dir: false,
+    version: MNEME_VERSION,
+  };
+}
+
+export function systemInfo(core: DbCore, config: DbConfig, item: string): unknown {
+  const all = systemInfoAll(core, config);
+  if (item === "all") return all;
+  if (!Object.hasOwn(all, item))
+    throw new BadArgError(`unknown system_info item '${String(item)}'`, { value: item });
+  return all[item as keyof SystemInfo];
+}
+
+/** mnesia:info/0 and schema/0,1 as text. */
+export function describeTables(core: DbCore, names: readonly string[]): string {
+  const lines: string[] = [];
+  for (const name of names) {
+    const i = tableInfoAll(core, core.tables.get(name), name);
+    lines.push(`-- Properties for ${name} table ---`);
+    for (const [k, v] of Object.entries(i)) lines.push(`${k.padEnd(24)} -> ${JSON.stringify(v)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function describeSystem(core: DbCore, config: DbConfig): string {
+  const s = systemInfoAll(core, config);
+  const lines = [
+    "---> Processes holding locks <---",
+    ...s.held_locks.map((l) => `Lock: ${l.space} ${String(l.item)} ${l.mode} (tx ${l.ts})`),
+    "---> Processes waiting for locks <---",
+    ...s.lock_queue.map((l) => `Waiting: ${l.space} ${l.item} ${l.mode} (tx ${l.ts})`),
+    "---> Participant transactions <---",
+    "---> Coordinator transactions <---",
+    ...s.transactions.map((t) => `Tid: ${t.id}`),
+    "---> Uncertain transactions <---",
+    "---> Active tables <---",
+    ...(core.tables.size === 0
+      ? []
+      : [...core.tables.values()].map(
+          (t) =>
+            `${t.name.padEnd(24)}: with ${t.store.size()} records occupying ${t.memoryWords()} words of mem`,
+        )),
+    `===> System info in version ${s.version}, debug level = ${s.debug} <===`,
+    `opt_disc. Directory "${s.directory}" is NOT used.`,
+    `use fallback at restart = ${s.fallback_activated}`,
+    `running db nodes   = ${JSON.stringify(s.running_db_nodes)}`,
+    `stopped db nodes   = []`,
+    `master node tables = []`,
+    `${s.transaction_commits} transactions committed, ${s.transaction_failures} aborted, ${s.transaction_restarts} restarted, ${s.transaction_log_writes} logged to disc`,
+  ];
+  return `${lines.join("\n")}\n`;
+}

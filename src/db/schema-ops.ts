@@ -1,0 +1,261 @@
+// Schema operations: each validates against the current schema, restarts the async transactions
+// holding locks on the table (as a schema transaction's table write lock would), and becomes a log
+// entry so that every consumer of the log sees the change in order.
+import { randomUUID } from "node:crypto";
+import {
+  AlreadyExistsError,
+  BadTypeError,
+  NestedTransactionError,
+  NoExistsError,
+  TimeoutError,
+} from "../errors.js";
+import { compareKeys, formatKey, freezeRecord, type Key, valueProblem } from "../keys/index.js";
+import type { LogOp } from "../log/entry.js";
+import type { LiveTable } from "../schema/live-table.js";
+import type { TableSpec } from "../schema/table-spec.js";
+import {
+  resolveIndexAttribute,
+  validateBoolean,
+  validateLoadOrder,
+  validateTableDef,
+  validateTableName,
+} from "../schema/validate-def.js";
+import type { Rec } from "../store/store.js";
+import { TABLE } from "../txn/locks.js";
+import type { AccessMode, TableDef } from "../types.js";
+import type { DbCore } from "./core.js";
+
+export class SchemaOps {
+  constructor(
+    private readonly core: DbCore,
+    /** True while a transaction body runs synchronously (schema ops may not nest in one). */
+    private readonly inTransaction: () => boolean,
+  ) {}
+
+  private begin(what: string): void {
+    this.core.assertRunning();
+    if (this.inTransaction()) {
+      throw new NestedTransactionError(`${what} cannot run inside a transaction`);
+    }
+  }
+
+  /** Restarts async transactions that hold locks on the table, then appends the schema entry. */
+  private apply(table: string, ops: readonly LogOp[]): void {
+    this.core.locks.woundConflicts(table, TABLE, "write", `table ${table}`);
+    this.core.log.append(this.core.nextActivityId("tid"), ops);
+  }
+
+  createTable(name: unknown, def: TableDef<object>): void {
+    this.begin("createTable");
+    const n = validateTableName(name);
+    if (this.core.tables.has(n))
+      throw new AlreadyExistsError(`table ${n} already exists`, { table: n });
+    const spec = validateTableDef(n, def, this.core.node, randomUUID());
+    this.apply(n, [{ op: "create_table", spec }]);
+  }
+
+  deleteTable(name: string): void {
+    this.begin("deleteTable");
+    const t = this.core.table(name);
+    this.apply(t.name, [{ op: "delete_table", table: t.name }]);
+    this.core.locks.dropSpace(t.name);
+    this.core.snmp.close(t.name);
+  }
+
+  clearTable(name: string): void {
+    this.begin("clearTable");
+    const t = this.core.table(name);
+    if (t.spec.accessMode === "read_only") {
+      throw new NoExistsError(`table ${t.name} is read_only`, { table: t.name });
+    }
+    this.apply(t.name, [{ op: "clear_table", table: t.name }]);
+  }
+
+  addTableIndex(name: string, attribute: unknown): void {
+    this.begin("addTableIndex");
+    const t = this.core.table(name);
+    const attr = resolveIndexAttribute(t.name, t.spec.attributes, attribute);
+    if (t.spec.index.includes(attr)) {
+      throw new AlreadyExistsError(`${t.name} already has an index on '${attr}'`, {
+        table: t.name,
+        value: attr,
+      });
+    }
+    this.redefine(t, { ...t.spec, index: [...t.spec.index, attr] });
+  }
+
+  delTableIndex(name: string, attribute: unknown): void {
+    this.begin("delTableIndex");
+    const t = this.core.table(name);
+    const attr = typeof attribute === "number" ? t.spec.attributes[attribute - 2] : attribute;
+    if (typeof attr !== "string" || !t.spec.attributes.includes(attr)) {
+      throw new BadTypeError(`${String(attribute)} is not an attribute of ${t.name}`, {
+        table: t.name,
+        value: attribute,
+      });
+    }
+    if (!t.spec.index.includes(attr)) {
+      throw new NoExistsError(`${t.name} has no index on '${attr}'`, {
+        table: t.name,
+        value: attr,
+      });
+    }
+    this.redefine(t, { ...t.spec, index: t.spec.index.filter((a) => a !== attr) });
+  }
+
+  changeTableAccessMode(name: string, mode: AccessMode): void {
+    this.begin("changeTableAccessMode");
+    const t = this.core.table(name);
+    if (mode !== "read_only" && mode !== "read_write") {
+      throw new BadTypeError(
+        `access mode of ${t.name} must be read_only or read_write, got ${String(mode)}`,
+        {
+          table: t.name,
+          value: mode,
+        },
+      );
+    }
+    if (t.spec.accessMode === mode) {
+      throw new AlreadyExistsError(`${t.name} is already ${mode}`, { table: t.name, value: mode });
+    }
+    this.redefine(t, { ...t.spec, accessMode: mode });
+  }
+
+  changeTableLoadOrder(name: string, order: number): void {
+    this.begin("changeTableLoadOrder");
+    const t = this.core.table(name);
+    validateLoadOrder(t.name, order);
+    this.redefine(t, { ...t.spec, loadOrder: order });
+  }
+
+  changeTableMajority(name: string, majority: boolean): void {
+    this.begin("changeTableMajority");
+    const t = this.core.table(name);
+    validateBoolean(t.name, "majority", majority);
+    this.redefine(t, { ...t.spec, majority });
+  }
+
+  private redefine(t: LiveTable, spec: TableSpec): void {
+    this.apply(t.name, [{ op: "redefine_table", spec }]);
+  }
+
+  /**
+   * transform_table: every record goes through `fn` (or, with "ignore", only the definition
+   * changes). Indexes are positional, as in Mnesia: an index stays on its position, and removing an
+   * indexed position is bad_type. Nothing changes unless every record transforms cleanly.
+   */
+  transformTable(
+    name: string,
+    fn: ((record: Rec) => unknown) | "ignore",
+    newAttributes: readonly string[],
+    newRecordName?: string,
+  ): void {
+    this.begin("transformTable");
+    const t = this.core.table(name);
+    if (fn !== "ignore" && typeof fn !== "function") {
+      throw new BadTypeError(`transform of ${t.name} needs a function or "ignore"`, {
+        table: t.name,
+        value: fn,
+      });
+    }
+    const probe = validateTableDef(
+      t.name,
+      { attributes: newAttributes as never, type: t.spec.type },
+      this.core.node,
+      t.spec.cookie,
+    );
+    const positions = t.spec.index.map((a) => t.spec.attributes.indexOf(a));
+    const index = positions.map((p) => probe.attributes[p]);
+    if (index.some((a, i) => a === undefined || positions[i] === 0)) {
+      throw new BadTypeError(`${t.name}: the new attributes drop an indexed position`, {
+        table: t.name,
+        value: newAttributes,
+      });
+    }
+    const recordName = newRecordName ?? t.spec.recordName;
+    const spec: TableSpec = {
+      ...t.spec,
+      attributes: probe.attributes,
+      index: index as string[],
+      recordName,
+    };
+    if (fn === "ignore") {
+      this.apply(t.name, [{ op: "redefine_table", spec }]);
+      return;
+    }
+    const records = [...t.store.records()].map((old) => transformOne(t, spec, fn, old));
+    this.apply(t.name, [{ op: "transform_table", spec, records }]);
+  }
+
+  /** waitForTables: resolves when all tables are loaded; RAM tables are loaded once created. */
+  async waitForTables(names: readonly string[], timeoutMs: number): Promise<void> {
+    this.core.assertRunning();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const missing = names.filter((n) => !this.core.tables.has(n));
+      if (missing.length === 0) return;
+      if (Date.now() >= deadline) {
+        throw new TimeoutError(
+          `tables not available after ${timeoutMs} ms: ${missing.join(", ")}`,
+          { value: missing },
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, deadline - Date.now()))));
+    }
+  }
+}
+
+function transformOne(t: LiveTable, spec: TableSpec, fn: (record: Rec) => unknown, old: Rec): Rec {
+  let out: unknown;
+  try {
+    out = fn(old);
+  } catch (e) {
+    throw new BadTypeError(`bad transform function for ${t.name}: it threw ${String(e)}`, {
+      table: t.name,
+      value: old,
+    });
+  }
+  const attrs = spec.attributes;
+  if (out === null || typeof out !== "object" || Array.isArray(out)) {
+    throw new BadTypeError(`bad transform function for ${t.name}: it returned a non-record`, {
+      table: t.name,
+      value: out,
+    });
+  }
+  const o = out as { readonly [a: string]: unknown };
+  const keys = Object.keys(o);
+  if (
+    keys.length !== attrs.length ||
+    attrs.some((a) => !Object.hasOwn(o, a) || o[a] === undefined)
+  ) {
+    throw new BadTypeError(
+      `bad transform function for ${t.name}: the result must have exactly ${attrs.join(", ")}`,
+      {
+        table: t.name,
+        value: out,
+      },
+    );
+  }
+  if (compareKeys(o[attrs[0]!] as Key, t.keyOf(old)) !== 0) {
+    throw new BadTypeError(
+      `bad transform function for ${t.name}: it changed the key ${formatKey(t.keyOf(old))}`,
+      {
+        table: t.name,
+        value: out,
+      },
+    );
+  }
+  for (const a of attrs) {
+    const vp = valueProblem(o[a]);
+    if (vp !== undefined) {
+      throw new BadTypeError(
+        `bad transform function for ${t.name}: attribute '${a}' of ${formatKey(o[attrs[0]!])}: ${vp}`,
+        {
+          table: t.name,
+          value: out,
+        },
+      );
+    }
+  }
+  return freezeRecord(o, attrs) as Rec;
+}

@@ -1,0 +1,80 @@
+// Event shapes, mirroring Mnesia's {mnesia_table_event, ...}, {mnesia_activity_event, ...}
+// and {mnesia_system_event, ...} messages.
+import type { Key } from "../keys/index.js";
+import type { ActivityId, AnyRecord } from "../types.js";
+
+/** Simple table events: {write, Record, ActivityId}, {delete_object, Record, ActivityId}, {delete, {Tab, Key}, ActivityId}. */
+export type SimpleTableEvent<T extends object = AnyRecord> =
+  | {
+      readonly type: "write";
+      readonly table: string;
+      readonly record: T;
+      readonly activityId: ActivityId;
+    }
+  | {
+      readonly type: "delete_object";
+      readonly table: string;
+      readonly record: T;
+      readonly activityId: ActivityId;
+    }
+  | {
+      readonly type: "delete";
+      readonly table: string;
+      readonly key: Key;
+      readonly activityId: ActivityId;
+    };
+
+/**
+ * Detailed table events: {write, Tab, Record, OldRecords, ActivityId} and
+ * {delete, Tab, What, OldRecords, ActivityId}; `record` is present when a delete was a delete_object.
+ */
+export type DetailedTableEvent<T extends object = AnyRecord> =
+  | {
+      readonly type: "write";
+      readonly table: string;
+      readonly record: T;
+      readonly oldRecords: readonly T[];
+      readonly activityId: ActivityId;
+    }
+  | {
+      readonly type: "delete";
+      readonly table: string;
+      readonly key: Key;
+      readonly record?: T;
+      readonly oldRecords: readonly T[];
+      readonly activityId: ActivityId;
+    };
+
+export type ActivityEvent = { readonly type: "complete"; readonly activityId: ActivityId };
+
+export type SystemEvent =
+  | { readonly type: "mnesia_up"; readonly node: string }
+  | { readonly type: "mnesia_down"; readonly node: string }
+  | { readonly type: "mnesia_user"; readonly event: unknown }
+  | { readonly type: "mnesia_checkpoint_activated"; readonly checkpoint: string }
+  | { readonly type: "mnesia_checkpoint_deactivated"; readonly checkpoint: string }
+  | { readonly type: "mnesia_overload"; readonly details: unknown }
+  | {
+      readonly type: "mnesia_info" | "mnesia_error" | "mnesia_fatal";
+      readonly message: string;
+      readonly details?: unknown;
+    };
+
+/** What to subscribe to: mnesia:subscribe/1's EventCategory. */
+export type EventCategory =
+  | "system"
+  | "activity"
+  | { readonly table: string | { readonly name: string }; readonly mode?: "simple" | "detailed" };
+
+/** The event type delivered for a category. */
+export type EventFor<C> = C extends "system"
+  ? SystemEvent
+  : C extends "activity"
+    ? ActivityEvent
+    : C extends { readonly table: { readonly __record?: infer T }; readonly mode: "detailed" }
+      ? DetailedTableEvent<T extends object ? T : AnyRecord>
+      : C extends { readonly table: { readonly __record?: infer T } }
+        ? SimpleTableEvent<T extends object ? T : AnyRecord>
+        : C extends { readonly mode: "detailed" }
+          ? DetailedTableEvent
+          : SimpleTableEvent;

@@ -1,0 +1,59 @@
+// One subscriber: delivers by callback, by async iteration, or both.
+// Events are handed over after the commit that caused them, never inside it.
+
+export class Subscription<E> implements AsyncIterable<E> {
+  private buffer: E[] = [];
+  private waiting: ((r: IteratorResult<E>) => void)[] = [];
+  private closed = false;
+
+  constructor(
+    readonly category: string,
+    private readonly callback: ((event: E) => void) | undefined,
+    private readonly onClose: (s: Subscription<E>) => void,
+  ) {}
+
+  get active(): boolean {
+    return !this.closed;
+  }
+
+  /** Called by the event hub. */
+  deliver(event: E): void {
+    if (this.closed) return;
+    if (this.callback !== undefined) {
+      try {
+        this.callback(event);
+      } catch (err) {
+        process.emitWarning(`mneme: an event callback for ${this.category} threw: ${String(err)}`);
+      }
+      if (this.waiting.length === 0) return;
+    }
+    const w = this.waiting.shift();
+    if (w !== undefined) w({ value: event, done: false });
+    else if (this.callback === undefined) this.buffer.push(event);
+  }
+
+  /** Stops delivery (mnesia:unsubscribe/1); pending iterations end. */
+  unsubscribe(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer = [];
+    for (const w of this.waiting) w({ value: undefined, done: true });
+    this.waiting = [];
+    this.onClose(this);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<E> {
+    return {
+      next: () => {
+        const e = this.buffer.shift();
+        if (e !== undefined) return Promise.resolve({ value: e, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.waiting.push(resolve));
+      },
+      return: () => {
+        this.unsubscribe();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,48 @@
+// Mneme: Mnesia's data model for TypeScript. The public API only.
+export type { SelectChunk, SelectContinuation } from "./access/reads.js";
+export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/config.js";
+export { Mneme } from "./db/database.js";
+export type { SystemInfo, SystemInfoItem, TableInfo, TableInfoItem } from "./db/info.js";
+export {
+  type AbortReason,
+  AlreadyExistsError,
+  BadArgError,
+  BadIndexError,
+  BadTypeError,
+  CombineError,
+  errorDescription,
+  IllegalError,
+  IndexExistsError,
+  MnemeError,
+  NestedTransactionError,
+  NoExistsError,
+  NoTransactionError,
+  NotRunningError,
+  ReadOnlyError,
+  SystemLimitError,
+  TimeoutError,
+  TransactionAborted,
+} from "./errors.js";
+export type {
+  ActivityEvent,
+  DetailedTableEvent,
+  EventCategory,
+  EventFor,
+  SimpleTableEvent,
+  SystemEvent,
+} from "./events/event-types.js";
+export type { Subscription } from "./events/subscription.js";
+export { compareKeys, decodeKey, encodeKey } from "./keys/index.js";
+export type { RowIndex } from "./store/snmp.js";
+export type {
+  AccessModule,
+  Activity,
+  AsyncActivity,
+  Flavour,
+  KeyArg,
+  LockResult,
+  SyncActivity,
+  TableRef,
+} from "./txn/activity.js";
+export type { TransactionOptions } from "./txn/run.js";
+export type * from "./types.js";

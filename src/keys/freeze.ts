@@ -1,0 +1,70 @@
+// Deep immutable copies of values for storage, so callers cannot change stored data behind the
+// database's back. Binaries cannot be frozen (typed arrays reject Object.freeze): they are
+// copied, and the copies handed out by the database must be treated as read-only.
+
+import { isPlainObject } from "./kinds.js";
+
+/** Containers this module built and froze: storing them again needs no copy. */
+const frozenByUs = new WeakSet<object>();
+
+/**
+ * A deep, frozen copy of a (validated) value. Primitives are returned as they are; arrays and
+ * plain objects are copied and frozen; Uint8Array (and Buffer) become fresh Uint8Array copies.
+ */
+export function freezeValue<V>(v: V): V {
+  if (typeof v !== "object" || v === null) return v;
+  return freezeObject(v) as V;
+}
+
+function freezeObject(v: object): unknown {
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  if (frozenByUs.has(v)) return v;
+  let out: object;
+  if (Array.isArray(v)) {
+    const src: readonly unknown[] = v;
+    const arr = new Array<unknown>(src.length);
+    for (let i = 0; i < src.length; i++) arr[i] = freezeValue(src[i]);
+    out = arr;
+  } else {
+    // Keep a null prototype; otherwise a fresh plain object.
+    const obj: Record<string, unknown> =
+      isPlainObject(v) && Object.getPrototypeOf(v) === null ? Object.create(null) : {};
+    for (const name of Object.keys(v)) {
+      setOwn(obj, name, freezeValue((v as Record<string, unknown>)[name]));
+    }
+    out = obj;
+  }
+  Object.freeze(out);
+  frozenByUs.add(out);
+  return out;
+}
+
+/**
+ * A new frozen record holding exactly `attributes`, in that order, each through freezeValue.
+ * The caller has validated the record.
+ */
+export function freezeRecord<T extends object>(rec: T, attributes: readonly string[]): T {
+  const src = rec as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < attributes.length; i++) {
+    const name = attributes[i]!;
+    setOwn(out, name, freezeValue(src[name]));
+  }
+  Object.freeze(out);
+  frozenByUs.add(out);
+  return out as T;
+}
+
+/** Assignment, except that "__proto__" becomes an own property instead of a prototype change. */
+function setOwn(obj: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === "__proto__") {
+    Object.defineProperty(obj, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    obj[name] = value;
+  }
+}

@@ -1,0 +1,195 @@
+// Applies log entries to the table stores, the secondary indexes and the SNMP orderings, and
+// turns them into table events. The only code that changes a store.
+import type { EventHub } from "../events/event-hub.js";
+import type { Key } from "../keys/index.js";
+import { LiveTable } from "../schema/live-table.js";
+import type { Rec } from "../store/store.js";
+import type { ActivityId } from "../types.js";
+import type { DataOp, LogEntry, SchemaOp } from "./entry.js";
+
+const NONE: readonly Rec[] = Object.freeze([]);
+
+/**
+ * Counter arithmetic of dirty_update_counter, as real Mnesia does it: an integer value that stays
+ * >= 0 is incremented; anything else (no record, a non-integer value, a result below zero) is
+ * replaced by the increment if it is positive, else by 0.
+ */
+export function nextCounterValue(current: unknown, incr: number | bigint): number | bigint {
+  const isInt =
+    typeof current === "bigint" || (typeof current === "number" && Number.isSafeInteger(current));
+  if (isInt) {
+    const sum =
+      typeof current === "bigint" || typeof incr === "bigint"
+        ? BigInt(current as number | bigint) + BigInt(incr)
+        : (current as number) + (incr as number);
+    if (sum >= 0)
+      return typeof sum === "bigint" && sum <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sum) : sum;
+  }
+  if (incr > 0) return incr;
+  return 0;
+}
+
+export class Applier {
+  constructor(
+    private readonly tables: Map<string, LiveTable>,
+    private readonly events: EventHub,
+    /** Hook for structures kept beside the store (SNMP ordering): called with a key's records before and after. */
+    private readonly onKeyChange?: (
+      table: LiveTable,
+      key: Key,
+      before: readonly Rec[],
+      after: readonly Rec[],
+    ) => void,
+  ) {}
+
+  readonly apply = (entry: LogEntry): void => {
+    for (const op of entry.ops) {
+      if (
+        op.op === "create_table" ||
+        op.op === "delete_table" ||
+        op.op === "redefine_table" ||
+        op.op === "transform_table"
+      ) {
+        this.applySchema(op);
+      } else {
+        this.applyData(op, entry.activity);
+      }
+    }
+  };
+
+  private applySchema(op: SchemaOp): void {
+    switch (op.op) {
+      case "create_table":
+        this.tables.set(op.spec.name, new LiveTable(op.spec));
+        return;
+      case "delete_table":
+        this.tables.delete(op.table);
+        this.events.dropTable(op.table);
+        return;
+      case "redefine_table": {
+        const t = this.tables.get(op.spec.name)!;
+        for (const a of [...t.indexes.keys()]) if (!op.spec.index.includes(a)) t.indexes.delete(a);
+        for (const a of op.spec.index) if (!t.indexes.has(a)) t.addIndex(a);
+        t.redefine(op.spec);
+        return;
+      }
+      case "transform_table":
+        this.tables.get(op.spec.name)!.reload(op.spec, op.records);
+        return;
+    }
+  }
+
+  private applyData(op: DataOp, activityId: ActivityId): void {
+    const t = this.tables.get(op.table);
+    if (t === undefined) return; // deleted by an earlier op of the same entry
+    if (op.op === "clear_table") {
+      this.clear(t, activityId);
+      return;
+    }
+    const store = t.store;
+    const detailed = this.events.hasDetailed(t.name);
+    const tracked = t.indexes.size > 0 || detailed || this.onKeyChange !== undefined;
+    const before = tracked ? store.lookup(op.key) : NONE;
+    let record: Rec | undefined;
+    switch (op.op) {
+      case "write":
+        record = op.record;
+        store.write(op.key, record);
+        break;
+      case "delete":
+        store.deleteKey(op.key);
+        break;
+      case "delete_object":
+        store.deleteObject(op.key, op.record);
+        break;
+      case "update_counter": {
+        const old = store.lookup(op.key)[0];
+        const counterAttr = t.spec.attributes[1]!;
+        const value = nextCounterValue(old?.[counterAttr], op.incr);
+        record = Object.freeze({ [t.keyAttr]: op.key, [counterAttr]: value });
+        store.write(op.key, record);
+        break;
+      }
+    }
+    if (tracked) {
+      const after = store.lookup(op.key);
+      for (const idx of t.indexes.values()) idx.update(op.key, before, after);
+      this.onKeyChange?.(t, op.key, before, after);
+    }
+    if (!this.events.hasTableSubscribers(t.name)) return;
+    this.emit(t, op, record, before, detailed, activityId);
+  }
+
+  private clear(t: LiveTable, activityId: ActivityId): void {
+    const subscribed = this.events.hasTableSubscribers(t.name);
+    const keys = subscribed || this.onKeyChange !== undefined ? [...t.store.keys()] : [];
+    const olds = keys.map((k) => t.store.lookup(k));
+    t.store.clear();
+    for (const idx of t.indexes.values()) idx.clear();
+    keys.forEach((k, i) => {
+      this.onKeyChange?.(t, k, olds[i]!, NONE);
+    });
+    if (!subscribed) return;
+    // Mnesia reports a cleared table as one delete per key.
+    const detailed = this.events.hasDetailed(t.name);
+    keys.forEach((key, i) => {
+      this.emit(t, { op: "delete", table: t.name, key }, undefined, olds[i]!, detailed, activityId);
+    });
+  }
+
+  private emit(
+    t: LiveTable,
+    op: DataOp,
+    record: Rec | undefined,
+    before: readonly Rec[],
+    detailed: boolean,
+    activityId: ActivityId,
+  ): void {
+    const table = t.name;
+    switch (op.op) {
+      case "write":
+      case "update_counter":
+        this.events.emitSimple(table, { type: "write", table, record: record!, activityId });
+        if (detailed)
+          this.events.emitDetailed(table, {
+            type: "write",
+            table,
+            record: record!,
+            oldRecords: before,
+            activityId,
+          });
+        return;
+      case "delete":
+        this.events.emitSimple(table, { type: "delete", table, key: op.key, activityId });
+        if (detailed)
+          this.events.emitDetailed(table, {
+            type: "delete",
+            table,
+            key: op.key,
+            oldRecords: before,
+            activityId,
+          });
+        return;
+      case "delete_object":
+        this.events.emitSimple(table, {
+          type: "delete_object",
+          table,
+          record: op.record,
+          activityId,
+        });
+        if (detailed) {
+          this.events.emitDetailed(table, {
+            type: "delete",
+            table,
+            key: op.key,
+            record: op.record,
+            oldRecords: before,
+            activityId,
+          });
+        }
+        return;
+      case "clear_table":
+        return;
+    }
+  }
+}

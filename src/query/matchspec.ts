@@ -1,0 +1,112 @@
+// Match specifications (ets:select/2, mnesia:select/2) in JavaScript.
+//
+// A spec is an array of clauses, each `[head, guards, body]`:
+//
+//   [[{name: "$1", sex: "male", age: "$2"}, [[">", "$2", 30]], ["$1"]]]
+//   ~ Erlang [{#person{name = '$1', sex = male, age = '$2', _ = '_'}, [{'>', '$2', 30}], ['$1']}]
+//
+// Head (also a match_object pattern): '_' (any record) or a plain object over the table's
+// attributes; an attribute left out is '_'; an attribute not in the table is badarg. Values:
+//   '_'            wildcard
+//   '$N'           variable, N = 0..100000000 without leading zeros; the first occurrence binds,
+//                  later ones must be termEquals
+//   [a, b, ...]    an array of the same length, matched elementwise
+//   {k: p, ...}    a plain object holding every key k, each matching p (other keys are fine:
+//                  Erlang map patterns)
+//   anything else  a literal, compared with termEquals
+// Other strings beginning with '$' are badarg ('$_' and '$$' included); to match such a string,
+// test it in a guard: ['=:=', '$1', {const: '$x'}].
+//
+// Guards (all must be true) and body expressions (the result is the last one's value):
+//   '$N'           a variable the head binds (an unbound one is badarg)
+//   '$_'           the whole record
+//   '$$'           the values of the head's variables in increasing number order
+//   number, bigint, boolean, null, Uint8Array, string not beginning with '$': itself
+//   {const: X}     X, not evaluated
+//   [f, ...args]   a call when f is a function name below (arity checked at compile time)
+//   [e, ...]       otherwise a constructed array of evaluated elements; an array meant as data
+//                  whose first element is a function name is written [{const: 'abs'}, ...]
+//   {k: e, ...}    a constructed object with evaluated values (any form but {const: X})
+// A guard, and an argument of a boolean function, must be a boolean: there an array is always a
+// call ("unknown function 'foo/2'") and a constructed object is badarg.
+//
+// Functions (Erlang semantics; number and bigint both stand for Erlang numbers):
+//   comparison  < > =< >= (compareTerms)  == =:= (termEquals)  /= =/= (negated)
+//   boolean     andalso orelse (short-circuit) and or (evaluate all; these four take one or
+//               more arguments, as in ERTS) xor not; every argument must be a boolean
+//   arithmetic  + - (unary and binary) * / div rem abs round trunc float: numbers with numbers
+//               or bigints with bigints, never mixed; '/' always gives a number (a float);
+//               div/rem truncate toward zero and need integers; round is half away from zero;
+//               a NaN or infinite result fails (Erlang floats are finite)
+//               min max: any two terms by compareTerms (the first when equal), as erlang:min/2
+//   bitwise     band bor bxor bnot bsl bsr: bigints, or numbers that are safe integers (and
+//               stay safe); the shift count may be either kind, at most 2^20
+//   type tests  is_integer (bigint, or an integral number) is_float (a number that is not
+//               integral) is_number is_atom (boolean or null) is_boolean is_list is_tuple
+//               (both Array.isArray) is_map (plain object) is_binary (Uint8Array) is_string
+//               is_null
+//   terms       element(N, Array) (1-based) hd tl length size (array or Uint8Array)
+//               map_get(Key, Map) is_map_key(Key, Map) map_size byte_size
+// A failing guard (bad type, bad arithmetic, out of range, ...) makes its clause not match; a
+// failing body makes the clause's result the string "EXIT" (ets gives the atom 'EXIT').
+// The first clause whose head and guards match gives the result; if none does, the record is
+// not selected (run returns NO_MATCH).
+
+import { boundValueOf, type KeyRange, keyRangeOf, returnsRecordsOf } from "./ms-analysis.js";
+import { CompileCache } from "./ms-cache.js";
+import { generateRun } from "./ms-codegen.js";
+import { parseMatchSpec, type TableShape } from "./ms-parse.js";
+
+export type { KeyBound, KeyRange } from "./ms-analysis.js";
+export type { TableShape } from "./ms-parse.js";
+
+/** What run returns for a record that no clause selects. */
+export const NO_MATCH: unique symbol = Symbol("NO_MATCH");
+
+export interface CompiledMatchSpec {
+  /** The selected value for this record, or NO_MATCH. Never throws for any record. */
+  run(record: object): unknown;
+  /**
+   * If every clause binds the attribute to the same constant (not '_' or a variable), that
+   * constant wrapped as {value}; else undefined. Used to turn a scan into a key or index lookup.
+   */
+  boundValue(attribute: string): { value: unknown } | undefined;
+  /**
+   * For a one-clause spec whose key attribute is a constant or a variable: the key's range
+   * implied by that constant, or by top-level guards (and nested 'andalso' / 'and') comparing
+   * the variable with constants. Undefined when nothing bounds the key. Sound, not exact.
+   */
+  keyRange(): KeyRange | undefined;
+  /** True iff the result of every clause is exactly '$_' (callers may return stored records). */
+  readonly returnsRecords: boolean;
+}
+
+/** Compiled specs kept by stable text; enough for the distinct queries of an application. */
+const CACHE_LIMIT = 500;
+const cache = new CompileCache<CompiledMatchSpec>(CACHE_LIMIT);
+
+/**
+ * Validates `spec` against the table's attributes (BadArgError with the place of the problem)
+ * and compiles it. Compiling an identical spec again is a cache lookup.
+ */
+export function compileMatchSpec(spec: unknown, table: TableShape): CompiledMatchSpec {
+  return cache.get(spec, table, () => build(spec, table));
+}
+
+function build(spec: unknown, table: TableShape): CompiledMatchSpec {
+  const clauses = parseMatchSpec(spec, table);
+  const run = generateRun(clauses, { noMatch: NO_MATCH });
+  const bound = new Map<string, { value: unknown } | undefined>();
+  const range = keyRangeOf(clauses, table.attributes[0] ?? "");
+  return Object.freeze({
+    run,
+    boundValue(attribute: string) {
+      if (!bound.has(attribute) && table.attributes.includes(attribute)) {
+        bound.set(attribute, boundValueOf(clauses, attribute));
+      }
+      return bound.get(attribute);
+    },
+    keyRange: () => range,
+    returnsRecords: returnsRecordsOf(clauses),
+  });
+}

@@ -1,0 +1,38 @@
+// The validated form of a match spec, shared by the parser, the code generator and the analyses.
+
+/** A position of a head pattern. Literals are frozen copies of the spec's values. */
+export type PatternNode =
+  | { readonly kind: "any" }
+  | { readonly kind: "var"; readonly n: number }
+  | { readonly kind: "lit"; readonly value: unknown }
+  | { readonly kind: "array"; readonly items: readonly PatternNode[] }
+  /** Erlang map pattern: every listed key must exist and match; other keys are ignored. */
+  | { readonly kind: "object"; readonly entries: readonly (readonly [string, PatternNode])[] };
+
+/** One attribute constrained by a head; attributes left out or '_' are not listed. */
+export interface HeadField {
+  readonly attribute: string;
+  readonly node: PatternNode;
+}
+
+/** A guard or body expression. */
+export type Expr =
+  | { readonly kind: "var"; readonly n: number }
+  /** '$_': the whole record. */
+  | { readonly kind: "record" }
+  /** '$$': the values of the head's variables in increasing number order. */
+  | { readonly kind: "all" }
+  | { readonly kind: "const"; readonly value: unknown }
+  | { readonly kind: "call"; readonly fn: string; readonly args: readonly Expr[] }
+  | { readonly kind: "array"; readonly items: readonly Expr[] }
+  | { readonly kind: "object"; readonly entries: readonly (readonly [string, Expr])[] };
+
+export interface Clause {
+  /** In table attribute order. */
+  readonly head: readonly HeadField[];
+  readonly guards: readonly Expr[];
+  /** Never empty. */
+  readonly body: readonly Expr[];
+  /** The variable numbers the head binds, ascending (the order of '$$'). */
+  readonly vars: readonly number[];
+}

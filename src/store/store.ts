@@ -1,0 +1,40 @@
+// The interface every table store implements (RAM hash, RAM B+tree, and later LMDB).
+import type { Key } from "../keys/index.js";
+import type { AnyRecord, TableType } from "../types.js";
+
+/** A stored record: frozen, with exactly the table's attributes. */
+export type Rec = AnyRecord;
+
+export interface KeyBound {
+  readonly value: Key;
+  readonly inclusive: boolean;
+}
+
+export interface TableStore {
+  readonly type: TableType;
+  /** Number of records (for a bag, all records under all keys). */
+  size(): number;
+  /** The records under `key`, oldest first. The array is never mutated later; callers must not mutate it. */
+  lookup(key: Key): readonly Rec[];
+  /** Set/ordered_set: replaces the record under its key. Bag: adds it unless an equal record is there. */
+  write(key: Key, record: Rec): void;
+  deleteKey(key: Key): void;
+  /** Removes the records equal to `record` (for set/ordered_set: the record under its key if equal). */
+  deleteObject(key: Key, record: Rec): void;
+  clear(): void;
+  /** Keys in table order (key order for ordered_set, an unspecified but stable order otherwise). */
+  keys(): IterableIterator<Key>;
+  /** Every record in table order. */
+  records(): IterableIterator<Rec>;
+  /** Every record in reverse table order (same as records() for unordered tables, as in Mnesia). */
+  recordsReverse(): IterableIterator<Rec>;
+  /** Records whose key lies within the bounds, in key order (ordered tables); others scan and filter. */
+  range(lower: KeyBound | undefined, upper: KeyBound | undefined): IterableIterator<Rec>;
+  first(): Key | undefined;
+  last(): Key | undefined;
+  /** The key after `key` in table order, or undefined at the end. */
+  next(key: Key): Key | undefined;
+  prev(key: Key): Key | undefined;
+  /** Whether next/prev of a key that is not in the table is meaningful (ordered tables). */
+  readonly ordered: boolean;
+}

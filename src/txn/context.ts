@@ -1,0 +1,454 @@
+// The object passed to an activity's body. One implementation serves every kind: in a transaction
+// operations take locks and work on the transaction's overlay; in a dirty activity they map to the
+// dirty operations. The flavour decides how a lock is obtained: a synchronous body wounds
+// conflicting async transactions, an async body asks the lock manager and may wait.
+import {
+  allKeys,
+  checkLimit,
+  firstChunk,
+  fold,
+  indexMatchObject,
+  indexRead,
+  matchObject,
+  nextChunk,
+  selectAll,
+  step,
+} from "../access/reads.js";
+import { assertWritable, checkRecord, ownRecord } from "../access/validate-record.js";
+import { type TableView, viewOf } from "../access/view.js";
+import type { DbCore } from "../db/core.js";
+import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } from "../db/dirty.js";
+import { BadTypeError, MnemeError, TransactionAborted } from "../errors.js";
+import type { Key } from "../keys/index.js";
+import type { LiveTable } from "../schema/live-table.js";
+import type { ActivityId, ActivityKind, LockItem, LockKind, Table, TableName } from "../types.js";
+import type { AccessModule, Activity, Flavour } from "./activity.js";
+import { type LockMode, TABLE, type TxLockState } from "./locks.js";
+import type { Overlay } from "./overlay.js";
+
+/** The state of one transaction attempt (shared by its nested transactions). */
+export interface TxnState {
+  readonly lock: TxLockState;
+  overlay: Overlay;
+}
+
+/** Thrown by abort(reason); turned into TransactionAborted by the runner. */
+export class UserAbort extends Error {
+  constructor(readonly reason: unknown) {
+    super("aborted by the activity");
+  }
+}
+
+type Ref = TableName;
+const READ_KINDS = new Set<unknown>(["read", "write", "sticky_write"]);
+const WRITE_KINDS = new Set<unknown>(["write", "sticky_write"]);
+const GLOBAL_SPACE = "\u0000global";
+
+function nameOf(ref: Ref): string {
+  return typeof ref === "string" ? ref : ref?.name;
+}
+
+export class ActivityContext {
+  /** The context without access module, handed to the module's callbacks as `opaque`. */
+  private readonly plain: ActivityContext;
+
+  constructor(
+    readonly core: DbCore,
+    readonly flavour: Flavour,
+    readonly kind: ActivityKind,
+    readonly activityId: ActivityId,
+    readonly txn: TxnState | undefined,
+    private readonly mod: AccessModule | undefined,
+    /** Runs a nested transaction (provided by the runner). */
+    private readonly nest: (
+      ctx: ActivityContext,
+      fn: (tx: Activity<Flavour>) => unknown,
+    ) => unknown,
+  ) {
+    this.plain =
+      mod === undefined
+        ? this
+        : new ActivityContext(core, flavour, kind, activityId, txn, undefined, nest);
+  }
+
+  private get api(): Activity<Flavour> {
+    return this.plain as unknown as Activity<Flavour>;
+  }
+
+  isTransaction(): boolean {
+    return this.txn !== undefined;
+  }
+
+  abort(reason: unknown): never {
+    throw new UserAbort(reason);
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  /** Runs `f` and returns its result in the activity's flavour (a promise for async bodies). */
+  private run<X>(f: () => X | Promise<X>): X | Promise<X> {
+    if (this.flavour === "sync") return f();
+    try {
+      const r = f();
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Takes a lock (in a transaction), then runs `g`. */
+  private locked<X>(
+    space: string,
+    key: Key | typeof TABLE,
+    mode: LockMode,
+    g: () => X,
+  ): X | Promise<X> {
+    const txn = this.txn;
+    if (txn === undefined) return g();
+    const locks = this.core.locks;
+    if (this.flavour === "sync") {
+      locks.woundConflicts(space, key, mode, describe(space, key));
+      return g();
+    }
+    const wait = locks.acquire(txn.lock, space, key, mode, describe(space, key));
+    return wait === undefined ? g() : wait.then(g);
+  }
+
+  private table(ref: Ref): LiveTable {
+    if (this.txn?.lock.doomed !== undefined) throw this.txn.lock.doomed;
+    return this.core.table(ref);
+  }
+
+  private view(t: LiveTable): TableView {
+    const txn = this.txn;
+    return viewOf(
+      this.core.table(t.name),
+      txn === undefined ? undefined : txn.overlay.table(t.name),
+    );
+  }
+
+  private checkKind(t: LiveTable, kind: unknown, allowed: Set<unknown>): LockMode {
+    if (!allowed.has(kind)) {
+      throw new BadTypeError(`${t.name}: lock kind ${String(kind)} is not allowed here`, {
+        table: t.name,
+        value: kind,
+      });
+    }
+    return kind === "read" ? "read" : "write";
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  read(ref: Ref, key: Key, lock: LockKind = "read"): unknown {
+    if (this.mod?.read !== undefined)
+      return this.mod.read(this.activityId, this.api, nameOf(ref), key, lock);
+    return this.run(() => {
+      const t = this.table(ref);
+      if (this.txn === undefined) return t.store.lookup(checkKey(t, key));
+      const mode = this.checkKind(t, lock, READ_KINDS);
+      const k = checkKey(t, key);
+      return this.locked(t.name, k, mode, () => [...this.view(t).lookup(k)]);
+    });
+  }
+
+  wread(ref: Ref, key: Key): unknown {
+    return (this as ActivityContext).read(ref, key, "write");
+  }
+
+  matchObject(ref: Ref, pattern: unknown, lock: LockKind = "read"): unknown {
+    if (this.mod?.matchObject !== undefined) {
+      return this.mod.matchObject(this.activityId, this.api, nameOf(ref), pattern as never, lock);
+    }
+    return this.run(() => {
+      const t = this.table(ref);
+      if (this.txn === undefined) return matchObject(t.view, pattern);
+      const mode = this.checkKind(t, lock, READ_KINDS);
+      // A bound key locks the record, anything else the table (as Mnesia does).
+      const keyPattern = (pattern as { readonly [a: string]: unknown } | null)?.[t.keyAttr];
+      const recordLock = keyPattern !== undefined && isConstant(keyPattern);
+      return this.locked(t.name, recordLock ? (keyPattern as Key) : TABLE, mode, () =>
+        matchObject(this.view(t), pattern),
+      );
+    });
+  }
+
+  select(ref: Ref, spec: unknown, lock: LockKind = "read"): unknown {
+    if (this.mod?.select !== undefined)
+      return this.mod.select(this.activityId, this.api, nameOf(ref), spec as never, lock);
+    return this.run(() => {
+      const t = this.table(ref);
+      if (this.txn === undefined) return selectAll(t.view, spec);
+      const mode = this.checkKind(t, lock, READ_KINDS);
+      return this.locked(t.name, TABLE, mode, () => selectAll(this.view(t), spec));
+    });
+  }
+
+  selectLimit(ref: Ref, spec: unknown, limit: number, lock: LockKind = "read"): unknown {
+    return this.run(() => {
+      const t = this.table(ref);
+      const n = checkLimit(t.name, limit);
+      if (this.txn === undefined) return firstChunk(selectAll(t.view, spec), n);
+      const mode = this.checkKind(t, lock, READ_KINDS);
+      return this.locked(t.name, TABLE, mode, () => firstChunk(selectAll(this.view(t), spec), n));
+    });
+  }
+
+  selectContinue(continuation: unknown): unknown {
+    return this.run(() => nextChunk(continuation));
+  }
+
+  allKeys(ref: Ref, lock: LockKind = "read"): unknown {
+    if (this.mod?.allKeys !== undefined)
+      return this.mod.allKeys(this.activityId, this.api, nameOf(ref), lock);
+    return this.tableRead(ref, lock, (v) => allKeys(v));
+  }
+
+  first(ref: Ref): unknown {
+    if (this.mod?.first !== undefined)
+      return this.mod.first(this.activityId, this.api, nameOf(ref));
+    return this.tableRead(ref, "read", (v) => v.first());
+  }
+
+  last(ref: Ref): unknown {
+    if (this.mod?.last !== undefined) return this.mod.last(this.activityId, this.api, nameOf(ref));
+    return this.tableRead(ref, "read", (v) => v.last());
+  }
+
+  next(ref: Ref, key: Key): unknown {
+    if (this.mod?.next !== undefined)
+      return this.mod.next(this.activityId, this.api, nameOf(ref), key);
+    return this.tableRead(ref, "read", (v) => step(v, key, "next"));
+  }
+
+  prev(ref: Ref, key: Key): unknown {
+    if (this.mod?.prev !== undefined)
+      return this.mod.prev(this.activityId, this.api, nameOf(ref), key);
+    return this.tableRead(ref, "read", (v) => step(v, key, "prev"));
+  }
+
+  foldl(
+    ref: Ref,
+    fn: (r: never, acc: unknown) => unknown,
+    acc: unknown,
+    lock: LockKind = "read",
+  ): unknown {
+    if (this.mod?.foldl !== undefined)
+      return this.mod.foldl(this.activityId, this.api, fn as never, acc, nameOf(ref), lock);
+    return this.tableRead(ref, lock, (v) => fold(v, fn as never, acc, false));
+  }
+
+  foldr(
+    ref: Ref,
+    fn: (r: never, acc: unknown) => unknown,
+    acc: unknown,
+    lock: LockKind = "read",
+  ): unknown {
+    if (this.mod?.foldr !== undefined)
+      return this.mod.foldr(this.activityId, this.api, fn as never, acc, nameOf(ref), lock);
+    return this.tableRead(ref, lock, (v) => fold(v, fn as never, acc, true));
+  }
+
+  indexRead(ref: Ref, value: unknown, attribute: string | number): unknown {
+    if (this.mod?.indexRead !== undefined) {
+      return this.mod.indexRead(this.activityId, this.api, nameOf(ref), value, attribute, "read");
+    }
+    return this.tableRead(ref, "read", (v) =>
+      indexRead(v, value, attribute, this.txn !== undefined),
+    );
+  }
+
+  indexMatchObject(
+    ref: Ref,
+    pattern: unknown,
+    attribute: string | number,
+    lock: LockKind = "read",
+  ): unknown {
+    if (this.mod?.indexMatchObject !== undefined) {
+      return this.mod.indexMatchObject(
+        this.activityId,
+        this.api,
+        nameOf(ref),
+        pattern as never,
+        attribute,
+        lock,
+      );
+    }
+    return this.tableRead(ref, lock, (v) =>
+      indexMatchObject(v, pattern, attribute, this.txn !== undefined),
+    );
+  }
+
+  /** A read of the whole table: a table lock in a transaction. */
+  private tableRead<X>(ref: Ref, lock: LockKind, f: (v: TableView) => X): unknown {
+    return this.run(() => {
+      const t = this.table(ref);
+      if (this.txn === undefined) return f(t.view);
+      const mode = this.checkKind(t, lock, READ_KINDS);
+      return this.locked(t.name, TABLE, mode, () => f(this.view(t)));
+    });
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  write(ref: Ref, record: unknown, lock: LockKind = "write"): unknown {
+    if (this.mod?.write !== undefined) {
+      return this.mod.write(this.activityId, this.api, nameOf(ref), record as never, lock as never);
+    }
+    return this.run(() => {
+      const t = this.table(ref);
+      const txn = this.txn;
+      if (txn === undefined) return void dirtyWrite(this.core, this.activityId, t, record);
+      this.checkKind(t, lock, WRITE_KINDS);
+      const { key, rec } = prepareWrite(t, record);
+      return this.locked(t.name, key, "write", () => {
+        txn.overlay.add(t.name, t.spec.type, { op: "write", table: t.name, key, record: rec });
+      });
+    });
+  }
+
+  sWrite(ref: Ref, record: unknown): unknown {
+    return (this as ActivityContext).write(ref, record, "sticky_write");
+  }
+
+  delete(ref: Ref, key: Key, lock: LockKind = "write"): unknown {
+    if (this.mod?.delete !== undefined)
+      return this.mod.delete(this.activityId, this.api, nameOf(ref), key, lock as never);
+    return this.run(() => {
+      const t = this.table(ref);
+      const txn = this.txn;
+      if (txn === undefined) return void dirtyDelete(this.core, this.activityId, t, key);
+      this.checkKind(t, lock, WRITE_KINDS);
+      const k = checkKey(t, key);
+      assertWritable(t, k);
+      return this.locked(t.name, k, "write", () => {
+        txn.overlay.add(t.name, t.spec.type, { op: "delete", table: t.name, key: k });
+      });
+    });
+  }
+
+  sDelete(ref: Ref, key: Key): unknown {
+    return (this as ActivityContext).delete(ref, key, "sticky_write");
+  }
+
+  deleteObject(ref: Ref, record: unknown, lock: LockKind = "write"): unknown {
+    if (this.mod?.deleteObject !== undefined) {
+      return this.mod.deleteObject(
+        this.activityId,
+        this.api,
+        nameOf(ref),
+        record as never,
+        lock as never,
+      );
+    }
+    return this.run(() => {
+      const t = this.table(ref);
+      const txn = this.txn;
+      if (txn === undefined) return void dirtyDeleteObject(this.core, this.activityId, t, record);
+      this.checkKind(t, lock, WRITE_KINDS);
+      const key = checkRecord(t, record);
+      assertWritable(t, key);
+      const rec = ownRecord(t, record as object);
+      return this.locked(t.name, key, "write", () => {
+        txn.overlay.add(t.name, t.spec.type, {
+          op: "delete_object",
+          table: t.name,
+          key,
+          record: rec,
+        });
+      });
+    });
+  }
+
+  sDeleteObject(ref: Ref, record: unknown): unknown {
+    return (this as ActivityContext).deleteObject(ref, record, "sticky_write");
+  }
+
+  // ---- locks ----------------------------------------------------------------------------------
+
+  lock(item: LockItem, kind: LockKind): unknown {
+    if (this.mod?.lock !== undefined) return this.mod.lock(this.activityId, this.api, item, kind);
+    return this.run(() => {
+      if (this.txn === undefined) return [];
+      if (item !== null && typeof item === "object" && "global" in item) {
+        if (!READ_KINDS.has(kind))
+          throw new BadTypeError(`lock kind ${String(kind)} is not allowed`, { value: kind });
+        const nodes = item.nodes ?? [this.core.node];
+        return this.locked(GLOBAL_SPACE, item.global, kind === "read" ? "read" : "write", () =>
+          nodes.filter((n) => n === this.core.node),
+        );
+      }
+      if (item !== null && typeof item === "object" && "record" in item) {
+        const t = this.table(item.record);
+        const mode = this.checkKind(t, kind, READ_KINDS);
+        const k = checkKey(t, item.key);
+        return this.locked(t.name, k, mode, () => {
+          if (kind === "sticky_write") return "ok";
+          return kind === "read" ? [...this.view(t).lookup(k)] : [this.core.node];
+        });
+      }
+      if (item !== null && typeof item === "object" && "table" in item) {
+        const t = this.table(item.table);
+        const mode = this.checkKind(t, kind, READ_KINDS);
+        return this.locked(t.name, TABLE, mode, () =>
+          kind === "read" ? "ok" : kind === "write" ? [this.core.node] : "granted",
+        );
+      }
+      throw new BadTypeError(`not a lock item: ${String(item)}`, { value: item });
+    });
+  }
+
+  readLockTable(ref: Ref): unknown {
+    return this.lockTable(ref, "read");
+  }
+
+  writeLockTable(ref: Ref): unknown {
+    return this.lockTable(ref, "write");
+  }
+
+  private lockTable(ref: Ref, kind: "read" | "write"): unknown {
+    const r = (this as ActivityContext).lock({ table: ref }, kind);
+    if (this.txn === undefined) return r;
+    return this.flavour === "sync" ? "ok" : (r as Promise<unknown>).then(() => "ok");
+  }
+
+  // ---- nesting --------------------------------------------------------------------------------
+
+  transaction(fn: (tx: Activity<Flavour>) => unknown): unknown {
+    return this.nest(this, fn);
+  }
+
+  /** Dirty activities nested in a transaction inherit it; outside one they are dirty. */
+  asyncDirty(fn: (ctx: Activity<Flavour>) => unknown): unknown {
+    return fn(this as unknown as Activity<Flavour>);
+  }
+
+  syncDirty(fn: (ctx: Activity<Flavour>) => unknown): unknown {
+    return fn(this as unknown as Activity<Flavour>);
+  }
+
+  ets(fn: (ctx: Activity<Flavour>) => unknown): unknown {
+    return fn(this as unknown as Activity<Flavour>);
+  }
+}
+
+function describe(space: string, key: Key | typeof TABLE): string {
+  if (space === GLOBAL_SPACE) return `global lock ${JSON.stringify(String(key))}`;
+  return key === TABLE ? `table ${space}` : `${space} record ${String(key)}`;
+}
+
+/** True if a pattern element contains no wildcard or variable. */
+function isConstant(p: unknown): boolean {
+  if (typeof p === "string") return p !== "_" && !/^\$\d+$/.test(p);
+  if (Array.isArray(p)) return p.every(isConstant);
+  if (p !== null && typeof p === "object" && !(p instanceof Uint8Array))
+    return Object.values(p).every(isConstant);
+  return true;
+}
+
+/** Converts whatever ended an activity into the value thrown to its caller. */
+export function abortedError(e: unknown): TransactionAborted {
+  if (e instanceof TransactionAborted) return e;
+  if (e instanceof UserAbort) return new TransactionAborted(e.reason);
+  if (e instanceof MnemeError) return new TransactionAborted(e.reason, e);
+  return new TransactionAborted(e, e);
+}

@@ -1,0 +1,326 @@
+// The lock manager: record and table locks (read shared, write exclusive), global locks, a wait
+// queue per table, and deadlock prevention by wait-die — an older transaction waits for a younger
+// one, a younger one that meets an older one is restarted. Waits-for edges therefore always point
+// from older to younger, so no cycle can form.
+//
+// Synchronous transaction bodies cannot wait. They run within one tick, so every lock they would
+// conflict with is held by an async transaction suspended at an await; they wound those (restart
+// them) instead, which is safe because an async transaction's writes are private until its commit.
+import { type Key, mapKey } from "../keys/index.js";
+
+export type LockMode = "read" | "write";
+type Id = ReturnType<typeof mapKey>;
+
+/** Thrown into a transaction that must be restarted (lost a wait-die race, or was wounded). */
+export class RestartSignal extends Error {
+  constructor(
+    readonly reason: string,
+    /** The transaction to wait for before the restart, if any. */
+    readonly blocker: TxLockState | undefined,
+  ) {
+    super(`transaction restart: ${reason}`);
+    this.name = "RestartSignal";
+  }
+}
+
+interface RecordLock {
+  readonly readers: Set<TxLockState>;
+  writer: TxLockState | undefined;
+}
+
+interface Waiter {
+  readonly tx: TxLockState;
+  readonly space: LockSpace;
+  readonly id: Id | typeof TABLE;
+  readonly mode: LockMode;
+  readonly describe: string;
+  resolve(): void;
+  reject(e: RestartSignal): void;
+}
+
+export const TABLE: unique symbol = Symbol("table");
+
+/** The lock bookkeeping of one transaction (the same object across its nested transactions). */
+export class TxLockState {
+  /** What this transaction holds, per lock space: table-level mode and per-record modes. */
+  readonly held = new Map<LockSpace, { table: LockMode | undefined; records: Map<Id, LockMode> }>();
+  doomed: RestartSignal | undefined;
+  waiter: Waiter | undefined;
+  private finished = false;
+  private doneWaiters: (() => void)[] = [];
+
+  constructor(
+    /** Wait-die timestamp: smaller is older. Kept across restarts so a transaction eventually wins. */
+    readonly ts: number,
+  ) {}
+
+  /** Resolves when this attempt has committed or aborted. */
+  whenDone(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise((resolve) => this.doneWaiters.push(resolve));
+  }
+
+  markDone(): void {
+    this.finished = true;
+    for (const w of this.doneWaiters) w();
+    this.doneWaiters = [];
+  }
+}
+
+/** The locks of one table (or of the global lock space). */
+class LockSpace {
+  readonly tableReaders = new Set<TxLockState>();
+  tableWriter: TxLockState | undefined;
+  readonly records = new Map<Id, RecordLock>();
+  /** Per transaction: how many record locks it holds here, and how many of them are write locks. */
+  readonly recordLockers = new Map<TxLockState, number>();
+  readonly recordWriters = new Map<TxLockState, number>();
+  queue: Waiter[] = [];
+
+  constructor(readonly name: string) {}
+
+  conflicts(tx: TxLockState | undefined, id: Id | typeof TABLE, mode: LockMode): TxLockState[] {
+    const out: TxLockState[] = [];
+    const add = (o: TxLockState | undefined) => {
+      if (o !== undefined && o !== tx && !out.includes(o)) out.push(o);
+    };
+    add(this.tableWriter);
+    if (id === TABLE) {
+      if (mode === "write") {
+        for (const o of this.tableReaders) add(o);
+        for (const o of this.recordLockers.keys()) add(o);
+      } else {
+        for (const o of this.recordWriters.keys()) add(o);
+      }
+      return out;
+    }
+    const rec = this.records.get(id);
+    if (rec !== undefined) {
+      add(rec.writer);
+      if (mode === "write") for (const o of rec.readers) add(o);
+    }
+    if (mode === "write") for (const o of this.tableReaders) add(o);
+    return out;
+  }
+
+  grant(tx: TxLockState, id: Id | typeof TABLE, mode: LockMode): void {
+    let mine = tx.held.get(this);
+    if (mine === undefined) tx.held.set(this, (mine = { table: undefined, records: new Map() }));
+    if (id === TABLE) {
+      if (mode === "write") {
+        this.tableWriter = tx;
+        this.tableReaders.delete(tx);
+      } else this.tableReaders.add(tx);
+      mine.table = mode === "write" || mine.table === "write" ? "write" : "read";
+      return;
+    }
+    let rec = this.records.get(id);
+    if (rec === undefined) this.records.set(id, (rec = { readers: new Set(), writer: undefined }));
+    const had = mine.records.get(id);
+    if (had === undefined) this.recordLockers.set(tx, (this.recordLockers.get(tx) ?? 0) + 1);
+    if (mode === "write") {
+      rec.writer = tx;
+      rec.readers.delete(tx);
+      if (had !== "write") this.recordWriters.set(tx, (this.recordWriters.get(tx) ?? 0) + 1);
+      mine.records.set(id, "write");
+    } else if (had === undefined) {
+      rec.readers.add(tx);
+      mine.records.set(id, "read");
+    }
+  }
+
+  releaseAll(tx: TxLockState): void {
+    const mine = tx.held.get(this);
+    if (mine === undefined) return;
+    if (this.tableWriter === tx) this.tableWriter = undefined;
+    this.tableReaders.delete(tx);
+    for (const id of mine.records.keys()) {
+      const rec = this.records.get(id);
+      if (rec === undefined) continue;
+      if (rec.writer === tx) rec.writer = undefined;
+      rec.readers.delete(tx);
+      if (rec.writer === undefined && rec.readers.size === 0) this.records.delete(id);
+    }
+    this.recordLockers.delete(tx);
+    this.recordWriters.delete(tx);
+  }
+}
+
+function oldestOf(txs: readonly TxLockState[]): TxLockState {
+  return txs.reduce((a, b) => (b.ts < a.ts ? b : a));
+}
+
+export interface HeldLock {
+  readonly space: string;
+  readonly item: Key | "table";
+  readonly mode: LockMode;
+  readonly ts: number;
+}
+
+export class LockManager {
+  private readonly spaces = new Map<string, LockSpace>();
+  /** Transactions that hold at least one lock. When empty, synchronous bodies skip all lock work. */
+  readonly lockers = new Set<TxLockState>();
+
+  /**
+   * Takes a lock for an async transaction. Returns undefined when granted at once, a promise when
+   * queued (it rejects with RestartSignal if the wait must end in a restart); throws RestartSignal
+   * when wait-die says die.
+   */
+  acquire(
+    tx: TxLockState,
+    space: string,
+    key: Key | typeof TABLE,
+    mode: LockMode,
+    describe: string,
+  ): Promise<void> | undefined {
+    if (tx.doomed !== undefined) throw tx.doomed;
+    const s = this.space(space);
+    const id = key === TABLE ? TABLE : mapKey(key);
+    if (holds(tx, s, id, mode)) return undefined;
+    const conflicts = s.conflicts(tx, id, mode);
+    if (conflicts.length === 0) {
+      s.grant(tx, id, mode);
+      this.lockers.add(tx);
+      return undefined;
+    }
+    const oldest = oldestOf(conflicts);
+    if (oldest.ts < tx.ts) throw new RestartSignal(`lock conflict on ${describe}`, oldest);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        tx,
+        space: s,
+        id,
+        mode,
+        describe,
+        resolve: () => {
+          tx.waiter = undefined;
+          resolve();
+        },
+        reject: (e) => {
+          tx.waiter = undefined;
+          reject(e);
+        },
+      };
+      tx.waiter = waiter;
+      s.queue.push(waiter);
+    });
+  }
+
+  /**
+   * For a synchronous body: restarts every async transaction holding a lock that conflicts with
+   * this access. Nothing is recorded, since the body finishes before anything else runs.
+   */
+  woundConflicts(space: string, key: Key | typeof TABLE, mode: LockMode, describe: string): void {
+    if (this.lockers.size === 0) return;
+    const s = this.spaces.get(space);
+    if (s === undefined) return;
+    const id = key === TABLE ? TABLE : mapKey(key);
+    for (const victim of s.conflicts(undefined, id, mode)) {
+      this.doom(
+        victim,
+        new RestartSignal(`wounded by a synchronous transaction on ${describe}`, undefined),
+      );
+    }
+  }
+
+  /** Marks a transaction for restart and frees its locks now. */
+  doom(tx: TxLockState, signal: RestartSignal): void {
+    if (tx.doomed !== undefined) return;
+    tx.doomed = signal;
+    const w = tx.waiter;
+    if (w !== undefined) {
+      w.space.queue = w.space.queue.filter((x) => x !== w);
+      w.reject(signal);
+    }
+    this.releaseAll(tx);
+  }
+
+  releaseAll(tx: TxLockState): void {
+    const w = tx.waiter;
+    if (w !== undefined) {
+      w.space.queue = w.space.queue.filter((x) => x !== w);
+      tx.waiter = undefined;
+    }
+    const touched = [...tx.held.keys()];
+    for (const s of touched) s.releaseAll(tx);
+    tx.held.clear();
+    this.lockers.delete(tx);
+    for (const s of touched) this.wake(s);
+    for (const s of touched) {
+      if (
+        s.records.size === 0 &&
+        s.tableReaders.size === 0 &&
+        s.tableWriter === undefined &&
+        s.queue.length === 0
+      ) {
+        this.spaces.delete(s.name);
+      }
+    }
+  }
+
+  /** Drops the lock space of a deleted table; waiters restart. */
+  dropSpace(space: string): void {
+    const s = this.spaces.get(space);
+    if (s === undefined) return;
+    for (const w of s.queue) w.reject(new RestartSignal(`table ${space} was deleted`, undefined));
+    s.queue = [];
+  }
+
+  heldLocks(): HeldLock[] {
+    const out: HeldLock[] = [];
+    for (const tx of this.lockers) {
+      for (const [s, mine] of tx.held) {
+        if (mine.table !== undefined)
+          out.push({ space: s.name, item: "table", mode: mine.table, ts: tx.ts });
+        for (const [id, mode] of mine.records)
+          out.push({ space: s.name, item: id as Key, mode, ts: tx.ts });
+      }
+    }
+    return out;
+  }
+
+  lockQueue(): { space: string; item: string; mode: LockMode; ts: number }[] {
+    const out: { space: string; item: string; mode: LockMode; ts: number }[] = [];
+    for (const s of this.spaces.values()) {
+      for (const w of s.queue)
+        out.push({ space: s.name, item: w.describe, mode: w.mode, ts: w.tx.ts });
+    }
+    return out;
+  }
+
+  private space(name: string): LockSpace {
+    let s = this.spaces.get(name);
+    if (s === undefined) this.spaces.set(name, (s = new LockSpace(name)));
+    return s;
+  }
+
+  /** Re-examines the queue of a lock space in arrival order after locks were released. */
+  private wake(s: LockSpace): void {
+    if (s.queue.length === 0) return;
+    const queue = s.queue;
+    s.queue = [];
+    for (const w of queue) {
+      const conflicts = s.conflicts(w.tx, w.id, w.mode);
+      if (conflicts.length === 0) {
+        s.grant(w.tx, w.id, w.mode);
+        this.lockers.add(w.tx);
+        w.resolve();
+        continue;
+      }
+      const oldest = oldestOf(conflicts);
+      if (oldest.ts < w.tx.ts)
+        w.reject(new RestartSignal(`lock conflict on ${w.describe}`, oldest));
+      else s.queue.push(w);
+    }
+  }
+}
+
+function holds(tx: TxLockState, s: LockSpace, id: Id | typeof TABLE, mode: LockMode): boolean {
+  const mine = tx.held.get(s);
+  if (mine === undefined) return false;
+  if (mine.table === "write" || (mine.table === "read" && mode === "read")) return true;
+  if (id === TABLE) return false;
+  const m = mine.records.get(id);
+  return m === "write" || (m === "read" && mode === "read");
+}

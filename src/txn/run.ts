@@ -1,0 +1,210 @@
+// Running activities: top-level transactions (sync and async bodies), restarts under wait-die,
+// nested transactions (savepoints of the overlay), dirty activities, and the commit.
+import type { DbCore } from "../db/core.js";
+import { BadArgError, NoExistsError, TransactionAborted } from "../errors.js";
+import type { ActivityKind } from "../types.js";
+import type { AccessModule, Activity, AsyncActivity, Flavour, SyncActivity } from "./activity.js";
+import { ActivityContext, abortedError, type TxnState, UserAbort } from "./context.js";
+import { RestartSignal, TxLockState } from "./locks.js";
+import { Overlay } from "./overlay.js";
+
+export interface TransactionOptions {
+  /** How many times the body may be restarted after a lock conflict (Mnesia's Retries). Default: Infinity. */
+  readonly retries?: number;
+}
+
+type TxKind = Extract<ActivityKind, "transaction" | "sync_transaction">;
+type DirtyKind = Extract<ActivityKind, "async_dirty" | "sync_dirty" | "ets">;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === "object" || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function"
+  );
+}
+
+function checkRetries(retries: unknown): number {
+  if (retries === Infinity) return retries;
+  if (typeof retries !== "number" || !Number.isInteger(retries) || retries < 0) {
+    throw new BadArgError(
+      `retries must be a non-negative integer or Infinity, got ${String(retries)}`,
+      { value: retries },
+    );
+  }
+  return retries;
+}
+
+/** Applies a transaction's changes: one log entry, then the activity event. */
+function commit(core: DbCore, ctx: ActivityContext, txn: TxnState): void {
+  const ops = txn.overlay.ops();
+  if (ops.length > 0) {
+    for (const name of txn.overlay.tables.keys()) {
+      if (!core.tables.has(name))
+        throw new NoExistsError(`table ${name} was deleted during the transaction`, {
+          table: name,
+        });
+    }
+    core.log.append(ctx.activityId, ops);
+    if (core.events.hasActivitySubscribers())
+      core.events.emitActivity({ type: "complete", activityId: ctx.activityId });
+  }
+  core.stats.commits++;
+}
+
+export class ActivityRunner {
+  /** Depth of synchronous transaction bodies running now (for isTransaction and nesting checks). */
+  syncDepth = 0;
+
+  constructor(private readonly core: DbCore) {}
+
+  private readonly nest = (
+    ctx: ActivityContext,
+    fn: (tx: Activity<Flavour>) => unknown,
+  ): unknown => {
+    if (ctx.txn === undefined) {
+      // A transaction inside a dirty activity is a transaction of its own (as in Mnesia).
+      return ctx.flavour === "sync"
+        ? this.runSync("transaction", fn as (tx: SyncActivity) => unknown, undefined)
+        : this.runAsync(
+            "transaction",
+            fn as (tx: AsyncActivity) => Promise<unknown>,
+            {},
+            undefined,
+          );
+    }
+    const txn = ctx.txn;
+    const savepoint = txn.overlay.clone();
+    const undo = (e: unknown): never => {
+      // A restart concerns the whole transaction: let it through to the top.
+      if (e instanceof RestartSignal || txn.lock.doomed !== undefined) throw e;
+      txn.overlay = savepoint;
+      throw abortedError(e);
+    };
+    const api = ctx as unknown as Activity<Flavour>;
+    if (ctx.flavour === "sync") {
+      try {
+        return fn(api);
+      } catch (e) {
+        return undo(e);
+      }
+    }
+    return (async () => {
+      try {
+        return await fn(api);
+      } catch (e) {
+        return undo(e);
+      }
+    })();
+  };
+
+  /** A transaction whose body is synchronous: it runs to its end without yielding. */
+  runSync<R>(kind: TxKind, fn: (tx: SyncActivity) => R, mod: AccessModule | undefined): R {
+    const core = this.core;
+    core.assertRunning();
+    const txn: TxnState = { lock: new TxLockState(core.nextTs()), overlay: new Overlay() };
+    const ctx = new ActivityContext(
+      core,
+      "sync",
+      kind,
+      core.nextActivityId("tid"),
+      txn,
+      mod,
+      this.nest,
+    );
+    this.syncDepth++;
+    try {
+      const result = fn(ctx as unknown as SyncActivity);
+      if (isThenable(result)) {
+        throw new BadArgError(
+          "the body of transactionSync returned a promise; use transaction() for async bodies",
+        );
+      }
+      commit(core, ctx, txn);
+      return result;
+    } catch (e) {
+      core.stats.failures++;
+      throw abortedError(e);
+    } finally {
+      this.syncDepth--;
+      txn.lock.markDone();
+    }
+  }
+
+  /** A transaction whose body may await: full lock manager, wait-die, restarts. */
+  async runAsync<R>(
+    kind: TxKind,
+    fn: (tx: AsyncActivity) => Promise<R> | R,
+    options: TransactionOptions,
+    mod: AccessModule | undefined,
+  ): Promise<R> {
+    const core = this.core;
+    core.assertRunning();
+    const retries = checkRetries(options.retries ?? Infinity);
+    const ts = core.nextTs();
+    for (let attempt = 0; ; attempt++) {
+      const lock = new TxLockState(ts);
+      const txn: TxnState = { lock, overlay: new Overlay() };
+      const ctx = new ActivityContext(
+        core,
+        "async",
+        kind,
+        core.nextActivityId("tid"),
+        txn,
+        mod,
+        this.nest,
+      );
+      const active = { activityId: ctx.activityId, ts };
+      core.activeTransactions.add(active);
+      let restart: RestartSignal | undefined;
+      try {
+        const result = await fn(ctx as unknown as AsyncActivity);
+        if (lock.doomed !== undefined) throw lock.doomed;
+        commit(core, ctx, txn);
+        return result;
+      } catch (e) {
+        restart = lock.doomed ?? (e instanceof RestartSignal ? e : undefined);
+        if (restart === undefined || attempt >= retries) {
+          core.stats.failures++;
+          if (restart !== undefined)
+            throw new TransactionAborted(["retries_exhausted", restart.message], restart);
+          throw abortedError(e);
+        }
+      } finally {
+        core.locks.releaseAll(lock);
+        lock.markDone();
+        core.activeTransactions.delete(active);
+      }
+      core.stats.restarts++;
+      // Wait for the older transaction we lost to, then run the body again with the same age.
+      if (restart.blocker !== undefined) await restart.blocker.whenDone();
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+      core.assertRunning();
+    }
+  }
+
+  /** async_dirty, sync_dirty and ets at top level. */
+  runDirty<R>(kind: DirtyKind, fn: (ctx: SyncActivity) => R, mod: AccessModule | undefined): R {
+    const core = this.core;
+    core.assertRunning();
+    const ctx = new ActivityContext(
+      core,
+      "sync",
+      kind,
+      core.nextActivityId(kind),
+      undefined,
+      mod,
+      this.nest,
+    );
+    const convert = (e: unknown): never => {
+      throw e instanceof UserAbort ? new TransactionAborted(e.reason) : e;
+    };
+    try {
+      const result = fn(ctx as unknown as SyncActivity);
+      if (isThenable(result)) return Promise.resolve(result).catch(convert) as R;
+      return result;
+    } catch (e) {
+      return convert(e);
+    }
+  }
+}
