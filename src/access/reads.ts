@@ -28,15 +28,25 @@ function narrow(view: TableView, bound: (attribute: string) => Bound): Iterable<
 }
 
 /** Records whose `attribute` equals `value`, through the index (deduplicated, filtered). */
-function* recordsByIndex(view: TableView, attribute: string, value: unknown): Iterable<Rec> {
+function recordsByIndex(view: TableView, attribute: string, value: unknown): Rec[] {
+  const out: Rec[] = [];
+  const t = view.table;
+  if (view === t.view && t.spec.type !== "bag") {
+    // Committed set table: index buckets hold each key once, and the record under it has the value.
+    for (const key of t.indexes.get(attribute)?.keysFor(value) ?? []) {
+      const r = t.store.get(key);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
   const seen = new Set<ReturnType<typeof mapKey>>();
-  const candidates = view.indexCandidates(attribute, value) ?? [];
-  for (const key of candidates) {
+  for (const key of view.indexCandidates(attribute, value) ?? []) {
     const id = mapKey(key);
     if (seen.has(id)) continue;
     seen.add(id);
-    for (const r of view.lookup(key)) if (termEquals(r[attribute], value)) yield r;
+    for (const r of view.lookup(key)) if (termEquals(r[attribute], value)) out.push(r);
   }
+  return out;
 }
 
 export function selectAll(view: TableView, spec: unknown): unknown[] {
@@ -108,7 +118,7 @@ export function indexRead(
       ? new NoExistsError(msg, { table: t.name, value: attr })
       : new BadArgError(msg, { table: t.name, value: attr });
   }
-  return [...recordsByIndex(view, attr, value)];
+  return recordsByIndex(view, attr, value);
 }
 
 export function indexMatchObject(

@@ -1,6 +1,6 @@
 // Checks a record against its table before it may be written, and freezes a private copy.
 import { BadTypeError, ReadOnlyError } from "../errors.js";
-import { formatKey, freezeRecord, type Key, keyProblem, valueProblem } from "../keys/index.js";
+import { formatKey, type Key, keyProblem, valueProblem } from "../keys/index.js";
 import type { LiveTable } from "../schema/live-table.js";
 import type { Rec } from "../store/store.js";
 
@@ -15,79 +15,66 @@ export function checkRecord(t: LiveTable, record: unknown): Key {
   if (record === null || typeof record !== "object" || Array.isArray(record)) {
     throw new BadTypeError(
       `a record of ${t.name} must be an object with attributes ${t.spec.attributes.join(", ")}`,
-      {
-        table: t.name,
-        value: record,
-      },
+      { table: t.name, value: record },
     );
   }
+  // Fast path: a plain object with exactly the attributes, defined, of storable values.
   const attrs = t.spec.attributes;
   const r = record as { readonly [a: string]: unknown };
   const key = r[t.keyAttr];
+  let ok =
+    typeof key === "string" ||
+    (typeof key === "number" && key === key) ||
+    keyProblem(key) === undefined;
+  const proto = Object.getPrototypeOf(r);
+  ok &&= proto === Object.prototype || proto === null;
+  let n = 0;
+  for (const _ in r) n++;
+  ok &&= n === attrs.length;
+  for (let i = 1; ok && i < attrs.length; i++) {
+    const v = r[attrs[i]!];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") ok = false;
+    else if (typeof v === "object" && v !== null && valueProblem(v) !== undefined) ok = false;
+  }
+  if (!ok) explainBadRecord(t, r);
+  return key as Key;
+}
+
+/** Throws the precise bad_type for a record that failed the fast check. */
+function explainBadRecord(t: LiveTable, r: { readonly [a: string]: unknown }): never {
+  const attrs = t.spec.attributes;
+  const key = r[t.keyAttr];
+  const fail = (what: string): never => {
+    throw new BadTypeError(`record of ${t.name} with key ${formatKey(key)}: ${what}`, {
+      table: t.name,
+      key,
+      value: r,
+    });
+  };
   const kp = keyProblem(key);
   if (kp !== undefined) {
     throw new BadTypeError(`record of ${t.name}: bad key in '${t.keyAttr}': ${kp}`, {
       table: t.name,
       key,
-      value: record,
+      value: r,
     });
   }
-  let n = 0;
+  const proto = Object.getPrototypeOf(r);
+  if (proto !== Object.prototype && proto !== null) fail("a record must be a plain object");
   for (const a in r) {
-    if (!Object.hasOwn(r, a)) continue;
-    n++;
-    if (!attrs.includes(a)) {
-      throw new BadTypeError(
-        `record of ${t.name} with key ${formatKey(key)}: unknown attribute '${a}'`,
-        {
-          table: t.name,
-          key,
-          value: record,
-        },
-      );
-    }
+    if (!Object.hasOwn(r, a)) fail(`inherited attribute '${a}'`);
+    if (!attrs.includes(a)) fail(`unknown attribute '${a}'`);
   }
-  for (let i = 1; i < attrs.length; i++) {
-    const a = attrs[i]!;
+  for (const a of attrs) {
     const v = r[a];
-    if (v === undefined) {
-      throw new BadTypeError(
-        `record of ${t.name} with key ${formatKey(key)}: attribute '${a}' is missing`,
-        {
-          table: t.name,
-          key,
-          value: record,
-        },
-      );
-    }
-    if (typeof v === "object" || typeof v === "function" || typeof v === "symbol") {
-      const vp = valueProblem(v);
-      if (vp !== undefined) {
-        throw new BadTypeError(
-          `record of ${t.name} with key ${formatKey(key)}: attribute '${a}': ${vp}`,
-          {
-            table: t.name,
-            key,
-            value: record,
-          },
-        );
-      }
-    }
+    if (v === undefined) fail(`attribute '${a}' is missing`);
+    const vp = valueProblem(v);
+    if (vp !== undefined) fail(`attribute '${a}': ${vp}`);
   }
-  if (n !== attrs.length) {
-    throw new BadTypeError(
-      `record of ${t.name} with key ${formatKey(key)} must have exactly the attributes ${attrs.join(", ")}`,
-      {
-        table: t.name,
-        key,
-        value: record,
-      },
-    );
-  }
-  return key as Key;
+  return fail(`it must have exactly the attributes ${attrs.join(", ")}`);
 }
 
 /** A frozen private copy of a checked record, with exactly the table's attributes in order. */
 export function ownRecord(t: LiveTable, record: object): Rec {
-  return freezeRecord(record, t.spec.attributes) as Rec;
+  return t.buildRecord(record);
 }

@@ -32,9 +32,12 @@ export class DbCore {
 
   constructor(readonly node: string) {
     this.log = new MemoryLog();
-    const applier = new Applier(this.tables, this.events, (t, key, before, after) => {
-      if (t.spec.snmp !== null) this.snmp.update(t, key, before, after);
-    });
+    const applier = new Applier(
+      this.tables,
+      this.events,
+      (t, key, before, after) => this.snmp.update(t, key, before, after),
+      (t) => this.snmp.isOpen(t.name),
+    );
     this.log.subscribe(applier.apply);
     this.log.subscribe((entry) => {
       this.stats.logWrites += entry.ops.length;

@@ -68,3 +68,21 @@ function setOwn(obj: Record<string, unknown>, name: string, value: unknown): voi
     obj[name] = value;
   }
 }
+
+/**
+ * A compiled freezeRecord for one attribute list: an object literal of fixed shape (fast hidden
+ * class), primitives copied inline, containers through freezeValue. Falls back to freezeRecord when
+ * an attribute name could not be an object-literal key ("__proto__").
+ */
+export function recordBuilder<T extends object>(attributes: readonly string[]): (rec: T) => T {
+  if (attributes.includes("__proto__")) return (rec) => freezeRecord(rec, attributes);
+  const fields = attributes
+    .map(
+      (a, i) =>
+        `${JSON.stringify(a)}: (v${i} = s[${JSON.stringify(a)}], typeof v${i} === "object" && v${i} !== null ? fv(v${i}) : v${i})`,
+    )
+    .join(",\n    ");
+  const vars = attributes.map((_, i) => `v${i}`).join(", ");
+  const body = `return function buildRecord(s) {\n  let ${vars};\n  return freeze({\n    ${fields}\n  });\n};`;
+  return new Function("fv", "freeze", body)(freezeValue, Object.freeze) as (rec: T) => T;
+}

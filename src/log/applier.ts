@@ -40,6 +40,8 @@ export class Applier {
       before: readonly Rec[],
       after: readonly Rec[],
     ) => void,
+    /** Whether onKeyChange wants a table's changes (so the records before and after are gathered). */
+    private readonly watches: (table: LiveTable) => boolean = () => true,
   ) {}
 
   readonly apply = (entry: LogEntry): void => {
@@ -88,8 +90,12 @@ export class Applier {
     }
     const store = t.store;
     const detailed = this.events.hasDetailed(t.name);
-    const tracked = t.indexes.size > 0 || detailed || this.onKeyChange !== undefined;
-    const before = tracked ? store.lookup(op.key) : NONE;
+    const watched = this.onKeyChange !== undefined && this.watches(t);
+    // Set tables with only indexes to maintain take the allocation-free path.
+    const single = !detailed && !watched && t.spec.type !== "bag";
+    const tracked = t.indexes.size > 0 || detailed || watched;
+    const before = tracked && !single ? store.lookup(op.key) : NONE;
+    const old = tracked && single ? store.get(op.key) : undefined;
     let record: Rec | undefined;
     switch (op.op) {
       case "write":
@@ -103,18 +109,20 @@ export class Applier {
         store.deleteObject(op.key, op.record);
         break;
       case "update_counter": {
-        const old = store.lookup(op.key)[0];
         const counterAttr = t.spec.attributes[1]!;
-        const value = nextCounterValue(old?.[counterAttr], op.incr);
+        const value = nextCounterValue(store.get(op.key)?.[counterAttr], op.incr);
         record = Object.freeze({ [t.keyAttr]: op.key, [counterAttr]: value });
         store.write(op.key, record);
         break;
       }
     }
-    if (tracked) {
+    if (tracked && single) {
+      const now = store.get(op.key);
+      for (const idx of t.indexes.values()) idx.updateOne(op.key, old, now);
+    } else if (tracked) {
       const after = store.lookup(op.key);
       for (const idx of t.indexes.values()) idx.update(op.key, before, after);
-      this.onKeyChange?.(t, op.key, before, after);
+      if (watched) this.onKeyChange?.(t, op.key, before, after);
     }
     if (!this.events.hasTableSubscribers(t.name)) return;
     this.emit(t, op, record, before, detailed, activityId);
@@ -122,7 +130,8 @@ export class Applier {
 
   private clear(t: LiveTable, activityId: ActivityId): void {
     const subscribed = this.events.hasTableSubscribers(t.name);
-    const keys = subscribed || this.onKeyChange !== undefined ? [...t.store.keys()] : [];
+    const watched = this.onKeyChange !== undefined && this.watches(t);
+    const keys = subscribed || watched ? [...t.store.keys()] : [];
     const olds = keys.map((k) => t.store.lookup(k));
     t.store.clear();
     for (const idx of t.indexes.values()) idx.clear();

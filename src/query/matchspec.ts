@@ -15,7 +15,8 @@
 //                  Erlang map patterns)
 //   anything else  a literal, compared with termEquals
 // Other strings beginning with '$' are badarg ('$_' and '$$' included); to match such a string,
-// test it in a guard: ['=:=', '$1', {const: '$x'}].
+// test it in a guard: ['=:=', '$1', {const: '$x'}]. Heads have no {const: X} form: there it is
+// a map pattern on the key "const".
 //
 // Guards (all must be true) and body expressions (the result is the last one's value):
 //   '$N'           a variable the head binds (an unbound one is badarg)
@@ -51,6 +52,10 @@
 // failing body makes the clause's result the string "EXIT" (ets gives the atom 'EXIT').
 // The first clause whose head and guards match gives the result; if none does, the record is
 // not selected (run returns NO_MATCH).
+//
+// Compilation copies every literal; constant parts of results (a {const: X}, or a constructed
+// array or object without variables) are frozen and shared between results. A compiled spec is
+// cached by the spec object's identity, so do not mutate a spec after compiling it.
 
 import { boundValueOf, type KeyRange, keyRangeOf, returnsRecordsOf } from "./ms-analysis.js";
 import { CompileCache } from "./ms-cache.js";

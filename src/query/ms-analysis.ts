@@ -40,7 +40,7 @@ class RangeBuilder {
 
   /** Adds "key <op> value". */
   add(op: string, value: unknown): void {
-    if (op === "<" || op === "=<") this.tightenUpper({ value, inclusive: op === "<" });
+    if (op === "<" || op === "=<") this.tightenUpper({ value, inclusive: op === "=<" });
     else if (op === ">" || op === ">=") this.tightenLower({ value, inclusive: op === ">=" });
     else {
       const point = { value, inclusive: true };

@@ -1,6 +1,6 @@
 // A table as the running database holds it: its definition, its store and its indexes.
 import { CommittedView } from "../access/view.js";
-import type { Key } from "../keys/index.js";
+import { type Key, recordBuilder } from "../keys/index.js";
 import { makeRamStore } from "../store/make-store.js";
 import { SecondaryIndex } from "../store/secondary-index.js";
 import type { Rec, TableStore } from "../store/store.js";
@@ -10,6 +10,8 @@ export class LiveTable {
   spec: TableSpec;
   store: TableStore;
   keyAttr: string;
+  /** Builds the frozen private copy of a validated record (compiled for the attribute list). */
+  buildRecord: (record: object) => Rec;
   readonly indexes = new Map<string, SecondaryIndex>();
   /** The committed content as the read algorithms see it. */
   readonly view: CommittedView = new CommittedView(this);
@@ -17,6 +19,7 @@ export class LiveTable {
   constructor(spec: TableSpec) {
     this.spec = spec;
     this.keyAttr = spec.attributes[0]!;
+    this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
     this.store = makeRamStore(spec.type, this.keyAttr);
     for (const a of spec.index) this.indexes.set(a, new SecondaryIndex(a));
   }
@@ -33,6 +36,7 @@ export class LiveTable {
   redefine(spec: TableSpec): void {
     const v = this.spec.version;
     this.spec = { ...spec, version: [v[0], v[1] + 1] };
+    this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
   }
 
   /** Replaces definition and content (transform_table). */
@@ -40,6 +44,7 @@ export class LiveTable {
     const v = this.spec.version;
     this.spec = { ...spec, version: [v[0] + 1, 0] };
     this.keyAttr = spec.attributes[0]!;
+    this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
     this.store = makeRamStore(spec.type, this.keyAttr);
     for (const r of records) this.store.write(this.keyOf(r), r);
     this.indexes.clear();

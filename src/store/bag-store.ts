@@ -21,8 +21,12 @@ export class BagStore implements TableStore {
     return this.count;
   }
 
-  lookup(key: Key): readonly Rec[] {
-    return this.map.get(mapKey(key)) ?? NONE;
+  lookup(key: Key): Rec[] {
+    return this.map.get(mapKey(key))?.slice() ?? [];
+  }
+
+  get(key: Key): Rec | undefined {
+    return this.map.get(mapKey(key))?.[0];
   }
 
   write(key: Key, record: Rec): void {
@@ -51,6 +55,7 @@ export class BagStore implements TableStore {
     if (old === undefined) return;
     this.count -= old.length;
     this.map.delete(id);
+    this.cursor.forget(id);
   }
 
   deleteObject(key: Key, record: Rec): void {
@@ -60,8 +65,10 @@ export class BagStore implements TableStore {
     const next = old.filter((r) => !termEquals(r, record));
     if (next.length === old.length) return;
     this.count -= old.length - next.length;
-    if (next.length === 0) this.map.delete(id);
-    else this.map.set(id, next);
+    if (next.length === 0) {
+      this.map.delete(id);
+      this.cursor.forget(id);
+    } else this.map.set(id, next);
   }
 
   clear(): void {

@@ -23,6 +23,14 @@ export class HashCursor<MK, V> {
     return step.value;
   }
 
+  /**
+   * To be called when the entry `id` is removed. Were it re-added, it would move to the end of the
+   * Map while a cached iterator would still resume from its old place.
+   */
+  forget(id: MK): void {
+    if (id === this.lastId) this.reset();
+  }
+
   /** Forgets the cached position (after clear()). */
   reset(): void {
     this.iterator = undefined;

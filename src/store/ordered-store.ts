@@ -20,9 +20,9 @@ export class OrderedStore implements TableStore {
     return this.tree.get(key);
   }
 
-  lookup(key: Key): readonly Rec[] {
+  lookup(key: Key): Rec[] {
     const r = this.tree.get(key);
-    return r === undefined ? NONE : [r];
+    return r === undefined ? [] : [r];
   }
 
   write(key: Key, record: Rec): void {

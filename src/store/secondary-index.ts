@@ -41,6 +41,15 @@ export class SecondaryIndex {
     for (const v of keep) this.add(v, key);
   }
 
+  /** update() for tables with at most one record per key, without arrays. */
+  updateOne(key: Key, before: Rec | undefined, after: Rec | undefined): void {
+    const ov = before === undefined ? undefined : termMapKey(before[this.attribute]);
+    const nv = after === undefined ? undefined : termMapKey(after[this.attribute]);
+    if (before !== undefined && after !== undefined && ov === nv) return;
+    if (before !== undefined) this.remove(ov!, key);
+    if (after !== undefined) this.add(nv!, key);
+  }
+
   add(valueId: Id, key: Key): void {
     let bucket = this.buckets.get(valueId);
     if (bucket === undefined) this.buckets.set(valueId, (bucket = new Map()));

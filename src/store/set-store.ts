@@ -24,9 +24,9 @@ export class SetStore implements TableStore {
     return this.map.get(mapKey(key));
   }
 
-  lookup(key: Key): readonly Rec[] {
+  lookup(key: Key): Rec[] {
     const r = this.map.get(mapKey(key));
-    return r === undefined ? NONE : [r];
+    return r === undefined ? [] : [r];
   }
 
   write(key: Key, record: Rec): void {
@@ -34,13 +34,17 @@ export class SetStore implements TableStore {
   }
 
   deleteKey(key: Key): void {
-    this.map.delete(mapKey(key));
+    const id = mapKey(key);
+    if (this.map.delete(id)) this.cursor.forget(id);
   }
 
   deleteObject(key: Key, record: Rec): void {
     const id = mapKey(key);
     const r = this.map.get(id);
-    if (r !== undefined && termEquals(r, record)) this.map.delete(id);
+    if (r !== undefined && termEquals(r, record)) {
+      this.map.delete(id);
+      this.cursor.forget(id);
+    }
   }
 
   clear(): void {

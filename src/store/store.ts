@@ -14,8 +14,10 @@ export interface TableStore {
   readonly type: TableType;
   /** Number of records (for a bag, all records under all keys). */
   size(): number;
-  /** The records under `key`, oldest first. The array is never mutated later; callers must not mutate it. */
-  lookup(key: Key): readonly Rec[];
+  /** The records under `key`, oldest first, in a fresh array the caller may keep. */
+  lookup(key: Key): Rec[];
+  /** The (first) record under `key`, without allocating. */
+  get(key: Key): Rec | undefined;
   /** Set/ordered_set: replaces the record under its key. Bag: adds it unless an equal record is there. */
   write(key: Key, record: Rec): void;
   deleteKey(key: Key): void;

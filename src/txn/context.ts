@@ -18,7 +18,7 @@ import { assertWritable, checkRecord, ownRecord } from "../access/validate-recor
 import { type TableView, viewOf } from "../access/view.js";
 import type { DbCore } from "../db/core.js";
 import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } from "../db/dirty.js";
-import { BadTypeError, MnemeError, TransactionAborted } from "../errors.js";
+import { BadTypeError, MnemeError, NoTransactionError, TransactionAborted } from "../errors.js";
 import type { Key } from "../keys/index.js";
 import type { LiveTable } from "../schema/live-table.js";
 import type { ActivityId, ActivityKind, LockItem, LockKind, Table, TableName } from "../types.js";
@@ -87,12 +87,26 @@ export class ActivityContext {
 
   /** Runs `f` and returns its result in the activity's flavour (a promise for async bodies). */
   private run<X>(f: () => X | Promise<X>): X | Promise<X> {
-    if (this.flavour === "sync") return f();
+    if (this.flavour === "sync") {
+      this.assertOpen();
+      return f();
+    }
     try {
+      this.assertOpen();
       const r = f();
       return r instanceof Promise ? r : Promise.resolve(r);
     } catch (e) {
       return Promise.reject(e);
+    }
+  }
+
+  /**
+   * A transaction's object used after the transaction ended (kept by the body) has no transaction
+   * any more: its operations would be lost, and its locks never released.
+   */
+  private assertOpen(): void {
+    if (this.txn?.lock.done === true) {
+      throw new NoTransactionError(`transaction ${this.activityId.id} has ended`);
     }
   }
 
@@ -107,7 +121,8 @@ export class ActivityContext {
     if (txn === undefined) return g();
     const locks = this.core.locks;
     if (this.flavour === "sync") {
-      locks.woundConflicts(space, key, mode, describe(space, key));
+      // Only async transactions hold locks; with none running there is nothing to wound.
+      if (locks.lockers.size > 0) locks.woundConflicts(space, key, mode, describe(space, key));
       return g();
     }
     const wait = locks.acquire(txn.lock, space, key, mode, describe(space, key));
@@ -147,7 +162,7 @@ export class ActivityContext {
       if (this.txn === undefined) return t.store.lookup(checkKey(t, key));
       const mode = this.checkKind(t, lock, READ_KINDS);
       const k = checkKey(t, key);
-      return this.locked(t.name, k, mode, () => [...this.view(t).lookup(k)]);
+      return this.locked(t.name, k, mode, () => this.view(t).lookup(k));
     });
   }
 
@@ -370,7 +385,7 @@ export class ActivityContext {
     return this.run(() => {
       if (this.txn === undefined) return [];
       if (item !== null && typeof item === "object" && "global" in item) {
-        if (!READ_KINDS.has(kind))
+        if (kind !== "read" && kind !== "write")
           throw new BadTypeError(`lock kind ${String(kind)} is not allowed`, { value: kind });
         const nodes = item.nodes ?? [this.core.node];
         return this.locked(GLOBAL_SPACE, item.global, kind === "read" ? "read" : "write", () =>
@@ -405,10 +420,11 @@ export class ActivityContext {
     return this.lockTable(ref, "write");
   }
 
+  /** mnesia:read_lock_table/1 and write_lock_table/1 return ok, also where the lock is a no-op. */
   private lockTable(ref: Ref, kind: "read" | "write"): unknown {
     const r = (this as ActivityContext).lock({ table: ref }, kind);
-    if (this.txn === undefined) return r;
-    return this.flavour === "sync" ? "ok" : (r as Promise<unknown>).then(() => "ok");
+    // An access module's lock callback may return a plain value even in an async body.
+    return this.flavour === "sync" ? "ok" : Promise.resolve(r).then(() => "ok");
   }
 
   // ---- nesting --------------------------------------------------------------------------------

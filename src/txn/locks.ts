@@ -45,7 +45,8 @@ export class TxLockState {
   /** What this transaction holds, per lock space: table-level mode and per-record modes. */
   readonly held = new Map<LockSpace, { table: LockMode | undefined; records: Map<Id, LockMode> }>();
   doomed: RestartSignal | undefined;
-  waiter: Waiter | undefined;
+  /** The queued lock requests of this attempt (several if the body awaits operations together). */
+  readonly waiters = new Set<Waiter>();
   private finished = false;
   private doneWaiters: (() => void)[] = [];
 
@@ -53,6 +54,11 @@ export class TxLockState {
     /** Wait-die timestamp: smaller is older. Kept across restarts so a transaction eventually wins. */
     readonly ts: number,
   ) {}
+
+  /** True once this attempt has committed or aborted. */
+  get done(): boolean {
+    return this.finished;
+  }
 
   /** Resolves when this attempt has committed or aborted. */
   whenDone(): Promise<void> {
@@ -185,7 +191,12 @@ export class LockManager {
       return undefined;
     }
     const oldest = oldestOf(conflicts);
-    if (oldest.ts < tx.ts) throw new RestartSignal(`lock conflict on ${describe}`, oldest);
+    if (oldest.ts < tx.ts) {
+      // Doomed, not just thrown: a body that catches the signal must still restart, not commit.
+      const signal = new RestartSignal(`lock conflict on ${describe}`, oldest);
+      this.doom(tx, signal);
+      throw signal;
+    }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         tx,
@@ -194,15 +205,15 @@ export class LockManager {
         mode,
         describe,
         resolve: () => {
-          tx.waiter = undefined;
+          tx.waiters.delete(waiter);
           resolve();
         },
         reject: (e) => {
-          tx.waiter = undefined;
+          tx.waiters.delete(waiter);
           reject(e);
         },
       };
-      tx.waiter = waiter;
+      tx.waiters.add(waiter);
       s.queue.push(waiter);
     });
   }
@@ -228,8 +239,7 @@ export class LockManager {
   doom(tx: TxLockState, signal: RestartSignal): void {
     if (tx.doomed !== undefined) return;
     tx.doomed = signal;
-    const w = tx.waiter;
-    if (w !== undefined) {
+    for (const w of [...tx.waiters]) {
       w.space.queue = w.space.queue.filter((x) => x !== w);
       w.reject(signal);
     }
@@ -237,11 +247,9 @@ export class LockManager {
   }
 
   releaseAll(tx: TxLockState): void {
-    const w = tx.waiter;
-    if (w !== undefined) {
-      w.space.queue = w.space.queue.filter((x) => x !== w);
-      tx.waiter = undefined;
-    }
+    // Requests still queued are dropped (left pending: the attempt is over, nobody awaits them).
+    for (const w of tx.waiters) w.space.queue = w.space.queue.filter((x) => x !== w);
+    tx.waiters.clear();
     const touched = [...tx.held.keys()];
     for (const s of touched) s.releaseAll(tx);
     tx.held.clear();
@@ -263,8 +271,9 @@ export class LockManager {
   dropSpace(space: string): void {
     const s = this.spaces.get(space);
     if (s === undefined) return;
-    for (const w of s.queue) w.reject(new RestartSignal(`table ${space} was deleted`, undefined));
+    const queue = s.queue;
     s.queue = [];
+    for (const w of queue) this.doom(w.tx, new RestartSignal(`table ${space} was deleted`, undefined));
   }
 
   heldLocks(): HeldLock[] {
@@ -301,6 +310,8 @@ export class LockManager {
     const queue = s.queue;
     s.queue = [];
     for (const w of queue) {
+      // Settled meanwhile (its transaction was doomed while this queue was being examined).
+      if (!w.tx.waiters.has(w)) continue;
       const conflicts = s.conflicts(w.tx, w.id, w.mode);
       if (conflicts.length === 0) {
         s.grant(w.tx, w.id, w.mode);
@@ -310,7 +321,7 @@ export class LockManager {
       }
       const oldest = oldestOf(conflicts);
       if (oldest.ts < w.tx.ts)
-        w.reject(new RestartSignal(`lock conflict on ${w.describe}`, oldest));
+        this.doom(w.tx, new RestartSignal(`lock conflict on ${w.describe}`, oldest));
       else s.queue.push(w);
     }
   }

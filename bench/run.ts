@@ -1,0 +1,15 @@
+// npm run bench -- <meter|tpcb|all>: JSON lines on stdout, progress on stderr.
+import { runMeter } from "./meter.js";
+import { runTpcb } from "./tpcb.js";
+
+const suites: Record<string, () => Promise<void>> = { meter: runMeter, tpcb: runTpcb };
+const which = process.argv.slice(2);
+const names = which.length === 0 || which.includes("all") ? Object.keys(suites) : which;
+for (const name of names) {
+  const run = suites[name];
+  if (run === undefined) {
+    console.error(`unknown benchmark ${name}; choose from ${Object.keys(suites).join(", ")}`);
+    process.exit(2);
+  }
+  await run();
+}

@@ -1,0 +1,203 @@
+// TPC-B as OTP's mnesia_tpcb runs it: per branch 10 tellers and 100,000 accounts; a transaction
+// reads with a write lock and updates an account, a teller and the branch, and inserts a history
+// record. Drivers run transactions one after another for TPCB_SECS; balances are verified after
+// each run (as verify_tabs does). Two variants: async bodies (drivers interleave at every await and
+// contend for locks, wait-die restarts) and synchronous bodies (transactionSync).
+import { Mneme, type Table } from "../src/index.js";
+import { CFG, emitLine, log } from "./harness.js";
+
+interface Branch {
+  id: number;
+  balance: number;
+  filler: string;
+}
+interface Teller {
+  id: number;
+  branch: number;
+  balance: number;
+  filler: string;
+}
+interface Account {
+  id: number;
+  branch: number;
+  balance: number;
+  filler: string;
+}
+interface History {
+  id: number;
+  account: number;
+  teller: number;
+  branch: number;
+  delta: number;
+  time: number;
+  filler: string;
+}
+
+const FILL = "x".repeat(80);
+const HFILL = "h".repeat(22);
+const TELLERS = 10;
+
+interface Tables {
+  branch: Table<Branch, "id">;
+  teller: Table<Teller, "id">;
+  account: Table<Account, "id">;
+  history: Table<History, "id">;
+}
+
+async function setup(db: Mneme, branches: number, accounts: number): Promise<Tables> {
+  const branch = await db.createTable<Branch, "id">("branch", {
+    attributes: ["id", "balance", "filler"],
+  });
+  const teller = await db.createTable<Teller, "id">("teller", {
+    attributes: ["id", "branch", "balance", "filler"],
+  });
+  const account = await db.createTable<Account, "id">("account", {
+    attributes: ["id", "branch", "balance", "filler"],
+  });
+  const history = await db.createTable<History, "id">("history", {
+    attributes: ["id", "account", "teller", "branch", "delta", "time", "filler"],
+  });
+  db.transactionSync((tx) => {
+    for (let b = 0; b < branches; b++) {
+      tx.write(branch, { id: b, balance: 0, filler: FILL });
+      for (let t = 0; t < TELLERS; t++)
+        tx.write(teller, { id: b * TELLERS + t, branch: b, balance: 0, filler: FILL });
+    }
+  });
+  for (let b = 0; b < branches; b++) {
+    for (let c = 0; c < accounts; c += 10000) {
+      db.transactionSync((tx) => {
+        for (let a = c; a < Math.min(accounts, c + 10000); a++) {
+          tx.write(account, { id: b * accounts + a, branch: b, balance: 0, filler: FILL });
+        }
+      });
+    }
+  }
+  return { branch, teller, account, history };
+}
+
+function verify(db: Mneme, t: Tables): boolean {
+  const sum = (tb: Table<{ balance?: number; delta?: number }>, f: "balance" | "delta") =>
+    db.dirtyFoldl(tb, (r, a: number) => a + (r[f] as number), 0);
+  const b = sum(t.branch as never, "balance");
+  return (
+    b === sum(t.teller as never, "balance") &&
+    b === sum(t.account as never, "balance") &&
+    b === sum(t.history as never, "delta")
+  );
+}
+
+/** A small deterministic generator, one per driver. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+async function runOnce(
+  variant: "async" | "sync",
+  drivers: number,
+  branches: number,
+): Promise<void> {
+  const accounts = CFG.tpcbAccounts;
+  const db = await Mneme.open();
+  const t = await setup(db, branches, accounts);
+  const end = Date.now() + CFG.tpcbSecs * 1000;
+  let historyId = 0;
+  const counts = new Array<number>(drivers).fill(0);
+  const pick = (r: () => number, d: number) => {
+    const b = drivers >= branches ? d % branches : Math.floor(r() * branches);
+    return {
+      b,
+      tl: b * TELLERS + Math.floor(r() * TELLERS),
+      a: b * accounts + Math.floor(r() * accounts),
+      delta: Math.floor(r() * 1999999) - 999999,
+    };
+  };
+  const driver = async (d: number) => {
+    const r = rng(d + 1);
+    while (Date.now() < end) {
+      for (let burst = 0; burst < 50; burst++) {
+        const { b, tl, a, delta } = pick(r, d);
+        if (variant === "async") {
+          await db.transaction(async (tx) => {
+            const [acc] = await tx.wread(t.account, a);
+            await tx.write(t.account, { ...acc!, balance: acc!.balance + delta });
+            const [tel] = await tx.wread(t.teller, tl);
+            await tx.write(t.teller, { ...tel!, balance: tel!.balance + delta });
+            const [br] = await tx.wread(t.branch, b);
+            await tx.write(t.branch, { ...br!, balance: br!.balance + delta });
+            await tx.write(t.history, {
+              id: ++historyId,
+              account: a,
+              teller: tl,
+              branch: b,
+              delta,
+              time: Date.now(),
+              filler: HFILL,
+            });
+          });
+        } else {
+          db.transactionSync((tx) => {
+            const [acc] = tx.wread(t.account, a);
+            tx.write(t.account, { ...acc!, balance: acc!.balance + delta });
+            const [tel] = tx.wread(t.teller, tl);
+            tx.write(t.teller, { ...tel!, balance: tel!.balance + delta });
+            const [br] = tx.wread(t.branch, b);
+            tx.write(t.branch, { ...br!, balance: br!.balance + delta });
+            tx.write(t.history, {
+              id: ++historyId,
+              account: a,
+              teller: tl,
+              branch: b,
+              delta,
+              time: Date.now(),
+              filler: HFILL,
+            });
+          });
+          // Let the other drivers in between transactions.
+          await null;
+        }
+        counts[d]!++;
+      }
+    }
+  };
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: drivers }, (_, d) => driver(d)));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const total = counts.reduce((x, y) => x + y, 0);
+  const verified = verify(db, t);
+  const restarts = db.systemInfo("transaction_restarts");
+  emitLine({
+    system: "mneme",
+    storage: "ram_copies",
+    op: "tpcb",
+    nodes: 1,
+    drivers,
+    n_branches: branches,
+    tps: Math.round(total / secs),
+    avg_us: Math.round(((secs * 1e6) / total) * drivers * 10) / 10,
+    variant: variant === "async" ? "transaction(async body)" : "transactionSync",
+    accounts_per_branch: accounts,
+    restarts,
+    verified,
+  });
+  await db.close();
+  if (!verified) throw new Error("tpcb: balances do not add up");
+}
+
+export async function runTpcb(): Promise<void> {
+  for (const variant of ["sync", "async"] as const) {
+    for (const [drivers, branches] of [
+      [1, 1],
+      [4, 1],
+      [1, 4],
+      [4, 4],
+    ] as const) {
+      log(`tpcb: ${variant} drivers ${drivers} branches ${branches}`);
+      await runOnce(variant, drivers, branches);
+    }
+  }
+}
