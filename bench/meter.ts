@@ -137,7 +137,12 @@ export async function runMeter(): Promise<void> {
     S,
     ST,
     "tx_update2",
-    measure((i) => db.transactionSync((tx) => (upd(tx, key(2 * i)), upd(tx, key(2 * i + 1))))),
+    measure((i) =>
+      db.transactionSync((tx) => {
+        upd(tx, key(2 * i));
+        upd(tx, key(2 * i + 1));
+      }),
+    ),
     { api: "transactionSync(2 x (read + write))" },
   );
   emit(
@@ -156,7 +161,12 @@ export async function runMeter(): Promise<void> {
     S,
     ST,
     "sync_dirty_update2",
-    measure((i) => db.syncDirty((ctx) => (upd(ctx, key(2 * i)), upd(ctx, key(2 * i + 1))))),
+    measure((i) =>
+      db.syncDirty((ctx) => {
+        upd(ctx, key(2 * i));
+        upd(ctx, key(2 * i + 1));
+      }),
+    ),
     { api: "syncDirty(2 x (read + write))" },
   );
   emit(

@@ -1,6 +1,6 @@
 // TPC-B as OTP's mnesia_tpcb runs it: per branch 10 tellers and 100,000 accounts; a transaction
-// reads with a write lock and updates an account, a teller and the branch, and inserts a history
-// record. Drivers run transactions one after another for TPCB_SECS; balances are verified after
+// reads with a write lock and updates the branch, a teller and an account (mnesia_tpcb's order),
+// and inserts a history record. Drivers run transactions one after another for TPCB_SECS; balances are verified after
 // each run (as verify_tabs does). Two variants: async bodies (drivers interleave at every await and
 // contend for locks, wait-die restarts) and synchronous bodies (transactionSync).
 import { Mneme, type Table } from "../src/index.js";
@@ -123,12 +123,12 @@ async function runOnce(
         const { b, tl, a, delta } = pick(r, d);
         if (variant === "async") {
           await db.transaction(async (tx) => {
-            const [acc] = await tx.wread(t.account, a);
-            await tx.write(t.account, { ...acc!, balance: acc!.balance + delta });
-            const [tel] = await tx.wread(t.teller, tl);
-            await tx.write(t.teller, { ...tel!, balance: tel!.balance + delta });
             const [br] = await tx.wread(t.branch, b);
             await tx.write(t.branch, { ...br!, balance: br!.balance + delta });
+            const [tel] = await tx.wread(t.teller, tl);
+            await tx.write(t.teller, { ...tel!, balance: tel!.balance + delta });
+            const [acc] = await tx.wread(t.account, a);
+            await tx.write(t.account, { ...acc!, balance: acc!.balance + delta });
             await tx.write(t.history, {
               id: ++historyId,
               account: a,
@@ -141,12 +141,12 @@ async function runOnce(
           });
         } else {
           db.transactionSync((tx) => {
-            const [acc] = tx.wread(t.account, a);
-            tx.write(t.account, { ...acc!, balance: acc!.balance + delta });
-            const [tel] = tx.wread(t.teller, tl);
-            tx.write(t.teller, { ...tel!, balance: tel!.balance + delta });
             const [br] = tx.wread(t.branch, b);
             tx.write(t.branch, { ...br!, balance: br!.balance + delta });
+            const [tel] = tx.wread(t.teller, tl);
+            tx.write(t.teller, { ...tel!, balance: tel!.balance + delta });
+            const [acc] = tx.wread(t.account, a);
+            tx.write(t.account, { ...acc!, balance: acc!.balance + delta });
             tx.write(t.history, {
               id: ++historyId,
               account: a,

@@ -153,13 +153,14 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   no_exists: "Tried to perform operation on non-existing (not-alive) item",
   system_limit: "A system limit was exhausted",
   mnesia_down:
-    "A transaction involves records on a remote node, which became unavailable before the transaction was completed",
+    "A transaction involves records on a remote node, which became unavailable before the transaction was completed. Records are no longer available elsewhere in the network.",
   not_a_db_node: "A node was mentioned that does not exist in the schema",
   bad_type: "Bad type specified in argument",
   node_not_running: "Node is not running",
   truncated_binary_file: "Truncated binary in file",
   active: "Some delete operations require that all active records are removed",
   illegal: "Operation not supported on this record",
+  not_running: "Mnesia is not running",
   timeout: "The operation timed out",
 };
 

@@ -3,7 +3,7 @@
 // path: a bound key is a lookup, a bound indexed attribute an index lookup, a key range on an
 // ordered table a range scan; only then a full scan.
 import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
-import { formatKey, type Key, mapKey, termEquals } from "../keys/index.js";
+import { compareKeys, formatKey, type Key, mapKey, termEquals } from "../keys/index.js";
 import { compileMatchSpec, NO_MATCH } from "../query/matchspec.js";
 import { compilePattern } from "../query/pattern.js";
 import type { Rec } from "../store/store.js";
@@ -37,7 +37,7 @@ function recordsByIndex(view: TableView, attribute: string, value: unknown): Rec
       const r = t.store.get(key);
       if (r !== undefined) out.push(r);
     }
-    return out;
+    return inTableOrder(view, out);
   }
   const seen = new Set<ReturnType<typeof mapKey>>();
   for (const key of view.indexCandidates(attribute, value) ?? []) {
@@ -46,7 +46,16 @@ function recordsByIndex(view: TableView, attribute: string, value: unknown): Rec
     seen.add(id);
     for (const r of view.lookup(key)) if (termEquals(r[attribute], value)) out.push(r);
   }
-  return out;
+  return inTableOrder(view, out);
+}
+
+/** An ordered table lists its records in key order, whichever access path found them. */
+function inTableOrder(view: TableView, records: Rec[]): Rec[] {
+  const t = view.table;
+  if (t.store.ordered && records.length > 1) {
+    records.sort((a, b) => compareKeys(t.keyOf(a), t.keyOf(b)));
+  }
+  return records;
 }
 
 export function selectAll(view: TableView, spec: unknown): unknown[] {

@@ -24,7 +24,7 @@ export function checkRecord(t: LiveTable, record: unknown): Key {
   const key = r[t.keyAttr];
   let ok =
     typeof key === "string" ||
-    (typeof key === "number" && key === key) ||
+    (typeof key === "number" && !Number.isNaN(key)) ||
     keyProblem(key) === undefined;
   const proto = Object.getPrototypeOf(r);
   ok &&= proto === Object.prototype || proto === null;

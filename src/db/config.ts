@@ -1,6 +1,6 @@
 // Configuration of a database: Mnesia's application parameters in camelCase, validated at open.
 import path from "node:path";
-import { BadTypeError } from "../errors.js";
+import { BadArgError, BadTypeError } from "../errors.js";
 import type { AccessModule } from "../txn/activity.js";
 
 export type SchemaLocation = "disc" | "ram" | "opt_disc";
@@ -51,6 +51,61 @@ export interface DbConfig {
   readonly schemaLocation: SchemaLocation;
 }
 
+const OPTIONS = new Set([
+  "node",
+  "dir",
+  "accessModule",
+  "autoRepair",
+  "debug",
+  "coreDir",
+  "dcDumpLimit",
+  "dumpDiscCopiesAtStartup",
+  "dumpLogLoadRegulation",
+  "dumpLogUpdateInPlace",
+  "dumpLogWriteThreshold",
+  "dumpLogTimeThreshold",
+  "extraDbNodes",
+  "maxWaitForDecision",
+  "noTableLoaders",
+  "sendCompressed",
+  "maxTransferSize",
+  "schemaLocation",
+]);
+
+/** The callbacks of an access module (Mnesia's mnesia_access behaviour). */
+const ACCESS_CALLBACKS = [
+  "lock",
+  "write",
+  "delete",
+  "deleteObject",
+  "read",
+  "matchObject",
+  "allKeys",
+  "first",
+  "last",
+  "next",
+  "prev",
+  "indexMatchObject",
+  "indexRead",
+  "select",
+  "foldl",
+  "foldr",
+  "tableInfo",
+] as const;
+
+/** An access module is an object whose callbacks, where present, are functions. */
+export function validateAccessModule(option: string, m: unknown): AccessModule | undefined {
+  if (m === undefined) return undefined;
+  if (m === null || typeof m !== "object") bad(option, m, "an object of access callbacks");
+  const o = m as Record<string, unknown>;
+  for (const cb of ACCESS_CALLBACKS) {
+    if (o[cb] !== undefined && typeof o[cb] !== "function") {
+      bad(`${option}.${cb}`, o[cb], "a function");
+    }
+  }
+  return m as AccessModule;
+}
+
 function bad(option: string, value: unknown, want: string): never {
   throw new BadTypeError(`option ${option} must be ${want}, got ${String(value)}`, { value });
 }
@@ -75,27 +130,39 @@ function int(
 }
 
 export function resolveConfig(o: OpenOptions = {}): DbConfig {
-  const node = o.node ?? "nonode@nohost";
+  if (o === null || typeof o !== "object" || Array.isArray(o)) {
+    throw new BadArgError(`the options of open must be an object, got ${String(o)}`, { value: o });
+  }
+  for (const option of Object.keys(o)) {
+    if (!OPTIONS.has(option)) {
+      throw new BadArgError(`unknown option '${option}' of open`, { value: option });
+    }
+  }
+  // Only a left-out (undefined) option takes its default; null is a bad value like any other.
+  const node = o.node === undefined ? "nonode@nohost" : o.node;
   if (typeof node !== "string" || node.length === 0) bad("node", node, "a non-empty string");
   const debug =
     o.debug === true ? "debug" : o.debug === false || o.debug === undefined ? "none" : o.debug;
   if (!["none", "verbose", "debug", "trace"].includes(debug))
     bad("debug", o.debug, "none, verbose, debug, trace or a boolean");
-  const schemaLocation = o.schemaLocation ?? "opt_disc";
+  const schemaLocation = o.schemaLocation === undefined ? "opt_disc" : o.schemaLocation;
   if (!["disc", "ram", "opt_disc"].includes(schemaLocation))
     bad("schemaLocation", schemaLocation, "disc, ram or opt_disc");
-  const dir = o.dir ?? path.resolve(`Mnesia.${node}`);
-  if (typeof dir !== "string") bad("dir", dir, "a path");
-  const extra = o.extraDbNodes ?? [];
+  const dir = o.dir === undefined ? path.resolve(`Mnesia.${node}`) : o.dir;
+  if (typeof dir !== "string" || dir.length === 0) bad("dir", dir, "a path");
+  const extra = o.extraDbNodes === undefined ? [] : o.extraDbNodes;
   if (!Array.isArray(extra) || extra.some((n) => typeof n !== "string"))
     bad("extraDbNodes", extra, "a list of node names");
+  const coreDir = o.coreDir === undefined ? false : o.coreDir;
+  if (coreDir !== false && (typeof coreDir !== "string" || coreDir.length === 0))
+    bad("coreDir", coreDir, "a path or false");
   return {
     node,
     dir,
-    accessModule: o.accessModule,
+    accessModule: validateAccessModule("accessModule", o.accessModule),
     autoRepair: bool("autoRepair", o.autoRepair, true),
     debug,
-    coreDir: o.coreDir ?? false,
+    coreDir,
     dcDumpLimit: int("dcDumpLimit", o.dcDumpLimit, 4, 1),
     dumpDiscCopiesAtStartup: bool("dumpDiscCopiesAtStartup", o.dumpDiscCopiesAtStartup, true),
     dumpLogLoadRegulation: bool("dumpLogLoadRegulation", o.dumpLogLoadRegulation, false),

@@ -3,12 +3,12 @@
 import { NoExistsError, NotRunningError } from "../errors.js";
 import { EventHub } from "../events/event-hub.js";
 import { Applier } from "../log/applier.js";
-import type { CommitLog } from "../log/entry.js";
+import type { CommitLog, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
 import type { LiveTable } from "../schema/live-table.js";
 import { SnmpOrdering } from "../store/snmp.js";
 import { LockManager } from "../txn/locks.js";
-import type { ActivityId, Table, TableName } from "../types.js";
+import type { ActivityId, TableName } from "../types.js";
 
 export interface DbStats {
   commits: number;
@@ -42,6 +42,25 @@ export class DbCore {
     this.log.subscribe((entry) => {
       this.stats.logWrites += entry.ops.length;
     });
+    this.log.subscribe((entry) => {
+      for (const op of entry.ops) this.syncSnmp(op);
+    });
+  }
+
+  /** Keeps the SNMP orderings in step with the tables' snmp property (createTable, snmpOpenTable, ...). */
+  private syncSnmp(op: LogOp): void {
+    if (op.op === "delete_table") {
+      this.snmp.close(op.table);
+      return;
+    }
+    if (op.op !== "create_table" && op.op !== "redefine_table" && op.op !== "transform_table") {
+      return;
+    }
+    const t = this.tables.get(op.spec.name);
+    if (t === undefined) return;
+    if (t.spec.snmp === null) this.snmp.close(t.name);
+    else if (op.op !== "redefine_table" || !this.snmp.isOpen(t.name))
+      this.snmp.open(t, t.spec.snmp);
   }
 
   nextTs(): number {
@@ -59,10 +78,11 @@ export class DbCore {
   /** The live table named by a handle or a name; no_exists if there is none. */
   table(ref: TableName): LiveTable {
     const name = typeof ref === "string" ? ref : ref?.name;
+    if (!this.running) {
+      throw new NotRunningError(`the database on ${this.node} is closed`, { table: name });
+    }
     const t = this.tables.get(name);
     if (t === undefined) {
-      if (!this.running)
-        throw new NotRunningError(`the database on ${this.node} is closed`, { table: name });
       throw new NoExistsError(`table ${String(name)} does not exist`, { table: name });
     }
     return t;

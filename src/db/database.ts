@@ -19,7 +19,6 @@ import {
 import type { EventCategory, EventFor } from "../events/event-types.js";
 import { Subscription } from "../events/subscription.js";
 import type { Key } from "../keys/index.js";
-import { validateSnmp } from "../schema/validate-def.js";
 import type { RowIndex } from "../store/snmp.js";
 import type {
   AccessModule,
@@ -171,7 +170,10 @@ export class Mneme {
 
   /** mnesia:wait_for_tables/2: resolves when all are loaded; rejects with TimeoutError naming the others. */
   async waitForTables(tables: readonly TableName[], timeoutMs: number): Promise<void> {
-    return this.schemaOps.waitForTables(tables.map(nameOf), timeoutMs);
+    return this.schemaOps.waitForTables(
+      Array.isArray(tables) ? tables.map(nameOf) : (tables as never),
+      timeoutMs,
+    );
   }
 
   tableInfo<I extends TableInfoItem>(table: TableName, item: I): TableInfoResult<I> {
@@ -362,14 +364,16 @@ export class Mneme {
     table: TableRef<T, K>,
     key: KeyArg<T, K>,
   ): KeyArg<T, K> | undefined {
-    return step(this.core.table(table).view, key, "next") as KeyArg<T, K> | undefined;
+    const t = this.core.table(table);
+    return step(t.view, checkKey(t, key), "next") as KeyArg<T, K> | undefined;
   }
 
   dirtyPrev<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     key: KeyArg<T, K>,
   ): KeyArg<T, K> | undefined {
-    return step(this.core.table(table).view, key, "prev") as KeyArg<T, K> | undefined;
+    const t = this.core.table(table);
+    return step(t.view, checkKey(t, key), "prev") as KeyArg<T, K> | undefined;
   }
 
   dirtyIndexRead<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
@@ -413,15 +417,17 @@ export class Mneme {
 
   // ---- SNMP -------------------------------------------------------------------------------------
 
-  /** mnesia:snmp_open_table/2: orders the table by SNMP row index. */
+  /**
+   * mnesia:snmp_open_table/2: sets the table's snmp property (as the snmp option of createTable
+   * does), so the table is ordered by SNMP row index and its keys must fit the SNMP key type.
+   */
   snmpOpenTable(table: TableName, struct: SnmpStruct): void {
-    const t = this.core.table(table);
-    validateSnmp(t.name, t.spec.type, struct);
-    this.core.snmp.open(t, struct);
+    this.schemaOps.snmpOpenTable(nameOf(table), struct);
   }
 
+  /** mnesia:snmp_close_table/1: removes the snmp property. */
   snmpCloseTable(table: TableName): void {
-    this.core.snmp.close(this.core.table(table).name);
+    this.schemaOps.snmpCloseTable(nameOf(table));
   }
 
   /** The record at an SNMP row index, or undefined. */
@@ -429,7 +435,7 @@ export class Mneme {
     table: TableRef<T, K>,
     row: RowIndex,
   ): T | undefined {
-    const t = this.snmpTable(table);
+    const t = this.snmpTable(table, row);
     const key = this.core.snmp.keyOf(t, row);
     return key === undefined
       ? undefined
@@ -438,19 +444,27 @@ export class Mneme {
 
   /** The row index after `row` in lexicographic order ([] gives the first), or undefined at the end. */
   snmpGetNextIndex(table: TableName, row: RowIndex): RowIndex | undefined {
-    return this.core.snmp.nextIndex(this.snmpTable(table), row);
+    return this.core.snmp.nextIndex(this.snmpTable(table, row), row);
   }
 
   /** The Mnesia key of a row index, or undefined. */
   snmpGetMnesiaKey(table: TableName, row: RowIndex): Key | undefined {
-    return this.core.snmp.keyOf(this.snmpTable(table), row);
+    return this.core.snmp.keyOf(this.snmpTable(table, row), row);
   }
 
-  private snmpTable(table: TableName): string {
+  /** The name of an SNMP ordered table (Mnesia: badarg if it is not one, bad_type for a bad row). */
+  private snmpTable(table: TableName, row: unknown): string {
     const t = this.core.table(table);
     if (!this.core.snmp.isOpen(t.name)) {
-      throw new BadTypeError(`table ${t.name} is not SNMP ordered (snmpOpenTable first)`, {
+      throw new BadArgError(`table ${t.name} is not SNMP ordered (snmpOpenTable first)`, {
         table: t.name,
+        value: row,
+      });
+    }
+    if (!Array.isArray(row) || !row.every((n) => Number.isSafeInteger(n))) {
+      throw new BadTypeError(`an SNMP row index of ${t.name} must be a list of integers`, {
+        table: t.name,
+        value: row,
       });
     }
     return t.name;

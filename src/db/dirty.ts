@@ -14,13 +14,18 @@ import type { DbCore } from "./core.js";
 export function prepareWrite(t: LiveTable, record: unknown): { key: Key; rec: Rec } {
   const key = checkRecord(t, record);
   assertWritable(t, key);
+  checkSnmpKey(t, key);
+  return { key, rec: ownRecord(t, record as object) };
+}
+
+/** A key written to an SNMP ordered table must map to a row index (Mnesia: bad_snmp_key). */
+function checkSnmpKey(t: LiveTable, key: Key): void {
   if (t.spec.snmp !== null && keyToOid(t.spec.snmp, key) === undefined) {
     throw new BadTypeError(`key ${formatKey(key)} of ${t.name} does not fit its SNMP key type`, {
       table: t.name,
       key,
     });
   }
-  return { key, rec: ownRecord(t, record as object) };
 }
 
 export function checkKey(t: LiveTable, key: unknown): Key {
@@ -85,6 +90,7 @@ export function dirtyUpdateCounter(
   }
   const k = checkKey(t, key);
   assertWritable(t, k);
+  checkSnmpKey(t, k);
   core.log.append(id, [{ op: "update_counter", table: t.name, key: k, incr }]);
   const now = t.store.lookup(k)[0]?.[t.spec.attributes[1]!];
   return now === undefined ? nextCounterValue(undefined, incr) : (now as number | bigint);

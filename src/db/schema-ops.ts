@@ -4,9 +4,11 @@
 import { randomUUID } from "node:crypto";
 import {
   AlreadyExistsError,
+  BadArgError,
   BadTypeError,
   NestedTransactionError,
   NoExistsError,
+  ReadOnlyError,
   TimeoutError,
 } from "../errors.js";
 import { compareKeys, formatKey, freezeRecord, type Key, valueProblem } from "../keys/index.js";
@@ -17,12 +19,13 @@ import {
   resolveIndexAttribute,
   validateBoolean,
   validateLoadOrder,
+  validateSnmp,
   validateTableDef,
   validateTableName,
 } from "../schema/validate-def.js";
 import type { Rec } from "../store/store.js";
 import { TABLE } from "../txn/locks.js";
-import type { AccessMode, TableDef } from "../types.js";
+import type { AccessMode, SnmpStruct, TableDef } from "../types.js";
 import type { DbCore } from "./core.js";
 
 export class SchemaOps {
@@ -42,7 +45,19 @@ export class SchemaOps {
   /** Restarts async transactions that hold locks on the table, then appends the schema entry. */
   private apply(table: string, ops: readonly LogOp[]): void {
     this.core.locks.woundConflicts(table, TABLE, "write", `table ${table}`);
-    this.core.log.append(this.core.nextActivityId("tid"), ops);
+    const id = this.core.nextActivityId("tid");
+    this.core.log.append(id, ops);
+    // A schema change is a transaction in Mnesia: activity subscribers see it complete.
+    if (this.core.events.hasActivitySubscribers()) {
+      this.core.events.emitActivity({ type: "complete", activityId: id });
+    }
+  }
+
+  /** Updates to a read_only table fail with {no_exists, Tab} in Mnesia (so do its deletion and transform). */
+  private assertWritable(t: LiveTable): void {
+    if (t.spec.accessMode === "read_only") {
+      throw new ReadOnlyError(`table ${t.name} is read_only`, { table: t.name });
+    }
   }
 
   createTable(name: unknown, def: TableDef<object>): void {
@@ -57,6 +72,7 @@ export class SchemaOps {
   deleteTable(name: string): void {
     this.begin("deleteTable");
     const t = this.core.table(name);
+    this.assertWritable(t);
     this.apply(t.name, [{ op: "delete_table", table: t.name }]);
     this.core.locks.dropSpace(t.name);
     this.core.snmp.close(t.name);
@@ -65,9 +81,7 @@ export class SchemaOps {
   clearTable(name: string): void {
     this.begin("clearTable");
     const t = this.core.table(name);
-    if (t.spec.accessMode === "read_only") {
-      throw new NoExistsError(`table ${t.name} is read_only`, { table: t.name });
-    }
+    this.assertWritable(t);
     this.apply(t.name, [{ op: "clear_table", table: t.name }]);
   }
 
@@ -88,6 +102,13 @@ export class SchemaOps {
     this.begin("delTableIndex");
     const t = this.core.table(name);
     const attr = typeof attribute === "number" ? t.spec.attributes[attribute - 2] : attribute;
+    if (typeof attribute === "number" && attr === undefined) {
+      // Mnesia: a position beyond the record is {no_exists, Tab, Pos} (there is no such index).
+      throw new NoExistsError(`${t.name} has no index on position ${attribute}`, {
+        table: t.name,
+        value: attribute,
+      });
+    }
     if (typeof attr !== "string" || !t.spec.attributes.includes(attr)) {
       throw new BadTypeError(`${String(attribute)} is not an attribute of ${t.name}`, {
         table: t.name,
@@ -158,6 +179,16 @@ export class SchemaOps {
         value: fn,
       });
     }
+    if (
+      newRecordName !== undefined &&
+      (typeof newRecordName !== "string" || newRecordName.length === 0)
+    ) {
+      throw new BadTypeError(`new record name of ${t.name} must be a non-empty string`, {
+        table: t.name,
+        value: newRecordName,
+      });
+    }
+    this.assertWritable(t);
     const probe = validateTableDef(
       t.name,
       { attributes: newAttributes as never, type: t.spec.type },
@@ -187,11 +218,44 @@ export class SchemaOps {
     this.apply(t.name, [{ op: "transform_table", spec, records }]);
   }
 
+  /** snmp_open_table: the table's snmp property is set, and its ordering built (by the core). */
+  snmpOpenTable(name: string, struct: SnmpStruct): void {
+    this.begin("snmpOpenTable");
+    const t = this.core.table(name);
+    validateSnmp(t.name, t.spec.type, struct);
+    if (t.spec.snmp !== null) {
+      throw new AlreadyExistsError(`${t.name} is already SNMP ordered`, {
+        table: t.name,
+        value: t.spec.snmp,
+      });
+    }
+    this.redefine(t, { ...t.spec, snmp: struct });
+  }
+
+  /** snmp_close_table: removes the snmp property (a table that has none is fine). */
+  snmpCloseTable(name: string): void {
+    this.begin("snmpCloseTable");
+    const t = this.core.table(name);
+    if (t.spec.snmp !== null) this.redefine(t, { ...t.spec, snmp: null });
+  }
+
   /** waitForTables: resolves when all tables are loaded; RAM tables are loaded once created. */
   async waitForTables(names: readonly string[], timeoutMs: number): Promise<void> {
     this.core.assertRunning();
+    // Mnesia: {error, {badarg, Tabs, Timeout}} unless Tabs is a list and Timeout an integer >= 0 or infinity.
+    if (
+      !Array.isArray(names) ||
+      !(timeoutMs === Infinity || (Number.isSafeInteger(timeoutMs) && timeoutMs >= 0))
+    ) {
+      throw new BadArgError(
+        `waitForTables needs a list of tables and a timeout >= 0 in ms, got ${String(timeoutMs)}`,
+        { value: [names, timeoutMs] },
+      );
+    }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // A database closed while waiting ends the wait: node_not_running.
+      this.core.assertRunning();
       const missing = names.filter((n) => !this.core.tables.has(n));
       if (missing.length === 0) return;
       if (Date.now() >= deadline) {
@@ -206,21 +270,30 @@ export class SchemaOps {
 }
 
 function transformOne(t: LiveTable, spec: TableSpec, fn: (record: Rec) => unknown, old: Rec): Rec {
+  const key = t.keyOf(old);
   let out: unknown;
   try {
     out = fn(old);
   } catch (e) {
-    throw new BadTypeError(`bad transform function for ${t.name}: it threw ${String(e)}`, {
-      table: t.name,
-      value: old,
-    });
+    throw new BadTypeError(
+      `bad transform function for ${t.name}: it threw ${String(e)} on the record with key ${formatKey(key)}`,
+      {
+        table: t.name,
+        key,
+        value: old,
+      },
+    );
   }
   const attrs = spec.attributes;
   if (out === null || typeof out !== "object" || Array.isArray(out)) {
-    throw new BadTypeError(`bad transform function for ${t.name}: it returned a non-record`, {
-      table: t.name,
-      value: out,
-    });
+    throw new BadTypeError(
+      `bad transform function for ${t.name}: it returned a non-record for key ${formatKey(key)}`,
+      {
+        table: t.name,
+        key,
+        value: out,
+      },
+    );
   }
   const o = out as { readonly [a: string]: unknown };
   const keys = Object.keys(o);
@@ -229,18 +302,20 @@ function transformOne(t: LiveTable, spec: TableSpec, fn: (record: Rec) => unknow
     attrs.some((a) => !Object.hasOwn(o, a) || o[a] === undefined)
   ) {
     throw new BadTypeError(
-      `bad transform function for ${t.name}: the result must have exactly ${attrs.join(", ")}`,
+      `bad transform function for ${t.name}: the result for key ${formatKey(key)} must have exactly ${attrs.join(", ")}`,
       {
         table: t.name,
+        key,
         value: out,
       },
     );
   }
-  if (compareKeys(o[attrs[0]!] as Key, t.keyOf(old)) !== 0) {
+  if (compareKeys(o[attrs[0]!] as Key, key) !== 0) {
     throw new BadTypeError(
-      `bad transform function for ${t.name}: it changed the key ${formatKey(t.keyOf(old))}`,
+      `bad transform function for ${t.name}: it changed the key ${formatKey(key)}`,
       {
         table: t.name,
+        key,
         value: out,
       },
     );
@@ -252,6 +327,7 @@ function transformOne(t: LiveTable, spec: TableSpec, fn: (record: Rec) => unknow
         `bad transform function for ${t.name}: attribute '${a}' of ${formatKey(o[attrs[0]!])}: ${vp}`,
         {
           table: t.name,
+          key,
           value: out,
         },
       );

@@ -1,15 +1,23 @@
 // One subscriber: delivers by callback, by async iteration, or both.
 // Events are handed over after the commit that caused them, never inside it.
 
+/**
+ * A function whose parameter is checked bivariantly (as a method's), so that a subscription of
+ * specific events is still a Subscription<unknown> (for unsubscribe and the event hub).
+ */
+type Handler<A> = { bivarianceHack(arg: A): void }["bivarianceHack"];
+
 export class Subscription<E> implements AsyncIterable<E> {
   private buffer: E[] = [];
-  private waiting: ((r: IteratorResult<E>) => void)[] = [];
+  private waiting: Handler<IteratorResult<E>>[] = [];
   private closed = false;
+  /** Whether async iteration has begun: from then on events are kept for it, callback or not. */
+  private iterated = false;
 
   constructor(
     readonly category: string,
-    private readonly callback: ((event: E) => void) | undefined,
-    private readonly onClose: (s: Subscription<E>) => void,
+    private readonly callback: Handler<E> | undefined,
+    private readonly onClose: Handler<Subscription<E>>,
   ) {}
 
   get active(): boolean {
@@ -25,11 +33,11 @@ export class Subscription<E> implements AsyncIterable<E> {
       } catch (err) {
         process.emitWarning(`mneme: an event callback for ${this.category} threw: ${String(err)}`);
       }
-      if (this.waiting.length === 0) return;
+      if (!this.iterated) return;
     }
     const w = this.waiting.shift();
     if (w !== undefined) w({ value: event, done: false });
-    else if (this.callback === undefined) this.buffer.push(event);
+    else this.buffer.push(event);
   }
 
   /** Stops delivery (mnesia:unsubscribe/1); pending iterations end. */
@@ -43,6 +51,7 @@ export class Subscription<E> implements AsyncIterable<E> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<E> {
+    this.iterated = true;
     return {
       next: () => {
         const e = this.buffer.shift();

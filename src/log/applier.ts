@@ -18,15 +18,22 @@ export function nextCounterValue(current: unknown, incr: number | bigint): numbe
   const isInt =
     typeof current === "bigint" || (typeof current === "number" && Number.isSafeInteger(current));
   if (isInt) {
+    // Numbers while the sum stays a safe integer, exact bigints beyond.
     const sum =
-      typeof current === "bigint" || typeof incr === "bigint"
-        ? BigInt(current as number | bigint) + BigInt(incr)
-        : (current as number) + (incr as number);
-    if (sum >= 0)
-      return typeof sum === "bigint" && sum <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sum) : sum;
+      typeof current === "number" &&
+      typeof incr === "number" &&
+      Number.isSafeInteger(current + incr)
+        ? current + incr
+        : BigInt(current as number | bigint) + BigInt(incr);
+    if (sum >= 0) return canonicalCount(sum);
   }
-  if (incr > 0) return incr;
+  if (incr > 0) return canonicalCount(incr);
   return 0;
+}
+
+/** A counter value as a number while it is a safe integer (so 5n and 5 are stored alike). */
+function canonicalCount(n: number | bigint): number | bigint {
+  return typeof n === "bigint" && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 export class Applier {
@@ -110,9 +117,12 @@ export class Applier {
         break;
       case "update_counter": {
         const counterAttr = t.spec.attributes[1]!;
-        const value = nextCounterValue(store.get(op.key)?.[counterAttr], op.incr);
-        record = Object.freeze({ [t.keyAttr]: op.key, [counterAttr]: value });
-        store.write(op.key, record);
+        const current = store.get(op.key);
+        const value = nextCounterValue(current?.[counterAttr], op.incr);
+        // An existing counter keeps its key as stored (Mnesia: update_counter(co, 1.0, 1) on key 1 keeps 1).
+        const key = current === undefined ? op.key : (current[t.keyAttr] as Key);
+        record = Object.freeze({ [t.keyAttr]: key, [counterAttr]: value });
+        store.write(key, record);
         break;
       }
     }
@@ -124,20 +134,23 @@ export class Applier {
       for (const idx of t.indexes.values()) idx.update(op.key, before, after);
       if (watched) this.onKeyChange?.(t, op.key, before, after);
     }
-    if (!this.events.hasTableSubscribers(t.name)) return;
+    // mnesia:ets/1 triggers no subscriptions.
+    if (activityId.kind === "ets" || !this.events.hasTableSubscribers(t.name)) return;
     this.emit(t, op, record, before, detailed, activityId);
   }
 
   private clear(t: LiveTable, activityId: ActivityId): void {
-    const subscribed = this.events.hasTableSubscribers(t.name);
+    const subscribed = activityId.kind !== "ets" && this.events.hasTableSubscribers(t.name);
     const watched = this.onKeyChange !== undefined && this.watches(t);
     const keys = subscribed || watched ? [...t.store.keys()] : [];
     const olds = keys.map((k) => t.store.lookup(k));
     t.store.clear();
     for (const idx of t.indexes.values()) idx.clear();
-    keys.forEach((k, i) => {
-      this.onKeyChange?.(t, k, olds[i]!, NONE);
-    });
+    if (watched) {
+      keys.forEach((k, i) => {
+        this.onKeyChange?.(t, k, olds[i]!, NONE);
+      });
+    }
     if (!subscribed) return;
     // Mnesia reports a cleared table as one delete per key.
     const detailed = this.events.hasDetailed(t.name);

@@ -3,9 +3,15 @@
 import type { ActivityId } from "../types.js";
 import type { CommitLog, LogEntry, LogOp } from "./entry.js";
 
+interface Consumer {
+  readonly fn: (entry: LogEntry) => void;
+  live: boolean;
+}
+
 export class MemoryLog implements CommitLog {
   private pos = 0;
-  private consumers: ((entry: LogEntry) => void)[] = [];
+  // Replaced, never mutated: an append in progress keeps walking the list it started with.
+  private consumers: readonly Consumer[] = [];
 
   get position(): number {
     return this.pos;
@@ -13,14 +19,18 @@ export class MemoryLog implements CommitLog {
 
   append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
     const entry: LogEntry = { position: ++this.pos, activity, ops };
-    for (const c of this.consumers) c(entry);
+    for (const c of this.consumers) if (c.live) c.fn(entry);
     return entry;
   }
 
   subscribe(consumer: (entry: LogEntry) => void): () => void {
-    this.consumers.push(consumer);
+    // Each call is its own subscription, even for a function already subscribed.
+    const c: Consumer = { fn: consumer, live: true };
+    this.consumers = [...this.consumers, c];
     return () => {
-      this.consumers = this.consumers.filter((c) => c !== consumer);
+      if (!c.live) return;
+      c.live = false;
+      this.consumers = this.consumers.filter((x) => x !== c);
     };
   }
 }

@@ -55,11 +55,13 @@
 //
 // Compilation copies every literal; constant parts of results (a {const: X}, or a constructed
 // array or object without variables) are frozen and shared between results. A compiled spec is
-// cached by the spec object's identity, so do not mutate a spec after compiling it.
+// cached by the spec object's identity, so do not mutate a spec after compiling it; and by its
+// value, so an equal spec built afresh is not recompiled either. The generated code is cached by
+// the spec's shape (its text with literals replaced by their types): specs that differ only in
+// constants share it, each bound to its own constants (see ms-parse.ts and ms-cache.ts).
 
-import { boundValueOf, type KeyRange, keyRangeOf, returnsRecordsOf } from "./ms-analysis.js";
-import { CompileCache } from "./ms-cache.js";
-import { generateRun } from "./ms-codegen.js";
+import { boundValue, type KeyRange, keyRange } from "./ms-analysis.js";
+import { CompileCache, type PreparedSpec, ShapeCache } from "./ms-cache.js";
 import { parseMatchSpec, type TableShape } from "./ms-parse.js";
 
 export type { KeyBound, KeyRange } from "./ms-analysis.js";
@@ -86,32 +88,46 @@ export interface CompiledMatchSpec {
   readonly returnsRecords: boolean;
 }
 
-/** Compiled specs kept by stable text; enough for the distinct queries of an application. */
+/** Compiled specs kept by key; enough for the distinct queries of an application. */
 const CACHE_LIMIT = 500;
-const cache = new CompileCache<CompiledMatchSpec>(CACHE_LIMIT);
+/** Specs compiled once wait here before entering the cache above (see CompileCache). */
+const PROBATION_LIMIT = 32;
+const cache = new CompileCache<CompiledMatchSpec>(CACHE_LIMIT, PROBATION_LIMIT);
+/** Generated code kept by shape. */
+const SHAPE_LIMIT = 500;
+const shapes = new ShapeCache(SHAPE_LIMIT, { noMatch: NO_MATCH });
 
 /**
  * Validates `spec` against the table's attributes (BadArgError with the place of the problem)
- * and compiles it. Compiling an identical spec again is a cache lookup.
+ * and compiles it. Compiling an identical spec again is a cache lookup; compiling one that
+ * differs only in constants reuses the generated code.
  */
 export function compileMatchSpec(spec: unknown, table: TableShape): CompiledMatchSpec {
-  return cache.get(spec, table, () => build(spec, table));
+  return cache.lookup(spec, table, prepare, build);
 }
 
-function build(spec: unknown, table: TableShape): CompiledMatchSpec {
-  const clauses = parseMatchSpec(spec, table);
-  const run = generateRun(clauses, { noMatch: NO_MATCH });
-  const bound = new Map<string, { value: unknown } | undefined>();
-  const range = keyRangeOf(clauses, table.attributes[0] ?? "");
+function prepare(spec: unknown, table: TableShape): PreparedSpec {
+  return shapes.prepare(parseMatchSpec(spec, table));
+}
+
+function build({ parsed, shape }: PreparedSpec, table: TableShape): CompiledMatchSpec {
+  const { constants } = parsed;
+  const { attributes } = table;
+  let bound: Map<string, { value: unknown } | undefined> | undefined;
+  let range: KeyRange | undefined | null = null;
   return Object.freeze({
-    run,
+    run: shape.bind(constants),
     boundValue(attribute: string) {
-      if (!bound.has(attribute) && table.attributes.includes(attribute)) {
-        bound.set(attribute, boundValueOf(clauses, attribute));
+      bound ??= new Map();
+      if (!bound.has(attribute) && attributes.includes(attribute)) {
+        bound.set(attribute, boundValue(shape.boundSlots(attribute), constants));
       }
       return bound.get(attribute);
     },
-    keyRange: () => range,
-    returnsRecords: returnsRecordsOf(clauses),
+    keyRange() {
+      if (range === null) range = keyRange(shape.keyPlan(attributes[0] ?? ""), constants);
+      return range;
+    },
+    returnsRecords: shape.returnsRecords,
   });
 }

@@ -1,13 +1,25 @@
 // The guard and body functions a match spec may call: their arities, and the JavaScript each
 // call compiles to. Arguments arrive as already generated JavaScript expressions; the emitted
-// code references only the RUNTIME names (see ms-runtime.ts), never user text.
+// code references only the RUNTIME names (see ms-runtime.ts), temporaries the context gives,
+// and the names of constants, never user text.
 
+import type { ConstType } from "./ms-ast.js";
 import type { RuntimeName } from "./ms-runtime.js";
 
-/** A generated argument; `boolean` when it is known to evaluate to a boolean. */
+/** A generated argument. */
 export interface Arg {
   readonly code: string;
+  /** Known to evaluate to a boolean. */
   readonly boolean: boolean;
+  /** The code is a name, so it can be repeated without evaluating anything twice. */
+  readonly simple: boolean;
+  /** For a constant (whose code is its name): its type. */
+  readonly constType: ConstType | undefined;
+}
+
+export interface EmitContext {
+  /** A fresh temporary variable of the run function. */
+  temp(): string;
 }
 
 export interface FunctionDef {
@@ -17,7 +29,7 @@ export interface FunctionDef {
   readonly booleanArgs: boolean;
   /** The result is always a boolean (so callers can skip the check). */
   readonly returnsBoolean: boolean;
-  readonly emit: (args: readonly Arg[]) => string;
+  readonly emit: (args: readonly Arg[], context: EmitContext) => string;
 }
 
 const VARIADIC = Number.POSITIVE_INFINITY;
@@ -44,13 +56,96 @@ const chain =
   (args: readonly Arg[]): string =>
     `(${args.map(checked).join(` ${op} `)})`;
 
-const compare =
-  (op: "<" | ">" | "<=" | ">=") =>
-  (args: readonly Arg[]): string =>
-    `(cmp(${args[0]!.code}, ${args[1]!.code}) ${op} 0)`;
+// --- comparisons, specialised for a constant operand ------------------------------------------
+//
+// compareTerms and termEquals decide every case; against a constant of a known type the common
+// case is decided inline: numbers with numbers, bigints with bigints and strings with strings
+// are ordered by JavaScript's operators exactly as by compareTerms, except that NaN is the
+// lowest number (so `v < k` is written `!(v >= k)`), and strings only when the constant has no
+// code unit >= 0xD800 (type "s"; JavaScript compares UTF-16 units, terms code points).
 
-const equal = (args: readonly Arg[]): string => `eq(${args[0]!.code}, ${args[1]!.code})`;
-const notEqual = (args: readonly Arg[]): string => `!eq(${args[0]!.code}, ${args[1]!.code})`;
+type Op = "<" | ">" | "<=" | ">=";
+
+const FLIPPED: Readonly<Record<Op, Op>> = { "<": ">", ">": "<", "<=": ">=", ">=": "<=" };
+
+const FAST_TYPE: Partial<Readonly<Record<ConstType, string>>> = {
+  n: "number",
+  i: "bigint",
+  s: "string",
+};
+
+/** A name for the value of `x`: itself if simple, else a temporary assigned by `assign`. */
+function operand(x: Arg, context: EmitContext): { assign: string; name: string } {
+  if (x.simple) return { assign: "", name: x.code };
+  const name = context.temp();
+  return { assign: `${name} = ${x.code}, `, name };
+}
+
+/** `compareTerms(x, k) op 0` for the constant named `k`. */
+function compareWithConstant(
+  op: Op,
+  x: Arg,
+  k: string,
+  type: ConstType,
+  context: EmitContext,
+): string {
+  const fastType = FAST_TYPE[type];
+  if (fastType === undefined) return `(cmp(${x.code}, ${k}) ${op} 0)`;
+  const { assign, name: v } = operand(x, context);
+  const fast =
+    type === "n" && (op === "<" || op === "<=")
+      ? `!(${v} ${op === "<" ? ">=" : ">"} ${k})`
+      : `${v} ${op} ${k}`;
+  return `(${assign}typeof ${v} === "${fastType}" ? ${fast} : cmp(${v}, ${k}) ${op} 0)`;
+}
+
+/** `termEquals(x, k)` for the constant named `k`. */
+export function equalsConstant(x: Arg, k: string, type: ConstType, context: EmitContext): string {
+  switch (type) {
+    case "s":
+    case "S":
+    case "b":
+    case "z":
+      // A string, boolean or null term equals only itself.
+      return `(${x.code} === ${k})`;
+    case "n":
+    case "i": {
+      // A number (not NaN) equals itself (-0 and 0 included) and the bigint of its value.
+      const { assign, name: v } = operand(x, context);
+      const other = type === "n" ? "bigint" : "number";
+      return `(${assign}${v} === ${k} || (typeof ${v} === "${other}" && eq(${v}, ${k})))`;
+    }
+    default:
+      return `eq(${x.code}, ${k})`;
+  }
+}
+
+const compare =
+  (op: Op) =>
+  (args: readonly Arg[], context: EmitContext): string => {
+    const [a, b] = args as [Arg, Arg];
+    if (b.constType !== undefined && a.constType === undefined) {
+      return compareWithConstant(op, a, b.code, b.constType, context);
+    }
+    if (a.constType !== undefined && b.constType === undefined) {
+      // compareTerms is antisymmetric: k op x is x flipped(op) k.
+      return compareWithConstant(FLIPPED[op], b, a.code, a.constType, context);
+    }
+    return `(cmp(${a.code}, ${b.code}) ${op} 0)`;
+  };
+
+function equal(args: readonly Arg[], context: EmitContext): string {
+  const [a, b] = args as [Arg, Arg];
+  if (b.constType !== undefined && a.constType === undefined) {
+    return equalsConstant(a, b.code, b.constType, context);
+  }
+  if (a.constType !== undefined && b.constType === undefined) {
+    return equalsConstant(b, a.code, a.constType, context);
+  }
+  return `eq(${a.code}, ${b.code})`;
+}
+
+const notEqual = (args: readonly Arg[], context: EmitContext): string => `!${equal(args, context)}`;
 
 type Kind = "value" | "test" | "logic";
 
@@ -58,7 +153,7 @@ type Kind = "value" | "test" | "logic";
 function def(
   minArity: number,
   maxArity: number,
-  emit: (args: readonly Arg[]) => string,
+  emit: (args: readonly Arg[], context: EmitContext) => string,
   kind: Kind = "value",
 ): FunctionDef {
   return {

@@ -1,10 +1,8 @@
 // match_object patterns: a match spec head on its own (see matchspec.ts for the syntax).
-// Compiled like the spec [[pattern, [], ['$_']]], but to a function that returns a boolean.
+// Compiled like the spec [[pattern, [], [true]]], to a function that returns a boolean.
 
-import { boundValueOf } from "./ms-analysis.js";
-import type { Clause } from "./ms-ast.js";
-import { CompileCache } from "./ms-cache.js";
-import { generateRun } from "./ms-codegen.js";
+import { boundValue } from "./ms-analysis.js";
+import { CompileCache, type PreparedSpec, ShapeCache } from "./ms-cache.js";
 import { parsePattern, type TableShape } from "./ms-parse.js";
 
 export interface CompiledPattern {
@@ -15,20 +13,29 @@ export interface CompiledPattern {
 }
 
 const CACHE_LIMIT = 500;
-const cache = new CompileCache<CompiledPattern>(CACHE_LIMIT);
+/** Specs compiled once wait here before entering the cache above (see CompileCache). */
+const PROBATION_LIMIT = 32;
+const cache = new CompileCache<CompiledPattern>(CACHE_LIMIT, PROBATION_LIMIT);
+// Returning true from the clause and false otherwise skips the NO_MATCH comparison.
+const shapes = new ShapeCache(CACHE_LIMIT, { noMatch: false });
 
 /** Validates `pattern` (BadArgError naming the place of a problem) and compiles it, with caching. */
 export function compilePattern(pattern: unknown, table: TableShape): CompiledPattern {
-  return cache.get(pattern, table, () => build(pattern, table));
+  return cache.lookup(pattern, table, prepare, build);
 }
 
-function build(pattern: unknown, table: TableShape): CompiledPattern {
-  const parsed = parsePattern(pattern, table);
-  // Returning true from the clause and false otherwise skips the NO_MATCH comparison.
-  const clause: Clause = { ...parsed, body: [{ kind: "const", value: true }] };
-  const test = generateRun([clause], { noMatch: false }) as (record: object) => boolean;
+function prepare(pattern: unknown, table: TableShape): PreparedSpec {
+  return shapes.prepare(parsePattern(pattern, table));
+}
+
+function build({ parsed, shape }: PreparedSpec, table: TableShape): CompiledPattern {
+  const { constants } = parsed;
+  const { attributes } = table;
   return Object.freeze({
-    test,
-    boundValue: (attribute: string) => boundValueOf([clause], attribute),
+    test: shape.bind(constants) as (record: object) => boolean,
+    boundValue(attribute: string) {
+      if (!attributes.includes(attribute)) return undefined;
+      return boundValue(shape.boundSlots(attribute), constants);
+    },
   });
 }

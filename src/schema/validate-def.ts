@@ -1,5 +1,11 @@
 // Validation of createTable options into a TableSpec, with Mnesia's abort reasons.
-import { BadArgError, BadTypeError, CombineError, MnemeError } from "../errors.js";
+import {
+  AlreadyExistsError,
+  BadArgError,
+  BadTypeError,
+  CombineError,
+  MnemeError,
+} from "../errors.js";
 import { isKey, isValue } from "../keys/index.js";
 import type { StorageType, TableDef, TableType, UserProperty } from "../types.js";
 import type { TableSpec } from "./table-spec.js";
@@ -28,13 +34,16 @@ const STORAGE_BACKENDS = new Set(["ets", "dets", "lmdb"]);
 const SUPPORTED_STORAGE: ReadonlySet<StorageType> = new Set(["ram_copies"]);
 
 export function validateTableName(name: unknown): string {
+  // Mnesia: a name that is not an atom is {bad_type, Name}; 'schema' always exists.
   if (typeof name !== "string" || name.length === 0) {
-    throw new BadArgError(`table name must be a non-empty string, got ${typeof name}`, {
+    throw new BadTypeError(`table name must be a non-empty string, got ${typeof name}`, {
       value: name,
     });
   }
   if (name === "schema") {
-    throw new BadArgError("'schema' is reserved for the schema table", { table: name });
+    throw new AlreadyExistsError("table schema already exists (it is the schema table)", {
+      table: name,
+    });
   }
   return name;
 }
@@ -157,7 +166,6 @@ function validateCopies(
     disc_copies: def.discCopies,
     disc_only_copies: def.discOnlyCopies,
   };
-  const given = (Object.keys(lists) as StorageType[]).filter((s) => lists[s] !== undefined);
   const nodesOf = (s: StorageType): readonly string[] => {
     const l = lists[s] ?? [];
     if (!Array.isArray(l) || l.some((n) => typeof n !== "string")) {
@@ -166,14 +174,18 @@ function validateCopies(
         value: l,
       });
     }
-    return Object.freeze([...new Set(l)]);
+    return Object.freeze([...l]);
   };
-  const ram = given.length === 0 ? Object.freeze([node]) : nodesOf("ram_copies");
+  const listedRam = nodesOf("ram_copies");
   const disc = nodesOf("disc_copies");
   const discOnly = nodesOf("disc_only_copies");
+  // As in Mnesia, no copy anywhere (options left out, or empty lists) means a RAM copy here.
+  const none = listedRam.length + disc.length + discOnly.length === 0;
+  const ram = none ? Object.freeze([node]) : listedRam;
   const all = [...ram, ...disc, ...discOnly];
   if (new Set(all).size !== all.length) {
-    throw new CombineError(`${name}: a node may hold only one kind of copy`, {
+    // Mnesia: {combine_error, Tab, Nodes}, for a node in two lists or twice in one.
+    throw new CombineError(`${name}: a node may hold only one copy of the table`, {
       table: name,
       value: all,
     });
@@ -197,9 +209,6 @@ function validateCopies(
       : discOnly.includes(node)
         ? "disc_only_copies"
         : "ram_copies";
-  if (all.length === 0) {
-    throw new BadTypeError(`${name} must have at least one copy`, { table: name });
-  }
   if (!SUPPORTED_STORAGE.has(storage)) {
     throw new BadTypeError(
       `${name}: ${storage} is not available yet; it comes with the durability work (issue #3). Use ramCopies for now.`,

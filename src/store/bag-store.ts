@@ -6,7 +6,6 @@ import { aboveLower, belowUpper } from "./in-range.js";
 import type { KeyBound, Rec, TableStore } from "./store.js";
 
 type MapKey = ReturnType<typeof mapKey>;
-const NONE: readonly Rec[] = Object.freeze([]);
 
 export class BagStore implements TableStore {
   readonly type = "bag" as const;

@@ -5,8 +5,6 @@ import { BTree } from "./btree.js";
 import { aboveLower, belowUpper } from "./in-range.js";
 import type { KeyBound, Rec, TableStore } from "./store.js";
 
-const NONE: readonly Rec[] = Object.freeze([]);
-
 export class OrderedStore implements TableStore {
   readonly type = "ordered_set" as const;
   readonly ordered = true;

@@ -5,7 +5,6 @@ import { aboveLower, belowUpper } from "./in-range.js";
 import type { KeyBound, Rec, TableStore } from "./store.js";
 
 type MapKey = ReturnType<typeof mapKey>;
-const NONE: readonly Rec[] = Object.freeze([]);
 
 export class SetStore implements TableStore {
   readonly type = "set" as const;

@@ -30,7 +30,16 @@ function stringCodes(part: unknown): number[] | undefined {
 }
 
 function partToOid(type: SnmpKeyType, part: unknown): number[] | undefined {
-  if (type === "integer") return Number.isInteger(part) ? [part as number] : undefined;
+  if (type === "integer") {
+    // 1 and 1n are the same key: a bigint in the safe range is the same row.
+    if (
+      typeof part === "bigint" &&
+      part >= Number.MIN_SAFE_INTEGER &&
+      part <= Number.MAX_SAFE_INTEGER
+    )
+      return [Number(part)];
+    return Number.isInteger(part) ? [part as number] : undefined;
+  }
   const codes = stringCodes(part);
   if (codes === undefined) return undefined;
   return type === "string" ? [codes.length, ...codes] : codes;

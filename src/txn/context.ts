@@ -21,9 +21,9 @@ import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } fr
 import { BadTypeError, MnemeError, NoTransactionError, TransactionAborted } from "../errors.js";
 import type { Key } from "../keys/index.js";
 import type { LiveTable } from "../schema/live-table.js";
-import type { ActivityId, ActivityKind, LockItem, LockKind, Table, TableName } from "../types.js";
+import type { ActivityId, ActivityKind, LockItem, LockKind, TableName } from "../types.js";
 import type { AccessModule, Activity, Flavour } from "./activity.js";
-import { type LockMode, TABLE, type TxLockState } from "./locks.js";
+import { describeLock, GLOBAL_SPACE, type LockMode, TABLE, type TxLockState } from "./locks.js";
 import type { Overlay } from "./overlay.js";
 
 /** The state of one transaction attempt (shared by its nested transactions). */
@@ -42,7 +42,6 @@ export class UserAbort extends Error {
 type Ref = TableName;
 const READ_KINDS = new Set<unknown>(["read", "write", "sticky_write"]);
 const WRITE_KINDS = new Set<unknown>(["write", "sticky_write"]);
-const GLOBAL_SPACE = "\u0000global";
 
 function nameOf(ref: Ref): string {
   return typeof ref === "string" ? ref : ref?.name;
@@ -122,15 +121,19 @@ export class ActivityContext {
     const locks = this.core.locks;
     if (this.flavour === "sync") {
       // Only async transactions hold locks; with none running there is nothing to wound.
-      if (locks.lockers.size > 0) locks.woundConflicts(space, key, mode, describe(space, key));
+      if (locks.lockers.size > 0) locks.woundConflicts(space, key, mode, describeLock(space, key));
       return g();
     }
-    const wait = locks.acquire(txn.lock, space, key, mode, describe(space, key));
+    const wait = locks.acquire(txn.lock, space, key, mode, describeLock(space, key));
     return wait === undefined ? g() : wait.then(g);
   }
 
   private table(ref: Ref): LiveTable {
-    if (this.txn?.lock.doomed !== undefined) throw this.txn.lock.doomed;
+    if (this.txn !== undefined) {
+      if (this.txn.lock.doomed !== undefined) throw this.txn.lock.doomed;
+      // A transaction still running when the database closes ends with node_not_running.
+      this.core.assertRunning();
+    }
     return this.core.table(ref);
   }
 
@@ -445,11 +448,6 @@ export class ActivityContext {
   ets(fn: (ctx: Activity<Flavour>) => unknown): unknown {
     return fn(this as unknown as Activity<Flavour>);
   }
-}
-
-function describe(space: string, key: Key | typeof TABLE): string {
-  if (space === GLOBAL_SPACE) return `global lock ${JSON.stringify(String(key))}`;
-  return key === TABLE ? `table ${space}` : `${space} record ${String(key)}`;
 }
 
 /** True if a pattern element contains no wildcard or variable. */

@@ -3,6 +3,11 @@
 // one, a younger one that meets an older one is restarted. Waits-for edges therefore always point
 // from older to younger, so no cycle can form.
 //
+// A transaction that dies gives up all its locks, then queues for the one lock it died on while
+// holding nothing — a transaction holding nothing cannot close a cycle, so it may wait whatever its
+// age — and re-runs its body once that lock is granted. Losers of a hot lock therefore line up in
+// arrival order instead of restarting together and dying again.
+//
 // Synchronous transaction bodies cannot wait. They run within one tick, so every lock they would
 // conflict with is held by an async transaction suspended at an await; they wound those (restart
 // them) instead, which is safe because an async transaction's writes are private until its commit.
@@ -17,10 +22,22 @@ export class RestartSignal extends Error {
     readonly reason: string,
     /** The transaction to wait for before the restart, if any. */
     readonly blocker: TxLockState | undefined,
+    /** The lock the transaction died on: the restart queues for it before re-running the body. */
+    readonly retryLock?: LockRequest,
   ) {
+    // A restart is routine control flow: skip the stack trace, which would cost more than the restart.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`transaction restart: ${reason}`);
+    Error.stackTraceLimit = limit;
     this.name = "RestartSignal";
   }
+}
+
+export interface LockRequest {
+  readonly space: string;
+  readonly key: Key | typeof TABLE;
+  readonly mode: LockMode;
 }
 
 interface RecordLock {
@@ -32,13 +49,24 @@ interface Waiter {
   readonly tx: TxLockState;
   readonly space: LockSpace;
   readonly id: Id | typeof TABLE;
+  readonly key: Key | typeof TABLE;
   readonly mode: LockMode;
   readonly describe: string;
+  /** Held no lock when queued, so it may wait for anyone; revoked once the transaction holds one. */
+  patient: boolean;
   resolve(): void;
   reject(e: RestartSignal): void;
 }
 
 export const TABLE: unique symbol = Symbol("table");
+/** The lock space of global locks (mnesia:lock({global, Key, Nodes}, Kind)). */
+export const GLOBAL_SPACE = "\u0000global";
+
+/** How a lock item reads in messages and in systemInfo('lock_queue'). */
+export function describeLock(space: string, key: Key | typeof TABLE): string {
+  if (space === GLOBAL_SPACE) return `global lock ${JSON.stringify(String(key))}`;
+  return key === TABLE ? `table ${space}` : `${space} record ${String(key)}`;
+}
 
 /** The lock bookkeeping of one transaction (the same object across its nested transactions). */
 export class TxLockState {
@@ -186,24 +214,60 @@ export class LockManager {
     if (holds(tx, s, id, mode)) return undefined;
     const conflicts = s.conflicts(tx, id, mode);
     if (conflicts.length === 0) {
-      s.grant(tx, id, mode);
-      this.lockers.add(tx);
+      this.grant(s, tx, id, mode);
       return undefined;
     }
     const oldest = oldestOf(conflicts);
+    if (tx.held.size === 0 && tx.waiters.size === 0) {
+      // Holding nothing, this transaction cannot close a cycle: it may wait even for an older one.
+      return this.enqueue(tx, s, id, key, mode, describe, true);
+    }
     if (oldest.ts < tx.ts) {
       // Doomed, not just thrown: a body that catches the signal must still restart, not commit.
-      const signal = new RestartSignal(`lock conflict on ${describe}`, oldest);
+      const retry: LockRequest = { space, key, mode };
+      const signal = new RestartSignal(`lock conflict on ${describe}`, oldest, retry);
       this.doom(tx, signal);
       throw signal;
     }
+    return this.enqueue(tx, s, id, key, mode, describe, false);
+  }
+
+  /**
+   * Queues a transaction that holds no lock for one lock, whatever its age (it cannot be part of
+   * a cycle). Used by a restart before it re-runs the body. Undefined when granted at once.
+   */
+  acquireHoldingNothing(
+    tx: TxLockState,
+    request: LockRequest,
+    describe: string,
+  ): Promise<void> | undefined {
+    const s = this.space(request.space);
+    const id = request.key === TABLE ? TABLE : mapKey(request.key);
+    if (s.conflicts(tx, id, request.mode).length === 0) {
+      this.grant(s, tx, id, request.mode);
+      return undefined;
+    }
+    return this.enqueue(tx, s, id, request.key, request.mode, describe, true);
+  }
+
+  private enqueue(
+    tx: TxLockState,
+    s: LockSpace,
+    id: Id | typeof TABLE,
+    key: Key | typeof TABLE,
+    mode: LockMode,
+    describe: string,
+    patient: boolean,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         tx,
         space: s,
         id,
+        key,
         mode,
         describe,
+        patient,
         resolve: () => {
           tx.waiters.delete(waiter);
           resolve();
@@ -273,7 +337,8 @@ export class LockManager {
     if (s === undefined) return;
     const queue = s.queue;
     s.queue = [];
-    for (const w of queue) this.doom(w.tx, new RestartSignal(`table ${space} was deleted`, undefined));
+    for (const w of queue)
+      this.doom(w.tx, new RestartSignal(`table ${space} was deleted`, undefined));
   }
 
   heldLocks(): HeldLock[] {
@@ -298,6 +363,27 @@ export class LockManager {
     return out;
   }
 
+  /**
+   * Records a grant. A transaction that now holds a lock loses the patience of its other queued
+   * requests: each must pass wait-die again (waits only for younger holders), or it restarts.
+   */
+  private grant(s: LockSpace, tx: TxLockState, id: Id | typeof TABLE, mode: LockMode): void {
+    s.grant(tx, id, mode);
+    this.lockers.add(tx);
+    for (const w of tx.waiters) {
+      if (!w.patient) continue;
+      w.patient = false;
+      const conflicts = w.space.conflicts(tx, w.id, w.mode);
+      if (conflicts.length === 0) continue;
+      const oldest = oldestOf(conflicts);
+      if (oldest.ts < tx.ts) {
+        const retry: LockRequest = { space: w.space.name, key: w.key, mode: w.mode };
+        this.doom(tx, new RestartSignal(`lock conflict on ${w.describe}`, oldest, retry));
+        return;
+      }
+    }
+  }
+
   private space(name: string): LockSpace {
     let s = this.spaces.get(name);
     if (s === undefined) this.spaces.set(name, (s = new LockSpace(name)));
@@ -314,15 +400,15 @@ export class LockManager {
       if (!w.tx.waiters.has(w)) continue;
       const conflicts = s.conflicts(w.tx, w.id, w.mode);
       if (conflicts.length === 0) {
-        s.grant(w.tx, w.id, w.mode);
-        this.lockers.add(w.tx);
         w.resolve();
+        this.grant(s, w.tx, w.id, w.mode);
         continue;
       }
       const oldest = oldestOf(conflicts);
-      if (oldest.ts < w.tx.ts)
-        this.doom(w.tx, new RestartSignal(`lock conflict on ${w.describe}`, oldest));
-      else s.queue.push(w);
+      if (!w.patient && oldest.ts < w.tx.ts) {
+        const retry: LockRequest = { space: s.name, key: w.key, mode: w.mode };
+        this.doom(w.tx, new RestartSignal(`lock conflict on ${w.describe}`, oldest, retry));
+      } else s.queue.push(w);
     }
   }
 }

@@ -5,7 +5,7 @@ import { BadArgError, NoExistsError, TransactionAborted } from "../errors.js";
 import type { ActivityKind } from "../types.js";
 import type { AccessModule, Activity, AsyncActivity, Flavour, SyncActivity } from "./activity.js";
 import { ActivityContext, abortedError, type TxnState, UserAbort } from "./context.js";
-import { RestartSignal, TxLockState } from "./locks.js";
+import { describeLock, RestartSignal, TxLockState } from "./locks.js";
 import { Overlay } from "./overlay.js";
 
 export interface TransactionOptions {
@@ -35,8 +35,18 @@ function checkRetries(retries: unknown): number {
   return retries;
 }
 
+/** A transaction cannot start, restart or commit on a closed database: {aborted, {node_not_running, Node}}. */
+function assertRunning(core: DbCore): void {
+  try {
+    core.assertRunning();
+  } catch (e) {
+    throw abortedError(e);
+  }
+}
+
 /** Applies a transaction's changes: one log entry, then the activity event. */
 function commit(core: DbCore, ctx: ActivityContext, txn: TxnState): void {
+  core.assertRunning();
   const ops = txn.overlay.ops();
   if (ops.length > 0) {
     for (const name of txn.overlay.tables.keys()) {
@@ -101,7 +111,7 @@ export class ActivityRunner {
   /** A transaction whose body is synchronous: it runs to its end without yielding. */
   runSync<R>(kind: TxKind, fn: (tx: SyncActivity) => R, mod: AccessModule | undefined): R {
     const core = this.core;
-    core.assertRunning();
+    assertRunning(core);
     const txn: TxnState = { lock: new TxLockState(core.nextTs()), overlay: new Overlay() };
     const ctx = new ActivityContext(
       core,
@@ -139,11 +149,19 @@ export class ActivityRunner {
     mod: AccessModule | undefined,
   ): Promise<R> {
     const core = this.core;
-    core.assertRunning();
-    const retries = checkRetries(options.retries ?? Infinity);
+    assertRunning(core);
+    let retries: number;
+    try {
+      retries = checkRetries(options.retries ?? Infinity);
+    } catch (e) {
+      // Mnesia: {aborted, {badarg, Fun, Retries, ...}}.
+      throw abortedError(e);
+    }
     const ts = core.nextTs();
+    let prepared: TxLockState | undefined;
     for (let attempt = 0; ; attempt++) {
-      const lock = new TxLockState(ts);
+      const lock = prepared ?? new TxLockState(ts);
+      prepared = undefined;
       const txn: TxnState = { lock, overlay: new Overlay() };
       const ctx = new ActivityContext(
         core,
@@ -176,10 +194,19 @@ export class ActivityRunner {
         core.activeTransactions.delete(active);
       }
       core.stats.restarts++;
-      // Wait for the older transaction we lost to, then run the body again with the same age.
-      if (restart.blocker !== undefined) await restart.blocker.whenDone();
+      if (restart.retryLock !== undefined) {
+        // Queue, holding nothing, for the lock we died on; run the body again once it is ours.
+        prepared = new TxLockState(ts);
+        const { space, key } = restart.retryLock;
+        const wait = core.locks.acquireHoldingNothing(
+          prepared,
+          restart.retryLock,
+          describeLock(space, key),
+        );
+        if (wait !== undefined) await wait;
+      } else if (restart.blocker !== undefined) await restart.blocker.whenDone();
       else await new Promise<void>((resolve) => setImmediate(resolve));
-      core.assertRunning();
+      assertRunning(core);
     }
   }
 

@@ -45,6 +45,29 @@ describe("compiled spec cache", () => {
     assert.equal(compilePattern("_", PERSON), compilePattern("_", PERSON));
   });
 
+  test("equal constants are told apart as by stableText: -0 is not 0, NaN is NaN", () => {
+    const body = (c: unknown) => [["_", [], [{ const: c }]]];
+    const zero = compileMatchSpec(body(0), PERSON);
+    const minusZero = compileMatchSpec(body(-0), PERSON);
+    assert.notEqual(zero, minusZero);
+    assert.ok(Object.is(minusZero.run({}), -0));
+    assert.ok(Object.is(zero.run({}), 0));
+    assert.equal(compileMatchSpec(body(Number.NaN), PERSON), compileMatchSpec(body(0 / 0), PERSON));
+    assert.equal(
+      compileMatchSpec(body([1, "a"]), PERSON),
+      compileMatchSpec(body([1, "a"]), PERSON),
+    );
+    assert.notEqual(
+      compileMatchSpec(body([1, "a"]), PERSON),
+      compileMatchSpec(body([1, "b"]), PERSON),
+    );
+    assert.notEqual(compileMatchSpec(body("ab"), PERSON), compileMatchSpec(body("ac"), PERSON));
+    assert.notEqual(
+      compileMatchSpec(body(2n ** 64n), PERSON),
+      compileMatchSpec(body(2n ** 64n + 1n), PERSON),
+    );
+  });
+
   test("a spec that failed to compile fails again", () => {
     const bad = [[{ nope: 1 }, [], ["$_"]]];
     assert.throws(() => compileMatchSpec(bad, PERSON), /unknown attribute 'nope'/);
@@ -102,6 +125,22 @@ describe("CompileCache", () => {
     get("a");
     assert.equal(builds, 3);
     get("b");
+    assert.equal(builds, 4);
+  });
+
+  test("with probation, an input enters the cache when it comes back", () => {
+    const cache = new CompileCache<number>(2, 1);
+    const table = { name: "t", attributes: ["a", "b"] };
+    let builds = 0;
+    const get = (x: string) => cache.get(x, table, () => ++builds);
+    assert.equal(get("a"), 1);
+    assert.equal(cache.size, 0);
+    assert.equal(get("a"), 1);
+    assert.equal(cache.size, 1);
+    assert.equal(get("b"), 2);
+    assert.equal(get("c"), 3); // pushes b out of probation
+    assert.equal(get("b"), 4);
+    assert.equal(get("a"), 1);
     assert.equal(builds, 4);
   });
 });

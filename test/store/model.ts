@@ -195,7 +195,9 @@ export const W_VALUES: readonly Value[] = ["p", "q", 3, [3]];
 export const keyArb: fc.Arbitrary<Key> = fc.constantFrom(...KEYS);
 export const vArb: fc.Arbitrary<Value> = fc.constantFrom(...V_VALUES);
 export const wArb: fc.Arbitrary<Value> = fc.constantFrom(...W_VALUES);
-export const recArb: fc.Arbitrary<Rec> = fc.record({ k: keyArb, v: vArb, w: wArb });
+export const recArb: fc.Arbitrary<Rec> = fc
+  .record({ k: keyArb, v: vArb, w: wArb })
+  .map((r) => ({ k: r.k, v: r.v, w: r.w }));
 export const guardOpArb: fc.Arbitrary<GuardOp> = fc.constantFrom<GuardOp>(
   "<",
   ">",
@@ -207,13 +209,21 @@ export const guardOpArb: fc.Arbitrary<GuardOp> = fc.constantFrom<GuardOp>(
 export const incrArb: fc.Arbitrary<number | bigint> = fc.oneof(
   fc.integer({ min: -4, max: 6 }),
   fc.bigInt(-4n, 6n),
-  fc.constantFrom(2n ** 60n, -(2n ** 60n)),
+  fc.constantFrom(
+    2n ** 60n,
+    -(2n ** 60n),
+    Number.MAX_SAFE_INTEGER,
+    BigInt(Number.MAX_SAFE_INTEGER),
+  ),
 );
 
-/** Picks an existing record of the model (by a random index) if there is one, else `fallback`. */
+/**
+ * An existing record of the model two times in three (by a random index), else `fallback` (which
+ * may or may not be stored), so that delete_object both hits and misses.
+ */
 export function pickRecord(m: Model, pick: number, fallback: Rec): Rec {
   const all = m.records();
-  return all.length === 0 ? fallback : all[pick % all.length]!;
+  return all.length === 0 || pick % 3 === 0 ? fallback : all[pick % all.length]!;
 }
 
 /** A copy of `r` whose key is given in another representation where one exists (1 <-> 1n). */
@@ -222,4 +232,37 @@ export function twinKey(k: Key): Key {
   if (typeof k === "bigint" && k >= -(2n ** 53n) && k <= 2n ** 53n) return Number(k);
   if (Array.isArray(k)) return k.map((x) => twinKey(x as Key));
   return k;
+}
+
+// ---- reporting --------------------------------------------------------------------------------
+
+/** fast-check keeps the failure in `cause`, which node:test does not print: add it to the message. */
+function withCause(e: unknown): unknown {
+  if (e instanceof Error && e.cause !== undefined) {
+    const c = e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause);
+    e.message += `\nCaused by: ${c}`;
+  }
+  return e;
+}
+
+export function assertProperty<Ts extends [unknown, ...unknown[]]>(
+  property: fc.IProperty<Ts>,
+  params?: fc.Parameters<Ts>,
+): void {
+  try {
+    fc.assert(property, params);
+  } catch (e) {
+    throw withCause(e);
+  }
+}
+
+export async function assertAsyncProperty<Ts extends [unknown, ...unknown[]]>(
+  property: fc.IAsyncProperty<Ts>,
+  params?: fc.Parameters<Ts>,
+): Promise<void> {
+  try {
+    await fc.assert(property, params);
+  } catch (e) {
+    throw withCause(e);
+  }
 }

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { compareKeys, type Key, mapKey, termEquals, termMapKey } from "../../src/keys/index.js";
 import { makeRamStore } from "../../src/store/make-store.js";
 import { SecondaryIndex } from "../../src/store/secondary-index.js";
-import { type Rec, recArb, TYPES, V_VALUES } from "./model.js";
+import { assertProperty, type Rec, recArb, TYPES, V_VALUES } from "./model.js";
 
 const r = (k: Key, v: unknown, w: unknown = "p"): Rec => Object.freeze({ k, v, w }) as Rec;
 const keysOf = (idx: SecondaryIndex, value: unknown): Key[] =>
@@ -161,7 +161,7 @@ function expectedKeys(records: Iterable<Rec>, value: unknown): Key[] {
 
 for (const type of TYPES) {
   test(`property: update/updateOne keep a ${type} index equal to a rebuild`, () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(idxOpArb, { maxLength: 50, size: "max" }), (ops) => {
         const store = makeRamStore(type, "k");
         const viaUpdate = new SecondaryIndex("v");

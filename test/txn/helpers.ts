@@ -1,6 +1,6 @@
 // Shared fixtures for the transaction tests: a database with one table of each type.
 import assert from "node:assert/strict";
-import { Mneme, MnemeError, TransactionAborted } from "../../src/index.js";
+import { Mneme, type MnemeError, TransactionAborted } from "../../src/index.js";
 
 /** The records of the fixture tables: {k, v}, v indexed. */
 export interface KV {

@@ -3,11 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  type AsyncActivity,
   BadArgError,
   BadTypeError,
   type Mneme,
   NoExistsError,
   NoTransactionError,
+  NotRunningError,
   type SyncActivity,
   TransactionAborted,
 } from "../../src/index.js";
@@ -98,16 +100,15 @@ describe("activity results", () => {
       db.activity("ets", (c) => c.kind),
       "ets",
     );
-    mnemeError(
-      await caught(() => db.activity("bogus" as never, () => 1)),
-      BadArgError,
-      "badarg",
-    );
+    mnemeError(await caught(() => db.activity("bogus" as never, () => 1)), BadArgError, "badarg");
   });
 
   test("activity ids: transactions are tid, dirty activities carry their kind", async () => {
     const db = await openKV();
-    assert.equal(db.transactionSync((tx) => tx.activityId.kind), "tid");
+    assert.equal(
+      db.transactionSync((tx) => tx.activityId.kind),
+      "tid",
+    );
     assert.equal(await db.transaction(async (tx) => tx.activityId.kind), "tid");
     assert.equal(
       db.asyncDirty((c) => c.activityId.kind),
@@ -335,11 +336,7 @@ describe("aborts", () => {
     const db = await openKV();
     db.transactionSync(changeAll);
     for (const t of ["s", "o", "b"]) {
-      assert.deepEqual(
-        new Set(db.dirtyAllKeys(t)),
-        new Set([1, 7, 9]),
-        `keys of ${t}`,
-      );
+      assert.deepEqual(new Set(db.dirtyAllKeys(t)), new Set([1, 7, 9]), `keys of ${t}`);
       assert.deepEqual(db.dirtyIndexRead(t, 30, "v"), [{ k: 1, v: 30 }]);
       assert.deepEqual(db.dirtyIndexRead(t, 1, "v"), t === "b" ? [{ k: 1, v: 1 }] : []);
       assert.deepEqual(db.dirtyIndexRead(t, "x", "v"), [{ k: 9, v: "x" }]);
@@ -360,9 +357,11 @@ describe("retries", () => {
     });
     await tick();
     let attempts = 0;
+    // The younger already holds a lock, so waiting could close a cycle: wait-die makes it die.
     const younger = db.transaction(
       async (tx) => {
         attempts++;
+        await tx.write("s", { k: 2, v: "younger" });
         return tx.read("s", 1);
       },
       { retries: 0 },
@@ -400,7 +399,9 @@ describe("retries", () => {
 
   test("retries: 1 allows exactly one restart; activity([kind, n]) passes n on", async () => {
     const db = await openKV();
-    const conflict = async (run: (body: (tx: never) => Promise<unknown>) => Promise<unknown>) => {
+    const conflict = async (
+      run: (body: (tx: AsyncActivity) => Promise<unknown>) => Promise<unknown>,
+    ) => {
       let attempts = 0;
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
@@ -410,9 +411,10 @@ describe("retries", () => {
       });
       await tick();
       const younger = outcome(
-        run(async (tx: never) => {
+        run(async (tx) => {
           attempts++;
-          return (tx as SyncActivity).read("o", 1);
+          await tx.write("o", { k: 2, v: "y" });
+          return tx.read("o", 1);
         }),
       );
       await tick();
@@ -420,10 +422,10 @@ describe("retries", () => {
       await older;
       return { result: await younger, attempts };
     };
-    assert.deepEqual(
-      await conflict((body) => db.transaction(body, { retries: 1 })),
-      { result: { ok: [{ k: 1, v: "x" }] }, attempts: 2 },
-    );
+    assert.deepEqual(await conflict((body) => db.transaction(body, { retries: 1 })), {
+      result: { ok: [{ k: 1, v: "x" }] },
+      attempts: 2,
+    });
     assert.deepEqual(await conflict((body) => db.activity(["transaction", 1], body)), {
       result: { ok: [{ k: 1, v: "x" }] },
       attempts: 2,
@@ -433,7 +435,7 @@ describe("retries", () => {
     assert.ok("aborted" in r0.result);
   });
 
-  test("invalid retries are badarg, before the body runs", async () => {
+  test("invalid retries abort with badarg, before the body runs", async () => {
     const db = await openKV();
     for (const retries of [-1, 1.5, Number.NaN, "3", -Infinity]) {
       let ran = false;
@@ -445,10 +447,10 @@ describe("retries", () => {
           { retries: retries as never },
         ),
       );
-      mnemeError(e, BadArgError, "badarg");
+      abortedBy(e, BadArgError, "badarg");
       assert.equal(ran, false);
     }
-    mnemeError(
+    abortedBy(
       await caught(() => db.activity(["transaction", -1], async () => 1)),
       BadArgError,
       "badarg",
@@ -467,10 +469,10 @@ describe("isTransaction (FACTS Q3f)", () => {
       [true, true],
     );
     // An async body can only ask its activity (others may run meanwhile).
-    assert.deepEqual(
-      await db.transaction(async (tx) => [tx.isTransaction(), db.isTransaction()]),
-      [true, false],
-    );
+    assert.deepEqual(await db.transaction(async (tx) => [tx.isTransaction(), db.isTransaction()]), [
+      true,
+      false,
+    ]);
     assert.equal(await db.syncTransaction(async (tx) => tx.isTransaction()), true);
     assert.equal(await db.activity("sync_transaction", async (tx) => tx.isTransaction()), true);
     assert.equal(
@@ -500,10 +502,7 @@ describe("isTransaction (FACTS Q3f)", () => {
       ]),
       [true, true, true],
     );
-    assert.equal(
-      await db.transaction(async (tx) => tx.ets((c) => c.isTransaction())),
-      true,
-    );
+    assert.equal(await db.transaction(async (tx) => tx.ets((c) => c.isTransaction())), true);
     assert.equal(
       db.transactionSync((tx) => tx.ets((c) => c.transaction((t3) => t3.isTransaction()))),
       true,
@@ -635,7 +634,12 @@ describe("a transaction inside a dirty activity is a real transaction (FACTS Q3d
       (f: (c: SyncActivity) => unknown) => db.ets(f),
     ]) {
       assert.equal(
-        run((c) => c.transaction((tx) => (tx.write("s", { k: "e3", v: 3 }), "ok"))),
+        run((c) =>
+          c.transaction((tx) => {
+            tx.write("s", { k: "e3", v: 3 });
+            return "ok";
+          }),
+        ),
         "ok",
       );
     }
@@ -656,6 +660,51 @@ describe("a transaction inside a dirty activity is a real transaction (FACTS Q3d
     await settleWithin(victim, 2000);
     assert.equal(attempts, 2);
     assert.deepEqual(db.dirtyRead("s", 1), [{ k: 1, v: "in-dirty+victim" }]);
+  });
+});
+
+describe("a closed database (FACTS: {aborted, {node_not_running, Node}})", () => {
+  test("running, waiting and new transactions abort with node_not_running; nothing commits", async () => {
+    const db = await openKV();
+    const running = outcome(
+      db.transaction(async (tx) => {
+        await tx.write("s", { k: 1, v: "running" });
+        await tick();
+        await tick();
+        return tx.read("s", 1);
+      }),
+    );
+    const waiting = outcome(
+      db.transaction(async (tx) => {
+        await tick();
+        await tx.write("s", { k: 1, v: "waiting" });
+      }),
+    );
+    const finishing = outcome(
+      db.transaction(async (tx) => {
+        await tx.write("s", { k: 2, v: "finishing" });
+        await tick();
+        return "body done";
+      }),
+    );
+    await tick();
+    await db.close();
+    const notRunning = { aborted: "node_not_running" };
+    assert.deepEqual(await running, notRunning);
+    assert.deepEqual(await waiting, notRunning);
+    assert.deepEqual(await finishing, notRunning);
+    for (const start of [
+      () => db.transaction(async () => 1),
+      () => db.transactionSync(() => 1),
+      () => db.syncTransaction(async () => 1),
+      () => db.activity("transaction", async () => 1),
+    ]) {
+      const e = await caught(start);
+      abortedBy(e, NotRunningError, "node_not_running");
+    }
+    // Dirty activities are not transactions: the error itself.
+    mnemeError(await caught(() => db.asyncDirty(() => 1)), NotRunningError, "node_not_running");
+    assert.deepEqual(db.systemInfo("held_locks"), []);
   });
 });
 
