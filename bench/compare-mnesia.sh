@@ -17,10 +17,10 @@ mkdir -p "$OUT"
 echo "mnesia meter..." >&2
 METER_STORAGES=ram_copies "$ANCHORS/mnesia/run-meter.sh" > "$OUT/mnesia-meter.jsonl" 2> "$OUT/mnesia-meter.log"
 echo "mneme meter..." >&2
-(cd "$ROOT" && node --expose-gc --import tsx bench/run.ts meter) > "$OUT/mneme-meter.jsonl" 2> "$OUT/mneme-meter.log"
+(cd "$ROOT" && npm run --silent bench -- meter) > "$OUT/mneme-meter.jsonl" 2> "$OUT/mneme-meter.log"
 echo "mnesia tpcb..." >&2
 PHASES=ram "$ANCHORS/mnesia/run-tpcb.sh" > "$OUT/mnesia-tpcb.jsonl" 2> "$OUT/mnesia-tpcb.log"
 echo "mneme tpcb..." >&2
-(cd "$ROOT" && node --expose-gc --import tsx bench/run.ts tpcb) > "$OUT/mneme-tpcb.jsonl" 2> "$OUT/mneme-tpcb.log"
+(cd "$ROOT" && npm run --silent bench -- tpcb) > "$OUT/mneme-tpcb.jsonl" 2> "$OUT/mneme-tpcb.log"
 node "$ANCHORS/tools/table.mjs" "$OUT"/*.jsonl > "$OUT/tables.md"
 echo "tables in $OUT/tables.md" >&2

@@ -99,33 +99,56 @@ export class MergedView implements TableView {
     }
   }
 
-  /** Committed keys not deleted by the transaction, then keys only the transaction has (merged in key order for ordered tables). */
+  /**
+   * Committed keys not deleted by the transaction, then keys only the transaction has (merged in
+   * key order for ordered tables). A key is given in the form its records hold (1 and 1n are one
+   * key; the form written last wins), as the stores do.
+   */
   *keys(): Iterable<Key> {
     if (this.store.ordered) {
       const extra = this.overlay.sortedKeys(compareKeys);
       let i = 0;
       for (const k of this.store.keys()) {
         while (i < extra.length && compareKeys(extra[i]!, k) < 0) {
-          const e = extra[i++]!;
-          if (this.lookup(e).length > 0) yield e;
+          const e = this.liveKey(extra[i++]!);
+          if (e !== undefined) yield e;
         }
         if (i < extra.length && compareKeys(extra[i]!, k) === 0) i++;
-        if (this.lookup(k).length > 0) yield k;
+        const live = this.liveKey(k);
+        if (live !== undefined) yield live;
       }
       for (; i < extra.length; i++) {
-        const e = extra[i]!;
-        if (this.lookup(e).length > 0) yield e;
+        const e = this.liveKey(extra[i]!);
+        if (e !== undefined) yield e;
       }
       return;
     }
     for (const k of this.store.keys()) {
       const v = this.changedView(k);
-      if (v === undefined || v.length > 0) yield k;
+      if (v === undefined) yield k;
+      else if (v.length > 0) yield this.keyOf(v);
     }
     for (const c of this.overlay.changes.values()) {
-      if (this.store.lookup(c.key).length === 0 && this.overlay.apply([], c).length > 0)
-        yield c.key;
+      if (this.store.lookup(c.key).length > 0) continue;
+      const v = this.overlay.apply([], c);
+      if (v.length > 0) yield this.keyOf(v);
     }
+  }
+
+  /** The key of a non-empty list of records under one key. */
+  private keyOf(recs: readonly Rec[]): Key {
+    return recs[0]![this.table.keyAttr] as Key;
+  }
+
+  /** The key in its current form if it holds records, else undefined. */
+  private liveKey(k: Key): Key | undefined {
+    const v = this.lookup(k);
+    return v.length > 0 ? this.keyOf(v) : undefined;
+  }
+
+  /** Whether a key holds records in this view. */
+  private has(k: Key): boolean {
+    return this.lookup(k).length > 0;
   }
 
   first(): Key | undefined {
@@ -136,11 +159,11 @@ export class MergedView implements TableView {
   last(): Key | undefined {
     if (!this.store.ordered) return this.first();
     let last = this.store.last();
-    while (last !== undefined && this.lookup(last).length === 0) last = this.store.prev(last);
+    while (last !== undefined && !this.has(last)) last = this.store.prev(last);
     for (const e of this.overlay.sortedKeys(compareKeys)) {
-      if (this.lookup(e).length > 0 && (last === undefined || compareKeys(e, last) > 0)) last = e;
+      if (this.has(e) && (last === undefined || compareKeys(e, last) > 0)) last = e;
     }
-    return last;
+    return last === undefined ? undefined : this.liveKey(last);
   }
 
   next(key: Key): Key | undefined {
@@ -154,15 +177,15 @@ export class MergedView implements TableView {
   private step(key: Key, dir: 1 | -1): Key | undefined {
     if (this.store.ordered) {
       let c = dir === 1 ? this.store.next(key) : this.store.prev(key);
-      while (c !== undefined && this.lookup(c).length === 0)
+      while (c !== undefined && !this.has(c))
         c = dir === 1 ? this.store.next(c) : this.store.prev(c);
       let best = c;
       for (const e of this.overlay.sortedKeys(compareKeys)) {
         const d = compareKeys(e, key) * dir;
-        if (d <= 0 || this.lookup(e).length === 0) continue;
+        if (d <= 0 || !this.has(e)) continue;
         if (best === undefined || compareKeys(e, best) * dir < 0) best = e;
       }
-      return best;
+      return best === undefined ? undefined : this.liveKey(best);
     }
     // Unordered: the order of keys() — linear, as Mnesia's compensation for own writes is.
     let found = false;

@@ -127,7 +127,8 @@ export class Applier {
       }
     }
     if (tracked && single) {
-      const now = store.get(op.key);
+      // A plain write to a set leaves exactly its record; anything else asks the store.
+      const now = op.op === "write" ? record : store.get(op.key);
       for (const idx of t.indexes.values()) idx.updateOne(op.key, old, now);
     } else if (tracked) {
       const after = store.lookup(op.key);

@@ -120,12 +120,18 @@ export class ActivityContext {
     if (txn === undefined) return g();
     const locks = this.core.locks;
     if (this.flavour === "sync") {
-      // Only async transactions hold locks; with none running there is nothing to wound.
-      if (locks.lockers.size > 0) locks.woundConflicts(space, key, mode, describeLock(space, key));
+      this.woundConflicts(space, key, mode);
       return g();
     }
     const wait = locks.acquire(txn.lock, space, key, mode, describeLock(space, key));
     return wait === undefined ? g() : wait.then(g);
+  }
+
+  /** A synchronous body cannot wait: it restarts the async transactions holding what it needs. */
+  private woundConflicts(space: string, key: Key | typeof TABLE, mode: LockMode): void {
+    const locks = this.core.locks;
+    // Only async transactions hold locks; with none running there is nothing to wound.
+    if (locks.lockers.size > 0) locks.woundConflicts(space, key, mode, describeLock(space, key));
   }
 
   private table(ref: Ref): LiveTable {
@@ -160,13 +166,28 @@ export class ActivityContext {
   read(ref: Ref, key: Key, lock: LockKind = "read"): unknown {
     if (this.mod?.read !== undefined)
       return this.mod.read(this.activityId, this.api, nameOf(ref), key, lock);
-    return this.run(() => {
-      const t = this.table(ref);
-      if (this.txn === undefined) return t.store.lookup(checkKey(t, key));
-      const mode = this.checkKind(t, lock, READ_KINDS);
-      const k = checkKey(t, key);
-      return this.locked(t.name, k, mode, () => this.view(t).lookup(k));
-    });
+    if (this.flavour === "sync") {
+      this.assertOpen();
+      return this.readNow(ref, key, lock);
+    }
+    return this.run(() => this.readNow(ref, key, lock));
+  }
+
+  private readNow(ref: Ref, key: Key, lock: LockKind): unknown {
+    const t = this.table(ref);
+    const txn = this.txn;
+    if (txn === undefined) return t.store.lookup(checkKey(t, key));
+    const mode = this.checkKind(t, lock, READ_KINDS);
+    const k = checkKey(t, key);
+    if (this.flavour === "sync") {
+      // The hot path of a synchronous transaction: no closure, no merged view.
+      this.woundConflicts(t.name, k, mode);
+      const ov = txn.overlay.table(t.name);
+      const change = ov?.get(k);
+      const base = t.store.lookup(k);
+      return change === undefined ? base : ov!.apply(base, change);
+    }
+    return this.locked(t.name, k, mode, () => this.view(t).lookup(k));
   }
 
   wread(ref: Ref, key: Key): unknown {
@@ -312,15 +333,27 @@ export class ActivityContext {
     if (this.mod?.write !== undefined) {
       return this.mod.write(this.activityId, this.api, nameOf(ref), record as never, lock as never);
     }
-    return this.run(() => {
-      const t = this.table(ref);
-      const txn = this.txn;
-      if (txn === undefined) return void dirtyWrite(this.core, this.activityId, t, record);
-      this.checkKind(t, lock, WRITE_KINDS);
-      const { key, rec } = prepareWrite(t, record);
-      return this.locked(t.name, key, "write", () => {
-        txn.overlay.add(t.name, t.spec.type, { op: "write", table: t.name, key, record: rec });
-      });
+    if (this.flavour === "sync") {
+      this.assertOpen();
+      return this.writeNow(ref, record, lock);
+    }
+    return this.run(() => this.writeNow(ref, record, lock));
+  }
+
+  private writeNow(ref: Ref, record: unknown, lock: LockKind): unknown {
+    const t = this.table(ref);
+    const txn = this.txn;
+    if (txn === undefined) return void dirtyWrite(this.core, this.activityId, t, record);
+    this.checkKind(t, lock, WRITE_KINDS);
+    const { key, rec } = prepareWrite(t, record);
+    const op = { op: "write", table: t.name, key, record: rec } as const;
+    if (this.flavour === "sync") {
+      this.woundConflicts(t.name, key, "write");
+      txn.overlay.add(t.name, t.spec.type, op);
+      return undefined;
+    }
+    return this.locked(t.name, key, "write", () => {
+      txn.overlay.add(t.name, t.spec.type, op);
     });
   }
 

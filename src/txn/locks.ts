@@ -40,6 +40,12 @@ export interface LockRequest {
   readonly mode: LockMode;
 }
 
+/** What one transaction holds in one lock space: table-level mode and per-record modes. */
+interface HeldInSpace {
+  table: LockMode | undefined;
+  readonly records: Map<Id, LockMode>;
+}
+
 interface RecordLock {
   readonly readers: Set<TxLockState>;
   writer: TxLockState | undefined;
@@ -71,12 +77,23 @@ export function describeLock(space: string, key: Key | typeof TABLE): string {
 /** The lock bookkeeping of one transaction (the same object across its nested transactions). */
 export class TxLockState {
   /** What this transaction holds, per lock space: table-level mode and per-record modes. */
-  readonly held = new Map<LockSpace, { table: LockMode | undefined; records: Map<Id, LockMode> }>();
+  private heldMap: Map<LockSpace, HeldInSpace> | undefined;
+  private waiterSet: Set<Waiter> | undefined;
   doomed: RestartSignal | undefined;
-  /** The queued lock requests of this attempt (several if the body awaits operations together). */
-  readonly waiters = new Set<Waiter>();
   private finished = false;
-  private doneWaiters: (() => void)[] = [];
+  private doneWaiters: (() => void)[] | undefined;
+
+  // Made on first use: a synchronous transaction never holds or queues for a lock.
+  get held(): Map<LockSpace, HeldInSpace> {
+    this.heldMap ??= new Map();
+    return this.heldMap;
+  }
+
+  /** The queued lock requests of this attempt (several if the body awaits operations together). */
+  get waiters(): Set<Waiter> {
+    this.waiterSet ??= new Set();
+    return this.waiterSet;
+  }
 
   constructor(
     /** Wait-die timestamp: smaller is older. Kept across restarts so a transaction eventually wins. */
@@ -91,13 +108,17 @@ export class TxLockState {
   /** Resolves when this attempt has committed or aborted. */
   whenDone(): Promise<void> {
     if (this.finished) return Promise.resolve();
-    return new Promise((resolve) => this.doneWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.doneWaiters ??= [];
+      this.doneWaiters.push(resolve);
+    });
   }
 
   markDone(): void {
     this.finished = true;
-    for (const w of this.doneWaiters) w();
-    this.doneWaiters = [];
+    const waiting = this.doneWaiters;
+    this.doneWaiters = undefined;
+    if (waiting !== undefined) for (const w of waiting) w();
   }
 }
 

@@ -9,7 +9,8 @@ type Id = ReturnType<typeof mapKey>;
 type KeyOp = Exclude<DataOp, { op: "clear_table" } | { op: "update_counter" }>;
 
 export interface KeyChange {
-  readonly key: Key;
+  /** The key as last written (1 and 1n are one key; the store keeps the form written last). */
+  key: Key;
   ops: KeyOp[];
 }
 
@@ -66,6 +67,7 @@ export class TableOverlay {
       return change;
     }
     // For set tables a write or delete supersedes what came before (Mnesia keeps only the last).
+    if (op.op === "write") c.key = op.key;
     if (this.type !== "bag" && op.op !== "delete_object") c.ops = [op];
     else if (op.op === "delete") c.ops = [op];
     else c.ops.push(op);

@@ -63,7 +63,7 @@ function unexpected(e: unknown, expectedReason: string | undefined): unknown {
 
 function startTx(w: World): void {
   assert.equal(w.model, w.committed);
-  w.keyForm = "class";
+  w.keyForm = "exact";
   w.model = w.committed.clone();
 }
 
