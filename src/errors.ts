@@ -20,7 +20,11 @@ export type AbortReason =
   | "active"
   | "illegal"
   | "not_running"
-  | "timeout";
+  | "timeout"
+  // Mneme's own, for disc storage:
+  | "bad_checksum"
+  | "dir_locked"
+  | "no_schema";
 
 export interface ErrorDetails {
   readonly table?: string | undefined;
@@ -116,6 +120,34 @@ export class TimeoutError extends MnemeError {
 }
 
 /**
+ * A file on disc is damaged: it ends inside a record (truncated_binary_file) or a record fails its
+ * checksum (bad_checksum). `file` and `offset` say where the first bad byte is.
+ */
+export class CorruptFileError extends MnemeError {
+  constructor(
+    reason: "truncated_binary_file" | "bad_checksum",
+    message: string,
+    readonly file: string,
+    readonly offset: number,
+    details?: ErrorDetails,
+  ) {
+    super(reason, `${message} (${file} at offset ${offset})`, details);
+  }
+}
+/** The database directory is open in another process (its lock file is held). */
+export class DirectoryLockedError extends MnemeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("dir_locked", message, details);
+  }
+}
+/** A disc schema is required (schemaLocation "disc") but the directory has none. */
+export class NoSchemaError extends MnemeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("no_schema", message, details);
+  }
+}
+
+/**
  * A transaction ended in `{aborted, Reason}`.
  * `reason` is what `abort(reason)` was given, the thrown value, or the abort reason name of a
  * MnemeError raised by an operation (then `cause` is that error).
@@ -162,6 +194,9 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   illegal: "Operation not supported on this record",
   not_running: "Mnesia is not running",
   timeout: "The operation timed out",
+  bad_checksum: "A record in a file failed its checksum",
+  dir_locked: "The database directory is in use by another process",
+  no_schema: "There is no disc schema in the database directory",
 };
 
 /**

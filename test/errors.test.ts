@@ -44,6 +44,9 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   illegal: "Operation not supported on this record",
   not_running: "Mnesia is not running",
   timeout: "The operation timed out",
+  bad_checksum: "A record in a file failed its checksum",
+  dir_locked: "The database directory is in use by another process",
+  no_schema: "There is no disc schema in the database directory",
 };
 
 type Cls = new (
