@@ -1,6 +1,7 @@
 // Configuration of a database: Mnesia's application parameters in camelCase, validated at open.
 import path from "node:path";
 import { BadArgError, BadTypeError } from "../errors.js";
+import type { Durability } from "../log/entry.js";
 import type { AccessModule } from "../txn/activity.js";
 
 export type SchemaLocation = "disc" | "ram" | "opt_disc";
@@ -13,6 +14,11 @@ export interface OpenOptions {
   readonly dir?: string;
   /** The default access module of activity(). */
   readonly accessModule?: AccessModule;
+  /**
+   * When a transaction on disc tables is acknowledged: "fsync" (default) once its log record is
+   * fsynced (group commit), "os" once written to the OS (Mnesia's behaviour), "none" at once.
+   */
+  readonly durability?: Durability;
   readonly autoRepair?: boolean;
   readonly debug?: DebugLevel | boolean;
   readonly coreDir?: string | false;
@@ -34,6 +40,7 @@ export interface DbConfig {
   readonly node: string;
   readonly dir: string;
   readonly accessModule: AccessModule | undefined;
+  readonly durability: Durability;
   readonly autoRepair: boolean;
   readonly debug: DebugLevel;
   readonly coreDir: string | false;
@@ -55,6 +62,7 @@ const OPTIONS = new Set([
   "node",
   "dir",
   "accessModule",
+  "durability",
   "autoRepair",
   "debug",
   "coreDir",
@@ -104,6 +112,15 @@ export function validateAccessModule(option: string, m: unknown): AccessModule |
     }
   }
   return m as AccessModule;
+}
+
+const DURABILITY: ReadonlySet<unknown> = new Set(["fsync", "os", "none"]);
+
+/** A durability mode, or undefined when left out. */
+export function validateDurability(option: string, v: unknown): Durability | undefined {
+  if (v === undefined) return undefined;
+  if (!DURABILITY.has(v)) bad(option, v, "fsync, os or none");
+  return v as Durability;
 }
 
 function bad(option: string, value: unknown, want: string): never {
@@ -160,6 +177,7 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     node,
     dir,
     accessModule: validateAccessModule("accessModule", o.accessModule),
+    durability: validateDurability("durability", o.durability) ?? "fsync",
     autoRepair: bool("autoRepair", o.autoRepair, true),
     debug,
     coreDir,

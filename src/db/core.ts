@@ -3,9 +3,10 @@
 import { NoExistsError, NotRunningError } from "../errors.js";
 import { EventHub } from "../events/event-hub.js";
 import { Applier } from "../log/applier.js";
-import type { CommitLog, LogOp } from "../log/entry.js";
+import type { CommitLog, Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
-import type { LiveTable } from "../schema/live-table.js";
+import { LiveTable } from "../schema/live-table.js";
+import type { TableSpec } from "../schema/table-spec.js";
 import { SnmpOrdering } from "../store/snmp.js";
 import { LockManager } from "../txn/locks.js";
 import type { ActivityId, TableName } from "../types.js";
@@ -25,20 +26,35 @@ export class DbCore {
   readonly log: CommitLog;
   readonly stats: DbStats = { commits: 0, failures: 0, restarts: 0, logWrites: 0 };
   running = true;
+  /** The database's default durability for transactions on disc tables. */
+  durability: Durability = "fsync";
+  /** Whether the schema is on disc (disc_copies and disc_only_copies tables need it). */
+  discSchema = false;
+  /** Counters of the disc storage, when there is one (for systemInfo). */
+  discStats: (() => { dumps: number; fsyncs: number; bytes: number }) | undefined;
   private tsCounter = 0;
   private activityCounter = 0;
   /** Transactions currently running (for systemInfo('transactions')). */
   readonly activeTransactions = new Set<{ readonly activityId: ActivityId; readonly ts: number }>();
 
-  constructor(readonly node: string) {
-    this.log = new MemoryLog();
+  readonly applier: Applier;
+  /** Applies an entry to the tables (disc storage wraps it to group LMDB writes). */
+  applyEntry: (entry: LogEntry) => void;
+
+  constructor(
+    readonly node: string,
+    log: CommitLog = new MemoryLog(),
+  ) {
+    this.log = log;
     const applier = new Applier(
       this.tables,
       this.events,
       (t, key, before, after) => this.snmp.update(t, key, before, after),
       (t) => this.snmp.isOpen(t.name),
     );
-    this.log.subscribe(applier.apply);
+    this.applier = applier;
+    this.applyEntry = applier.apply;
+    this.log.subscribe((entry) => this.applyEntry(entry));
     this.log.subscribe((entry) => {
       this.stats.logWrites += entry.ops.length;
     });
@@ -61,6 +77,23 @@ export class DbCore {
     if (t.spec.snmp === null) this.snmp.close(t.name);
     else if (op.op !== "redefine_table" || !this.snmp.isOpen(t.name))
       this.snmp.open(t, t.spec.snmp);
+  }
+
+  /** Applies an entry recovered from disc (it is in the log already; counters are not touched). */
+  replay(entry: LogEntry): void {
+    this.applyEntry(entry);
+    for (const op of entry.ops) this.syncSnmp(op);
+  }
+
+  /** A live table for a definition loaded from disc, with the store its storage type calls for. */
+  createLiveTable(spec: TableSpec): LiveTable {
+    return new LiveTable(spec, this.applier.hooks.makeStore);
+  }
+
+  /** Adds a table loaded from disc (not through the log). */
+  addLiveTable(t: LiveTable): void {
+    this.tables.set(t.name, t);
+    if (t.spec.snmp !== null) this.snmp.open(t, t.spec.snmp);
   }
 
   nextTs(): number {

@@ -1,5 +1,7 @@
 // The public face of a database: lifecycle, schema, activities, dirty operations, SNMP, events.
 // Each method is a thin entry into the layer that does the work.
+
+import fs from "node:fs";
 import {
   allKeys,
   fold,
@@ -9,7 +11,12 @@ import {
   selectAll,
   step,
 } from "../access/reads.js";
+import { writeEmptyCheckpoint } from "../disc/checkpoint.js";
+import { acquireDirLock } from "../disc/dir-lock.js";
+import { DiscStorage } from "../disc/disc-storage.js";
+import { DirLayout } from "../disc/layout.js";
 import {
+  AlreadyExistsError,
   BadArgError,
   BadTypeError,
   errorDescription,
@@ -27,7 +34,11 @@ import type {
   SyncActivity,
   TableRef,
 } from "../txn/activity.js";
-import { ActivityRunner, type TransactionOptions } from "../txn/run.js";
+import {
+  ActivityRunner,
+  type SyncTransactionOptions,
+  type TransactionOptions,
+} from "../txn/run.js";
 import type {
   AccessMode,
   ActivityId,
@@ -75,18 +86,83 @@ export class Mneme {
   private readonly core: DbCore;
   private readonly runner: ActivityRunner;
   private readonly schemaOps: SchemaOps;
+  private readonly disc: DiscStorage | undefined;
   readonly config: DbConfig;
 
-  private constructor(config: DbConfig) {
+  private constructor(config: DbConfig, disc: DiscStorage | undefined) {
     this.config = config;
-    this.core = new DbCore(config.node);
+    this.disc = disc;
+    this.core = new DbCore(config.node, disc?.log);
+    this.core.durability = config.durability;
+    this.core.discSchema = disc !== undefined;
     this.runner = new ActivityRunner(this.core);
     this.schemaOps = new SchemaOps(this.core, () => this.runner.syncDepth > 0);
   }
 
-  /** Starts a database (mnesia:start/0 with its configuration). RAM only for now. */
+  /**
+   * Starts a database (mnesia:start/0 with its configuration). With a disc schema in `dir` (see
+   * createSchema and `schemaLocation`), loads its tables and replays its log first.
+   */
   static async open(options: OpenOptions = {}): Promise<Mneme> {
-    return new Mneme(resolveConfig(options));
+    const config = resolveConfig(options);
+    const disc = DiscStorage.open(config);
+    const db = new Mneme(config, disc);
+    if (disc !== undefined) {
+      try {
+        await disc.attach(db.core);
+      } catch (e) {
+        await disc.close().catch(() => undefined);
+        throw e;
+      }
+    }
+    return db;
+  }
+
+  /**
+   * mnesia:create_schema/1 for this node: makes `dir` hold an empty disc schema. Fails with
+   * already_exists if it holds one, and dir_locked if a database has it open.
+   */
+  static async createSchema(options: {
+    readonly dir: string;
+    readonly node?: string;
+  }): Promise<void> {
+    const config = resolveConfig({
+      dir: options.dir,
+      ...(options.node ? { node: options.node } : {}),
+    });
+    fs.mkdirSync(config.dir, { recursive: true });
+    const lock = acquireDirLock(config.dir);
+    try {
+      const layout = new DirLayout(config.dir);
+      if (fs.existsSync(layout.schema)) {
+        throw new AlreadyExistsError(`${config.dir} already holds a schema`, { value: config.dir });
+      }
+      writeEmptyCheckpoint(layout);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * mnesia:delete_schema/1 for this node: removes the database files of `dir` (schema, snapshots,
+   * log, LMDB tables). Fails with dir_locked while a database has it open.
+   */
+  static async deleteSchema(options: { readonly dir: string }): Promise<void> {
+    if (!fs.existsSync(options.dir)) return;
+    const lock = acquireDirLock(options.dir);
+    try {
+      const layout = new DirLayout(options.dir);
+      fs.rmSync(layout.schema, { force: true });
+      fs.rmSync(layout.wal, { recursive: true, force: true });
+      fs.rmSync(layout.lmdb, { recursive: true, force: true });
+      for (const name of fs.readdirSync(options.dir)) {
+        if (layout.isSnapshot(name) || name.endsWith(".DCD.tmp") || name.endsWith(".DAT.tmp")) {
+          fs.rmSync(layout.file(name), { force: true });
+        }
+      }
+    } finally {
+      lock.release();
+    }
   }
 
   /** This node's name. */
@@ -99,7 +175,64 @@ export class Mneme {
     if (!this.core.running) return;
     this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
     this.core.running = false;
+    await this.disc?.close();
     await new Promise<void>((resolve) => queueMicrotask(resolve));
+  }
+
+  // ---- disc -------------------------------------------------------------------------------------
+
+  /**
+   * mnesia:dump_log/0: writes a checkpoint of the disc_copies tables now and cuts the log before
+   * it. Returns "dumped" (a database without a disc schema has nothing to dump).
+   */
+  async dumpLog(): Promise<"dumped"> {
+    this.core.assertRunning();
+    await this.disc?.dump();
+    return "dumped";
+  }
+
+  /** mnesia:sync_log/0: resolves once everything logged so far is fsynced. */
+  async syncLog(): Promise<void> {
+    this.core.assertRunning();
+    await this.disc?.syncLog();
+  }
+
+  /**
+   * mnesia:dump_tables/1: writes the content of ram_copies tables to disc; it is loaded again at
+   * the next start. Needs a disc schema.
+   */
+  async dumpTables(tables: readonly TableName[]): Promise<void> {
+    this.core.assertRunning();
+    const names = tables.map((t) => this.core.table(t).name);
+    for (const n of names) {
+      const t = this.core.table(n);
+      if (t.spec.storage !== "ram_copies") {
+        throw new BadTypeError(`dumpTables: ${n} is ${t.spec.storage}, not ram_copies`, {
+          table: n,
+          value: t.spec.storage,
+        });
+      }
+    }
+    if (this.disc === undefined) {
+      throw new BadTypeError("dumpTables needs a disc schema; this database's schema is in RAM", {
+        value: names,
+      });
+    }
+    await this.disc.dumpTables(names);
+  }
+
+  /**
+   * mnesia:change_table_copy_type/3: moves a table between ram_copies, disc_copies and
+   * disc_only_copies while it stays online (the change is one step between two commits).
+   */
+  async changeTableCopyType(
+    table: TableName,
+    node: string,
+    to: "ram_copies" | "disc_copies" | "disc_only_copies",
+  ): Promise<void> {
+    this.schemaOps.changeTableCopyType(nameOf(table), node, to);
+    // A table newly on disc gets its first snapshot now rather than at the next dump.
+    if (to === "disc_copies") await this.disc?.dump();
   }
 
   // ---- schema -----------------------------------------------------------------------------------
@@ -224,8 +357,8 @@ export class Mneme {
    * A transaction with a synchronous body: it runs to completion without yielding, so nothing
    * interleaves with it, and returns the body's result directly. The fast path for local tables.
    */
-  transactionSync<R>(fn: (tx: SyncActivity) => R): R {
-    return this.runner.runSync("transaction", fn, undefined);
+  transactionSync<R>(fn: (tx: SyncActivity) => R, options?: SyncTransactionOptions): R {
+    return this.runner.runSync("transaction", fn, undefined, options);
   }
 
   /** mnesia:sync_transaction: as transaction, and waits until the commit is durable (RAM: at once). */

@@ -152,6 +152,8 @@ export interface SystemInfo {
   dump_log_time_threshold: number;
   dump_log_update_in_place: boolean;
   dump_log_write_threshold: number;
+  /** Mneme: the default durability of transactions on disc tables. */
+  durability: string;
   event_module: string;
   extra_db_nodes: readonly string[];
   fallback_activated: boolean;
@@ -160,6 +162,12 @@ export interface SystemInfo {
   local_tables: readonly string[];
   lock_queue: readonly { space: string; item: string; mode: string; ts: number }[];
   log_version: string;
+  /** Mneme: checkpoints written since start (dump_log runs that rewrote the snapshots). */
+  log_dumps: number;
+  /** Mneme: fsyncs of the write-ahead log since start (group commit shares one among commits). */
+  log_fsyncs: number;
+  /** Mneme: bytes written to the write-ahead log since start. */
+  log_bytes: number;
   master_node_tables: readonly string[];
   max_transfer_size: number;
   max_wait_for_decision: number;
@@ -202,6 +210,7 @@ export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
     dump_log_time_threshold: config.dumpLogTimeThreshold,
     dump_log_update_in_place: config.dumpLogUpdateInPlace,
     dump_log_write_threshold: config.dumpLogWriteThreshold,
+    durability: config.durability,
     event_module: "mnesia_event",
     extra_db_nodes: config.extraDbNodes,
     fallback_activated: false,
@@ -209,7 +218,10 @@ export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
     is_running: core.running ? "yes" : "no",
     local_tables: tables,
     lock_queue: core.locks.lockQueue(),
-    log_version: "mneme-memory-1",
+    log_version: core.discSchema ? "mneme-wal-1" : "mneme-memory-1",
+    log_dumps: core.discStats?.().dumps ?? 0,
+    log_fsyncs: core.discStats?.().fsyncs ?? 0,
+    log_bytes: core.discStats?.().bytes ?? 0,
     master_node_tables: [],
     max_transfer_size: config.maxTransferSize,
     max_wait_for_decision: config.maxWaitForDecision,
@@ -225,7 +237,7 @@ export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
     transaction_log_writes: core.stats.logWrites,
     transaction_restarts: core.stats.restarts,
     transactions: [...core.activeTransactions].map((t) => ({ id: t.activityId.id, ts: t.ts })),
-    use_dir: false,
+    use_dir: core.discSchema,
     version: MNEME_VERSION,
   };
 }

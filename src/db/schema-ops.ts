@@ -6,6 +6,7 @@ import {
   AlreadyExistsError,
   BadArgError,
   BadTypeError,
+  MnemeError,
   NestedTransactionError,
   NoExistsError,
   ReadOnlyError,
@@ -25,7 +26,7 @@ import {
 } from "../schema/validate-def.js";
 import type { Rec } from "../store/store.js";
 import { TABLE } from "../txn/locks.js";
-import type { AccessMode, SnmpStruct, TableDef } from "../types.js";
+import type { AccessMode, SnmpStruct, StorageType, TableDef } from "../types.js";
 import type { DbCore } from "./core.js";
 
 export class SchemaOps {
@@ -66,7 +67,51 @@ export class SchemaOps {
     if (this.core.tables.has(n))
       throw new AlreadyExistsError(`table ${n} already exists`, { table: n });
     const spec = validateTableDef(n, def, this.core.node, randomUUID());
+    this.assertStorable(n, spec.storage);
     this.apply(n, [{ op: "create_table", spec }]);
+  }
+
+  /** Mnesia: {aborted, {bad_type, Tab, disc_copies, Node}} on a node whose schema is in RAM. */
+  private assertStorable(table: string, storage: StorageType): void {
+    if (storage !== "ram_copies" && !this.core.discSchema) {
+      throw new BadTypeError(
+        `${table}: ${storage} needs a disc schema, and this database's schema is in RAM ` +
+          `(create one with Mneme.createSchema({ dir }) and open the database on that dir)`,
+        { table, value: storage },
+      );
+    }
+  }
+
+  /** mnesia:change_table_copy_type/3 on this node. */
+  changeTableCopyType(name: string, node: unknown, to: unknown): void {
+    this.begin("changeTableCopyType");
+    const t = this.core.table(name);
+    if (node !== this.core.node) {
+      throw new MnemeError("not_a_db_node", `${String(node)} is not a node of this database`, {
+        table: name,
+        value: node,
+      });
+    }
+    if (to !== "ram_copies" && to !== "disc_copies" && to !== "disc_only_copies") {
+      throw new BadArgError(`${String(to)} is not a storage type`, { table: name, value: to });
+    }
+    const from = t.spec.storage;
+    if (from === to) {
+      throw new AlreadyExistsError(`table ${name} already has ${to} on ${this.core.node}`, {
+        table: name,
+        value: to,
+      });
+    }
+    this.assertStorable(name, to);
+    const lists = {
+      ramCopies: to === "ram_copies" ? [this.core.node] : [],
+      discCopies: to === "disc_copies" ? [this.core.node] : [],
+      discOnlyCopies: to === "disc_only_copies" ? [this.core.node] : [],
+    };
+    const spec: TableSpec = { ...t.spec, storage: to, ...lists };
+    // A ram_copies table's writes were never logged: its content travels with the change.
+    const records = from === "ram_copies" ? [...t.store.records()] : undefined;
+    this.apply(name, [{ op: "change_copy_type", spec, records }]);
   }
 
   deleteTable(name: string): void {

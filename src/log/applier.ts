@@ -2,7 +2,7 @@
 // turns them into table events. The only code that changes a store.
 import type { EventHub } from "../events/event-hub.js";
 import type { Key } from "../keys/index.js";
-import { LiveTable } from "../schema/live-table.js";
+import { LiveTable, ramStoreFactory, type StoreFactory } from "../schema/live-table.js";
 import type { Rec } from "../store/store.js";
 import type { ActivityId } from "../types.js";
 import type { DataOp, LogEntry, SchemaOp } from "./entry.js";
@@ -36,7 +36,32 @@ function canonicalCount(n: number | bigint): number | bigint {
   return typeof n === "bigint" && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
+/** What disc storage adds to applying: its stores, copy-type changes, and replay rules. */
+export interface ApplierHooks {
+  readonly makeStore: StoreFactory;
+  /** Converts a table's store for change_table_copy_type (the spec already holds the new storage). */
+  changeCopyType(
+    table: LiveTable,
+    op: Extract<SchemaOp, { op: "change_copy_type" }>,
+    position: number,
+  ): void;
+  /**
+   * During recovery: true when a table's store already holds the effect of the entry at
+   * `position` (an LMDB table that applied it before the crash), so only its definition changes.
+   */
+  holdsContent(table: LiveTable, position: number): boolean;
+}
+
+const RAM_HOOKS: ApplierHooks = {
+  makeStore: ramStoreFactory,
+  changeCopyType: (t, op) => t.replaceStore(op.spec, t.store),
+  holdsContent: () => false,
+};
+
 export class Applier {
+  /** Storage hooks; replaced when a disc schema is opened. */
+  hooks: ApplierHooks = RAM_HOOKS;
+
   constructor(
     private readonly tables: Map<string, LiveTable>,
     private readonly events: EventHub,
@@ -57,19 +82,22 @@ export class Applier {
         op.op === "create_table" ||
         op.op === "delete_table" ||
         op.op === "redefine_table" ||
-        op.op === "transform_table"
+        op.op === "transform_table" ||
+        op.op === "change_copy_type"
       ) {
-        this.applySchema(op);
+        this.applySchema(op, entry.position);
       } else {
+        const t = this.tables.get(op.table);
+        if (t !== undefined && this.hooks.holdsContent(t, entry.position)) continue;
         this.applyData(op, entry.activity);
       }
     }
   };
 
-  private applySchema(op: SchemaOp): void {
+  private applySchema(op: SchemaOp, position: number): void {
     switch (op.op) {
       case "create_table":
-        this.tables.set(op.spec.name, new LiveTable(op.spec));
+        this.tables.set(op.spec.name, new LiveTable(op.spec, this.hooks.makeStore));
         return;
       case "delete_table":
         this.tables.delete(op.table);
@@ -82,8 +110,13 @@ export class Applier {
         t.redefine(op.spec);
         return;
       }
-      case "transform_table":
-        this.tables.get(op.spec.name)!.reload(op.spec, op.records);
+      case "transform_table": {
+        const t = this.tables.get(op.spec.name)!;
+        t.reload(op.spec, this.hooks.holdsContent(t, position) ? undefined : op.records);
+        return;
+      }
+      case "change_copy_type":
+        this.hooks.changeCopyType(this.tables.get(op.spec.name)!, op, position);
         return;
     }
   }

@@ -29,7 +29,17 @@ export type SchemaOp =
   /** A definition change that keeps the content (index, access mode, load order, majority, ...). */
   | { readonly op: "redefine_table"; readonly spec: TableSpec }
   /** transform_table: the new definition and every transformed record. */
-  | { readonly op: "transform_table"; readonly spec: TableSpec; readonly records: readonly Rec[] };
+  | { readonly op: "transform_table"; readonly spec: TableSpec; readonly records: readonly Rec[] }
+  /**
+   * change_table_copy_type: the definition with its new storage. `records` carries the content
+   * when it comes from a ram_copies table, whose writes were never logged, so that a replay can
+   * rebuild the table.
+   */
+  | {
+      readonly op: "change_copy_type";
+      readonly spec: TableSpec;
+      readonly records: readonly Rec[] | undefined;
+    };
 
 export type LogOp = DataOp | SchemaOp;
 
@@ -40,6 +50,9 @@ export interface LogEntry {
   readonly ops: readonly LogOp[];
 }
 
+/** How far a commit must have gone before it is acknowledged. */
+export type Durability = "fsync" | "os" | "none";
+
 /** The log interface the transaction code talks to. Local WAL and JetStream implement it later. */
 export interface CommitLog {
   /** Position of the last appended entry (0 when empty). */
@@ -48,4 +61,11 @@ export interface CommitLog {
   append(activity: ActivityId, ops: readonly LogOp[]): LogEntry;
   /** Registers a consumer; consumers see every entry appended after registration, in order. */
   subscribe(consumer: (entry: LogEntry) => void): () => void;
+  /**
+   * Resolves once `entry` is as durable as `mode` asks (with everything logged before it);
+   * undefined when there is nothing to wait for (a RAM-only entry, or mode "none").
+   */
+  whenDurable(entry: LogEntry, mode: Durability): Promise<void> | undefined;
+  /** Makes `entry` durable before returning (a synchronous transaction in fsync mode). */
+  makeDurableSync(entry: LogEntry, mode: Durability): void;
 }

@@ -1,7 +1,7 @@
 // The log of a RAM-only database: assigns positions and hands each entry to its consumers
 // synchronously. Nothing is retained; durability comes with the local WAL.
 import type { ActivityId } from "../types.js";
-import type { CommitLog, LogEntry, LogOp } from "./entry.js";
+import type { CommitLog, Durability, LogEntry, LogOp } from "./entry.js";
 
 interface Consumer {
   readonly fn: (entry: LogEntry) => void;
@@ -19,9 +19,25 @@ export class MemoryLog implements CommitLog {
 
   append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
     const entry: LogEntry = { position: ++this.pos, activity, ops };
-    for (const c of this.consumers) if (c.live) c.fn(entry);
+    this.publish(entry);
     return entry;
   }
+
+  /** Hands an entry to every consumer, in order. */
+  protected publish(entry: LogEntry): void {
+    for (const c of this.consumers) if (c.live) c.fn(entry);
+  }
+
+  /** Continues numbering after `position` (a log reopened on disc). */
+  protected startAfter(position: number): void {
+    this.pos = position;
+  }
+
+  whenDurable(_entry: LogEntry, _mode: Durability): Promise<void> | undefined {
+    return undefined;
+  }
+
+  makeDurableSync(_entry: LogEntry, _mode: Durability): void {}
 
   subscribe(consumer: (entry: LogEntry) => void): () => void {
     // Each call is its own subscription, even for a function already subscribed.

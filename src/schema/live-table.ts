@@ -6,6 +6,19 @@ import { SecondaryIndex } from "../store/secondary-index.js";
 import type { Rec, TableStore } from "../store/store.js";
 import type { TableSpec } from "./table-spec.js";
 
+/**
+ * Makes the store of a table: RAM for ram_copies and disc_copies, LMDB for disc_only_copies.
+ * `fresh` asks for an empty store (a transform replaces the content); otherwise a disc store
+ * opens with what it holds.
+ */
+export type StoreFactory = (
+  spec: TableSpec,
+  buildRecord: (record: object) => Rec,
+  fresh: boolean,
+) => TableStore;
+
+export const ramStoreFactory: StoreFactory = (spec) => makeRamStore(spec.type, spec.attributes[0]!);
+
 export class LiveTable {
   spec: TableSpec;
   store: TableStore;
@@ -16,12 +29,15 @@ export class LiveTable {
   /** The committed content as the read algorithms see it. */
   readonly view: CommittedView = new CommittedView(this);
 
-  constructor(spec: TableSpec) {
+  constructor(
+    spec: TableSpec,
+    private readonly makeStore: StoreFactory = ramStoreFactory,
+  ) {
     this.spec = spec;
     this.keyAttr = spec.attributes[0]!;
     this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
-    this.store = makeRamStore(spec.type, this.keyAttr);
-    for (const a of spec.index) this.indexes.set(a, new SecondaryIndex(a));
+    this.store = makeStore(spec, this.buildRecord, false);
+    for (const a of spec.index) this.addIndex(a);
   }
 
   get name(): string {
@@ -39,16 +55,30 @@ export class LiveTable {
     this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
   }
 
-  /** Replaces definition and content (transform_table). */
-  reload(spec: TableSpec, records: Iterable<Rec>): void {
+  /**
+   * Replaces definition and content (transform_table). With `records` undefined the content is
+   * kept as the store holds it (a disc store replaying a transform it has already applied).
+   */
+  reload(spec: TableSpec, records: Iterable<Rec> | undefined): void {
     const v = this.spec.version;
     this.spec = { ...spec, version: [v[0] + 1, 0] };
     this.keyAttr = spec.attributes[0]!;
     this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
-    this.store = makeRamStore(spec.type, this.keyAttr);
-    for (const r of records) this.store.write(this.keyOf(r), r);
+    this.store = this.makeStore(this.spec, this.buildRecord, records !== undefined);
+    if (records !== undefined) for (const r of records) this.store.write(this.keyOf(r), r);
+    this.rebuildIndexes();
+  }
+
+  /** Replaces the store (a change of storage type), keeping definition and indexes' attributes. */
+  replaceStore(spec: TableSpec, store: TableStore): void {
+    this.spec = spec;
+    this.store = store;
+    this.rebuildIndexes();
+  }
+
+  rebuildIndexes(): void {
     this.indexes.clear();
-    for (const a of spec.index) this.addIndex(a);
+    for (const a of this.spec.index) this.addIndex(a);
   }
 
   addIndex(attribute: string): void {

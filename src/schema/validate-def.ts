@@ -30,9 +30,6 @@ const TYPES: readonly TableType[] = ["set", "ordered_set", "bag"];
 const SNMP_TYPES = new Set(["integer", "string", "fix_string"]);
 const STORAGE_BACKENDS = new Set(["ets", "dets", "lmdb"]);
 
-/** Storage types this build can hold. disc types arrive with the durability work (issue #3). */
-const SUPPORTED_STORAGE: ReadonlySet<StorageType> = new Set(["ram_copies"]);
-
 export function validateTableName(name: unknown): string {
   // Mnesia: a name that is not an atom is {bad_type, Name}; 'schema' always exists.
   if (typeof name !== "string" || name.length === 0) {
@@ -209,12 +206,6 @@ function validateCopies(
       : discOnly.includes(node)
         ? "disc_only_copies"
         : "ram_copies";
-  if (!SUPPORTED_STORAGE.has(storage)) {
-    throw new BadTypeError(
-      `${name}: ${storage} is not available yet; it comes with the durability work (issue #3). Use ramCopies for now.`,
-      { table: name, value: storage },
-    );
-  }
   return { storage, ramCopies: ram, discCopies: disc, discOnlyCopies: discOnly };
 }
 

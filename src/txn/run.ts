@@ -1,7 +1,9 @@
 // Running activities: top-level transactions (sync and async bodies), restarts under wait-die,
 // nested transactions (savepoints of the overlay), dirty activities, and the commit.
+import { validateDurability } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
 import { BadArgError, NoExistsError, TransactionAborted } from "../errors.js";
+import type { Durability, LogEntry } from "../log/entry.js";
 import type { ActivityKind } from "../types.js";
 import type { AccessModule, Activity, AsyncActivity, Flavour, SyncActivity } from "./activity.js";
 import { ActivityContext, abortedError, type TxnState, UserAbort } from "./context.js";
@@ -11,6 +13,16 @@ import { Overlay } from "./overlay.js";
 export interface TransactionOptions {
   /** How many times the body may be restarted after a lock conflict (Mnesia's Retries). Default: Infinity. */
   readonly retries?: number;
+  /** When the commit is acknowledged (disc tables); default: the database's `durability`. */
+  readonly durability?: Durability;
+}
+
+export interface SyncTransactionOptions {
+  /**
+   * When the commit is acknowledged (disc tables). A synchronous body cannot wait for a group
+   * commit: in "fsync" mode its own commit is fsynced before transactionSync returns.
+   */
+  readonly durability?: Durability;
 }
 
 type TxKind = Extract<ActivityKind, "transaction" | "sync_transaction">;
@@ -45,7 +57,7 @@ function assertRunning(core: DbCore): void {
 }
 
 /** Applies a transaction's changes: one log entry, then the activity event. */
-function commit(core: DbCore, ctx: ActivityContext, txn: TxnState): void {
+function commit(core: DbCore, ctx: ActivityContext, txn: TxnState): LogEntry | undefined {
   core.assertRunning();
   const ops = txn.overlay.ops();
   if (ops.length > 0) {
@@ -55,11 +67,20 @@ function commit(core: DbCore, ctx: ActivityContext, txn: TxnState): void {
           table: name,
         });
     }
-    core.log.append(ctx.activityId, ops);
+    const entry = core.log.append(ctx.activityId, ops);
     if (core.events.hasActivitySubscribers())
       core.events.emitActivity({ type: "complete", activityId: ctx.activityId });
+    core.stats.commits++;
+    return entry;
   }
   core.stats.commits++;
+  return undefined;
+}
+
+/** The durability a transaction waits for: sync_transaction always waits for the fsync. */
+function durabilityOf(core: DbCore, kind: TxKind, asked: unknown): Durability {
+  if (kind === "sync_transaction") return "fsync";
+  return validateDurability("durability", asked) ?? core.durability;
 }
 
 export class ActivityRunner {
@@ -109,9 +130,20 @@ export class ActivityRunner {
   };
 
   /** A transaction whose body is synchronous: it runs to its end without yielding. */
-  runSync<R>(kind: TxKind, fn: (tx: SyncActivity) => R, mod: AccessModule | undefined): R {
+  runSync<R>(
+    kind: TxKind,
+    fn: (tx: SyncActivity) => R,
+    mod: AccessModule | undefined,
+    options: SyncTransactionOptions = {},
+  ): R {
     const core = this.core;
     assertRunning(core);
+    let durability: Durability;
+    try {
+      durability = durabilityOf(core, kind, options.durability);
+    } catch (e) {
+      throw abortedError(e);
+    }
     const txn: TxnState = { lock: new TxLockState(core.nextTs()), overlay: new Overlay() };
     const ctx = new ActivityContext(
       core,
@@ -130,7 +162,8 @@ export class ActivityRunner {
           "the body of transactionSync returned a promise; use transaction() for async bodies",
         );
       }
-      commit(core, ctx, txn);
+      const entry = commit(core, ctx, txn);
+      if (entry !== undefined) core.log.makeDurableSync(entry, durability);
       return result;
     } catch (e) {
       core.stats.failures++;
@@ -151,8 +184,10 @@ export class ActivityRunner {
     const core = this.core;
     assertRunning(core);
     let retries: number;
+    let durability: Durability;
     try {
       retries = checkRetries(options.retries ?? Infinity);
+      durability = durabilityOf(core, kind, options.durability);
     } catch (e) {
       // Mnesia: {aborted, {badarg, Fun, Retries, ...}}.
       throw abortedError(e);
@@ -175,11 +210,15 @@ export class ActivityRunner {
       const active = { activityId: ctx.activityId, ts };
       core.activeTransactions.add(active);
       let restart: RestartSignal | undefined;
+      let committed: { result: R; durable: Promise<void> | undefined } | undefined;
       try {
         const result = await fn(ctx as unknown as AsyncActivity);
         if (lock.doomed !== undefined) throw lock.doomed;
-        commit(core, ctx, txn);
-        return result;
+        const entry = commit(core, ctx, txn);
+        committed = {
+          result,
+          durable: entry === undefined ? undefined : core.log.whenDurable(entry, durability),
+        };
       } catch (e) {
         restart = lock.doomed ?? (e instanceof RestartSignal ? e : undefined);
         if (restart === undefined || attempt >= retries) {
@@ -193,6 +232,13 @@ export class ActivityRunner {
         lock.markDone();
         core.activeTransactions.delete(active);
       }
+      if (committed !== undefined) {
+        // Locks are released before the wait: a later transaction that sees this one's writes
+        // commits later in the log, so it can never be acknowledged before this one is durable.
+        if (committed.durable !== undefined) await committed.durable;
+        return committed.result;
+      }
+      if (restart === undefined) throw new Error("unreachable: neither committed nor restarted");
       core.stats.restarts++;
       if (restart.retryLock !== undefined) {
         // Queue, holding nothing, for the lock we died on; run the body again once it is ours.

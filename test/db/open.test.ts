@@ -29,6 +29,7 @@ describe("Mneme.open: defaults", () => {
         dumpLogLoadRegulation: false,
         dumpLogUpdateInPlace: true,
         dumpLogWriteThreshold: 1000,
+        durability: "fsync",
         dumpLogTimeThreshold: 180000,
         extraDbNodes: [],
         maxWaitForDecision: Infinity,
@@ -78,7 +79,8 @@ describe("Mneme.open: every option, reported by systemInfo", () => {
     ["sendCompressed", 0, "send_compressed", 0],
     ["maxTransferSize", 5, "max_transfer_size", 5],
     ["schemaLocation", "ram", "schema_location", "ram"],
-    ["schemaLocation", "disc", "schema_location", "disc"],
+    ["durability", "os", "durability", "os"],
+    ["durability", "none", "durability", "none"],
   ];
   for (const [option, value, item, reported] of cases) {
     it(`${option} = ${String(value)}: systemInfo('${item}')`, async () => {

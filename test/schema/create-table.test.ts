@@ -128,7 +128,7 @@ describe("createTable: options", () => {
     }
   });
 
-  it("discCopies and discOnlyCopies: bad_type saying disc storage comes with the durability issue", async () => {
+  it("discCopies and discOnlyCopies on a RAM schema: bad_type saying a disc schema is needed", async () => {
     const db = await Mneme.open();
     for (const [option, storage] of [
       ["discCopies", "disc_copies"],
@@ -141,9 +141,7 @@ describe("createTable: options", () => {
         {
           table: "d",
           value: storage,
-          message: new RegExp(
-            `d: ${storage} is not available yet; it comes with the durability work \\(issue #3\\)`,
-          ),
+          message: new RegExp(`d: ${storage} needs a disc schema`),
         },
       );
     }

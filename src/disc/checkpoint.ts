@@ -1,0 +1,92 @@
+// Checkpoints: the schema and the content of the disc_copies tables at one log position, so that
+// the log before it can be dropped. Table snapshots are written first, each under a name holding
+// the position (so no file of the previous checkpoint is overwritten); schema.DAT, which names
+// them, is renamed into place last. A crash at any moment leaves the previous checkpoint whole.
+import fs from "node:fs";
+import type { TableSpec } from "../schema/table-spec.js";
+import type { Rec } from "../store/store.js";
+import type { DirLayout } from "./layout.js";
+import { readSnapshot, writeSnapshot, writeSnapshotSync } from "./snapshot.js";
+
+/** A table's snapshot as the checkpoint names it; the cookie tells one incarnation from another. */
+export interface SnapshotRef {
+  readonly file: string;
+  readonly cookie: string;
+}
+
+export interface Checkpoint {
+  readonly position: number;
+  readonly specs: readonly TableSpec[];
+  readonly files: Readonly<Record<string, SnapshotRef>>;
+}
+
+interface SchemaMeta {
+  readonly files: Record<string, SnapshotRef>;
+}
+
+/** The checkpoint of a directory, or undefined when it has no disc schema. */
+export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
+  if (!fs.existsSync(layout.schema)) return undefined;
+  const { header, records } = readSnapshot(layout.schema);
+  const meta = header.meta as SchemaMeta;
+  return { position: header.position, specs: records as TableSpec[], files: meta.files };
+}
+
+/** The records of a table's snapshot. */
+export function readTableSnapshot(layout: DirLayout, ref: SnapshotRef): readonly Rec[] {
+  return readSnapshot(layout.file(ref.file)).records as Rec[];
+}
+
+export interface CheckpointPlan {
+  readonly position: number;
+  readonly specs: readonly TableSpec[];
+  /** Tables whose content is written now (taken at `position`). */
+  readonly contents: ReadonlyMap<string, readonly Rec[]>;
+  /** Snapshots of earlier checkpoints that stay valid (dumped ram_copies tables). */
+  readonly kept: Readonly<Record<string, SnapshotRef>>;
+}
+
+/** Writes a checkpoint; returns the bytes written and the snapshot references it holds. */
+export async function writeCheckpoint(
+  layout: DirLayout,
+  plan: CheckpointPlan,
+): Promise<{ bytes: number; files: Record<string, SnapshotRef> }> {
+  const files: Record<string, SnapshotRef> = { ...plan.kept };
+  let bytes = 0;
+  for (const spec of plan.specs) {
+    const records = plan.contents.get(spec.name);
+    if (records === undefined) continue;
+    const file = layout.snapshotName(spec.name, plan.position);
+    const r = await writeSnapshot(
+      layout.file(file),
+      { table: spec.name, position: plan.position, meta: { cookie: spec.cookie } },
+      records,
+    );
+    bytes += r.bytes;
+    files[spec.name] = { file, cookie: spec.cookie };
+  }
+  const meta: SchemaMeta = { files };
+  const r = await writeSnapshot(
+    layout.schema,
+    { table: "schema", position: plan.position, meta },
+    plan.specs,
+  );
+  bytes += r.bytes;
+  removeUnreferenced(layout, files);
+  return { bytes, files };
+}
+
+/** The empty checkpoint of a new disc schema (create_schema). */
+export function writeEmptyCheckpoint(layout: DirLayout): void {
+  writeSnapshotSync(layout.schema, { table: "schema", position: 0, meta: { files: {} } }, []);
+}
+
+/** Deletes snapshot files no checkpoint refers to (older checkpoints, deleted tables, crashes). */
+function removeUnreferenced(layout: DirLayout, files: Record<string, SnapshotRef>): void {
+  const live = new Set(Object.values(files).map((f) => f.file));
+  for (const name of fs.readdirSync(layout.dir)) {
+    if ((layout.isSnapshot(name) && !live.has(name)) || name.endsWith(".DCD.tmp")) {
+      fs.rmSync(layout.file(name), { force: true });
+    }
+  }
+}

@@ -1,0 +1,413 @@
+// A database with a disc schema: opens its directory (lock, checkpoint, WAL, LMDB), loads the
+// tables and replays the log after a restart, keeps the log short with checkpoints, and closes
+// it all. The transaction code never sees any of this: it talks to the log (durable-log.ts).
+import fs from "node:fs";
+import { decodeTerm } from "../codec/term-codec.js";
+import type { DbConfig } from "../db/config.js";
+import type { DbCore } from "../db/core.js";
+import { NoSchemaError } from "../errors.js";
+import type { SystemEvent } from "../events/event-types.js";
+import { freezeValue, type Key, recordBuilder } from "../keys/index.js";
+import type { ApplierHooks } from "../log/applier.js";
+import type { LogEntry, LogOp, SchemaOp } from "../log/entry.js";
+import type { LiveTable, StoreFactory } from "../schema/live-table.js";
+import type { TableSpec } from "../schema/table-spec.js";
+import { LmdbEnv } from "../store/lmdb-env.js";
+import { makeRamStore } from "../store/make-store.js";
+import type { Rec, TableStore } from "../store/store.js";
+import { type RepairReport, Wal, type WalEntry } from "../wal/index.js";
+import {
+  type Checkpoint,
+  readCheckpoint,
+  readTableSnapshot,
+  type SnapshotRef,
+  writeCheckpoint,
+} from "./checkpoint.js";
+import { acquireDirLock, type DirLock } from "./dir-lock.js";
+import { DurableLog, type WalPayload } from "./durable-log.js";
+import { DirLayout } from "./layout.js";
+
+const isSchemaOp = (op: LogOp): op is SchemaOp =>
+  op.op === "create_table" ||
+  op.op === "delete_table" ||
+  op.op === "redefine_table" ||
+  op.op === "transform_table" ||
+  op.op === "change_copy_type";
+
+export interface DiscStats {
+  dumps: number;
+  lastDumpBytes: number;
+}
+
+export class DiscStorage {
+  readonly log: DurableLog;
+  readonly stats: DiscStats = { dumps: 0, lastDumpBytes: 0 };
+  private core: DbCore | undefined;
+  private env: LmdbEnv | undefined;
+  /** During recovery: the LMDB tables hold every entry up to this position. */
+  private lmdbApplied = 0;
+  private replaying = false;
+  /** ram_copies tables whose dumped content was loaded at start (kept after the replay). */
+  private readonly loadedRamDumps = new Set<LiveTable>();
+  private files: Record<string, SnapshotRef>;
+  private dumping: Promise<void> | undefined;
+  private dumpAgain = false;
+  private writesAtDump = 0;
+  private walBytesAtDump = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Problems found while opening, reported as system events once subscribers can exist. */
+  readonly repairs: RepairReport[] = [];
+
+  private constructor(
+    readonly config: DbConfig,
+    readonly layout: DirLayout,
+    private readonly lock: DirLock,
+    private readonly checkpoint: Checkpoint,
+    private readonly wal: Wal,
+    private readonly recovered: WalEntry[],
+  ) {
+    this.files = { ...checkpoint.files };
+    const last = recovered.length > 0 ? recovered[recovered.length - 1]!.position : 0;
+    if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
+    this.lmdbApplied = this.env?.appliedPosition() ?? 0;
+    this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
+      logged: (op) => isSchemaOp(op) || this.storageOf(op.table) !== "ram_copies",
+      touchesLmdb: (op) => !isSchemaOp(op) && this.storageOf(op.table) === "disc_only_copies",
+    });
+  }
+
+  /**
+   * Opens the directory of a database whose schema is on disc; undefined when the schema is in
+   * RAM (schemaLocation "ram", or "opt_disc" without a disc schema).
+   */
+  static open(config: DbConfig): DiscStorage | undefined {
+    if (config.schemaLocation === "ram") return undefined;
+    const layout = new DirLayout(config.dir);
+    if (!fs.existsSync(layout.schema)) {
+      if (config.schemaLocation === "disc") {
+        throw new NoSchemaError(
+          `schemaLocation is disc but ${config.dir} holds no schema; create it with Mneme.createSchema`,
+          { value: config.dir },
+        );
+      }
+      return undefined;
+    }
+    const lock = acquireDirLock(config.dir);
+    try {
+      const checkpoint = readCheckpoint(layout)!;
+      const repairs: RepairReport[] = [];
+      const { wal, entries } = Wal.open(layout.wal, {
+        autoRepair: config.autoRepair,
+        onRepair: (r) => repairs.push(r),
+      });
+      const disc = new DiscStorage(config, layout, lock, checkpoint, wal, entries);
+      disc.repairs.push(...repairs);
+      return disc;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  private storageOf(table: string): TableSpec["storage"] | undefined {
+    return this.core?.tables.get(table)?.spec.storage;
+  }
+
+  // ---- loading --------------------------------------------------------------------------------
+
+  /** Loads the tables into `core` and replays the log; returns once the database is consistent. */
+  async attach(core: DbCore): Promise<void> {
+    this.core = core;
+    core.applier.hooks = this.hooks;
+    core.applyEntry = (entry) => this.applyEntry(entry);
+    core.discStats = () => ({
+      dumps: this.stats.dumps,
+      fsyncs: this.wal.stats.fsyncs,
+      bytes: this.wal.stats.bytes,
+    });
+    const specs = [...this.checkpoint.specs].sort((a, b) => b.loadOrder - a.loadOrder);
+    for (const spec of specs) this.loadTable(spec);
+    this.replaying = true;
+    let replayed = 0;
+    for (const e of this.recovered) {
+      if (e.position <= this.checkpoint.position) continue;
+      const payload = decodeTerm(e.bytes) as WalPayload;
+      core.replay({
+        position: e.position,
+        activity: { kind: payload.kind, id: payload.id },
+        ops: payload.ops.map((op) => this.revive(op)),
+      });
+      replayed++;
+    }
+    this.replaying = false;
+    this.recovered.length = 0;
+    // A ram_copies table starts empty, or with its dumpTables content: what the replay rebuilt of
+    // a table that became ram_copies in the log is not kept.
+    for (const t of core.tables.values()) {
+      if (t.spec.storage !== "ram_copies" || this.loadedRamDumps.has(t)) continue;
+      if (t.store.size() > 0) {
+        t.store.clear();
+        t.rebuildIndexes();
+      }
+    }
+    this.loadedRamDumps.clear();
+    this.writesAtDump = this.log.writes;
+    this.walBytesAtDump = this.wal.stats.bytes;
+    core.log.subscribe(() => this.afterEntry());
+    if (this.config.dumpDiscCopiesAtStartup && replayed > 0) await this.dump();
+    this.timer = setInterval(() => this.maybeDump(true), this.config.dumpLogTimeThreshold);
+    this.timer.unref();
+    // Subscribers can only exist once open() has returned.
+    setImmediate(() => {
+      for (const r of this.repairs) core.events.emitSystem(repairEvent(r));
+    });
+  }
+
+  private loadTable(spec: TableSpec): void {
+    const core = this.core!;
+    const t = core.createLiveTable(spec);
+    const ref = this.files[spec.name];
+    if (ref !== undefined && ref.cookie === spec.cookie && spec.storage !== "disc_only_copies") {
+      for (const r of readTableSnapshot(this.layout, ref)) {
+        const rec = t.buildRecord(r);
+        t.store.write(t.keyOf(rec), rec);
+      }
+      t.rebuildIndexes();
+      if (spec.storage === "ram_copies") this.loadedRamDumps.add(t);
+    }
+    core.addLiveTable(t);
+  }
+
+  /** A logged op as decoded from the WAL, with its records frozen as the live table would. */
+  private revive(op: LogOp): LogOp {
+    switch (op.op) {
+      case "write":
+      case "delete_object": {
+        const t = this.core!.tables.get(op.table);
+        if (t === undefined) return op;
+        const record = t.buildRecord(op.record);
+        return { ...op, key: t.keyOf(record), record };
+      }
+      case "delete":
+      case "update_counter":
+        return { ...op, key: freezeValue(op.key) as Key };
+      case "transform_table":
+      case "change_copy_type": {
+        if (op.records === undefined) return op;
+        const build = recordBuilder(op.spec.attributes) as (r: object) => Rec;
+        return { ...op, records: op.records.map(build) } as LogOp;
+      }
+      default:
+        return op;
+    }
+  }
+
+  // ---- applying -------------------------------------------------------------------------------
+
+  /** Entries that change LMDB tables apply in one LMDB transaction with their position. */
+  private applyEntry(entry: LogEntry): void {
+    const core = this.core!;
+    const env = this.env;
+    if (env === undefined || !entry.ops.some((op) => this.changesLmdb(op))) {
+      core.applier.apply(entry);
+      return;
+    }
+    env.batch(() => {
+      core.applier.apply(entry);
+      env.setAppliedPosition(entry.position);
+    });
+  }
+
+  private changesLmdb(op: LogOp): boolean {
+    return !isSchemaOp(op) && this.storageOf(op.table) === "disc_only_copies";
+  }
+
+  private lmdb(): LmdbEnv {
+    this.env ??= LmdbEnv.open(this.layout.lmdb);
+    return this.env;
+  }
+
+  /** The LMDB sub-database of one incarnation of a table. */
+  private static lmdbName(spec: TableSpec): string {
+    return `${spec.name}#${spec.cookie}`;
+  }
+
+  private readonly makeStore: StoreFactory = (spec, buildRecord, fresh) => {
+    if (spec.storage !== "disc_only_copies") return makeRamStore(spec.type, spec.attributes[0]!);
+    const env = this.lmdb();
+    const name = DiscStorage.lmdbName(spec);
+    env.closeTable(name);
+    const store = env.openTable(name, spec.type, spec.attributes[0]!, buildRecord);
+    if (fresh) store.clear();
+    return store;
+  };
+
+  private readonly hooks: ApplierHooks = {
+    makeStore: this.makeStore,
+    holdsContent: (t, position) =>
+      this.replaying && t.spec.storage === "disc_only_copies" && position <= this.lmdbApplied,
+    changeCopyType: (t, op, position) => this.changeCopyType(t, op, position),
+  };
+
+  private changeCopyType(
+    t: LiveTable,
+    op: Extract<SchemaOp, { op: "change_copy_type" }>,
+    position: number,
+  ): void {
+    const from = t.spec.storage;
+    const to = op.spec.storage;
+    let store: TableStore = t.store;
+    if (to === "disc_only_copies") {
+      const holds = this.replaying && position <= this.lmdbApplied;
+      const env = this.lmdb();
+      const lmdbStore = this.makeStore(op.spec, t.buildRecord, !holds);
+      if (!holds) {
+        const records = op.records ?? [...t.store.records()];
+        env.batch(() => {
+          for (const r of records) lmdbStore.write(t.keyOf(r), r);
+          env.setAppliedPosition(position);
+        });
+      }
+      store = lmdbStore;
+    } else if (from === "disc_only_copies" || op.records !== undefined) {
+      // Into RAM: from LMDB (whose sub-database is dropped at the next checkpoint), or from the
+      // records the log carries (a ram_copies table's content, never logged before).
+      store = makeRamStore(op.spec.type, op.spec.attributes[0]!);
+      for (const r of op.records ?? t.store.records()) store.write(t.keyOf(r), r);
+      if (from === "disc_only_copies") this.env?.closeTable(DiscStorage.lmdbName(t.spec));
+    }
+    t.replaceStore(op.spec, store);
+  }
+
+  // ---- dumping --------------------------------------------------------------------------------
+
+  private afterEntry(): void {
+    if (this.log.writes - this.writesAtDump >= this.config.dumpLogWriteThreshold) {
+      this.maybeDump(false);
+    }
+  }
+
+  /**
+   * A dump is due (write or time threshold). It rewrites the snapshots only when the log written
+   * since the last one is large next to them (dc_dump_limit), so that a big table taking a
+   * trickle of writes is not rewritten over and over.
+   */
+  private maybeDump(timed: boolean): void {
+    const walBytes = this.wal.stats.bytes - this.walBytesAtDump;
+    if (walBytes === 0) return;
+    if (!timed && walBytes * this.config.dcDumpLimit < this.stats.lastDumpBytes) return;
+    this.dump().catch((e: unknown) => {
+      this.core?.events.emitSystem({
+        type: "mnesia_error",
+        message: `dumping the log failed: ${(e as Error).message}`,
+        details: e,
+      });
+    });
+  }
+
+  /** Writes a checkpoint now (dump_log); resolves when it is on disc and the log is cut. */
+  dump(): Promise<void> {
+    if (this.dumping !== undefined) {
+      this.dumpAgain = true;
+      return this.dumping;
+    }
+    this.dumping = this.runDumps().finally(() => {
+      this.dumping = undefined;
+    });
+    return this.dumping;
+  }
+
+  private async runDumps(): Promise<void> {
+    do {
+      this.dumpAgain = false;
+      await this.dumpOnce();
+    } while (this.dumpAgain && !this.closed);
+  }
+
+  private async dumpOnce(extraRam: readonly string[] = []): Promise<void> {
+    const core = this.core!;
+    // Everything below is taken in one synchronous step, so it is the state at `position`.
+    const position = core.log.position;
+    const specs = [...core.tables.values()].map((t) => t.spec);
+    const contents = new Map<string, readonly Rec[]>();
+    const kept: Record<string, SnapshotRef> = {};
+    for (const t of core.tables.values()) {
+      if (t.spec.storage === "disc_copies" || extraRam.includes(t.name)) {
+        contents.set(t.name, [...t.store.records()]);
+      } else if (t.spec.storage === "ram_copies") {
+        const ref = this.files[t.name];
+        if (ref !== undefined && ref.cookie === t.spec.cookie) kept[t.name] = ref;
+      }
+    }
+    const writesAtStart = this.log.writes;
+    const walBytesAtStart = this.wal.stats.bytes;
+    await this.env?.sync();
+    const { bytes, files } = await writeCheckpoint(this.layout, {
+      position,
+      specs,
+      contents,
+      kept,
+    });
+    this.files = files;
+    this.wal.truncateBefore(position + 1);
+    this.dropStaleLmdbTables();
+    this.stats.dumps++;
+    this.stats.lastDumpBytes = bytes;
+    this.writesAtDump = writesAtStart;
+    this.walBytesAtDump = walBytesAtStart;
+  }
+
+  /** dump_tables: ram_copies tables are written too, and reloaded at the next start. */
+  async dumpTables(names: readonly string[]): Promise<void> {
+    if (this.dumping !== undefined) await this.dumping;
+    this.dumping = this.dumpOnce(names).finally(() => {
+      this.dumping = undefined;
+    });
+    await this.dumping;
+  }
+
+  private dropStaleLmdbTables(): void {
+    const env = this.env;
+    if (env === undefined) return;
+    const live = new Set<string>();
+    for (const t of this.core!.tables.values()) {
+      if (t.spec.storage === "disc_only_copies") live.add(DiscStorage.lmdbName(t.spec));
+    }
+    for (const name of env.tableNames()) if (!live.has(name)) env.dropTable(name);
+  }
+
+  // ---- the log --------------------------------------------------------------------------------
+
+  /** sync_log: everything logged so far is on disc when this resolves. */
+  async syncLog(): Promise<void> {
+    this.wal.flushSync(true);
+  }
+
+  get walStats(): Wal["stats"] {
+    return this.wal.stats;
+  }
+
+  get usesLmdb(): boolean {
+    return this.env !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.dumping !== undefined) await this.dumping.catch(() => undefined);
+    await this.wal.close();
+    await this.env?.sync();
+    await this.env?.close();
+    this.lock.release();
+  }
+}
+
+function repairEvent(r: RepairReport): SystemEvent {
+  return {
+    type: "mnesia_error",
+    message: `the log was damaged: ${r.droppedBytes} bytes cut from ${r.file} at offset ${r.offset} (${r.reason})`,
+    details: r,
+  };
+}

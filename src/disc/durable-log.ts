@@ -1,0 +1,67 @@
+// The log of a database with a disc schema: every entry is applied in RAM as before, and the
+// entries that concern disc (schema changes, and writes to disc_copies and disc_only_copies
+// tables) are also appended to the write-ahead log. Commits wait for the WAL as their durability
+// mode says; the WAL batches them so that many commits share one fsync (group commit).
+import { encodeTerm } from "../codec/term-codec.js";
+import type { Durability, LogEntry, LogOp } from "../log/entry.js";
+import { MemoryLog } from "../log/memory-log.js";
+import type { ActivityId } from "../types.js";
+import type { Wal } from "../wal/index.js";
+
+/** What the WAL holds of an entry: the activity and the ops that concern disc. */
+export interface WalPayload {
+  readonly kind: ActivityId["kind"];
+  readonly id: number;
+  readonly ops: readonly LogOp[];
+}
+
+export interface DurableLogRules {
+  /** Whether an op must be logged (schema ops, data ops of disc tables). */
+  logged(op: LogOp): boolean;
+  /** Whether an op changes an LMDB table: its WAL record must reach the OS before LMDB sees it. */
+  touchesLmdb(op: LogOp): boolean;
+}
+
+export class DurableLog extends MemoryLog {
+  /** Entries written to the WAL, so that only those are waited for. */
+  private readonly inWal = new WeakSet<LogEntry>();
+  writes = 0;
+
+  constructor(
+    private readonly wal: Wal,
+    startAfter: number,
+    private readonly rules: DurableLogRules,
+  ) {
+    super();
+    this.startAfter(startAfter);
+  }
+
+  override append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
+    const entry: LogEntry = { position: this.position + 1, activity, ops };
+    this.startAfter(entry.position);
+    const logged = ops.every((op) => this.rules.logged(op))
+      ? ops
+      : ops.filter((op) => this.rules.logged(op));
+    if (logged.length > 0) {
+      const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
+      this.wal.append(entry.position, encodeTerm(payload));
+      this.inWal.add(entry);
+      this.writes += logged.length;
+      // An LMDB write is in the OS the moment it commits; its log record must be there first, or a
+      // crash could keep the LMDB half of a transaction and lose the rest.
+      if (logged.some((op) => this.rules.touchesLmdb(op))) this.wal.flushSync(false);
+    }
+    this.publish(entry);
+    return entry;
+  }
+
+  override whenDurable(entry: LogEntry, mode: Durability): Promise<void> | undefined {
+    if (mode === "none" || !this.inWal.has(entry)) return undefined;
+    return this.wal.whenDurable(entry.position, mode);
+  }
+
+  override makeDurableSync(entry: LogEntry, mode: Durability): void {
+    if (mode === "none" || !this.inWal.has(entry)) return;
+    this.wal.flushSync(mode === "fsync");
+  }
+}

@@ -1,0 +1,42 @@
+// Where a database keeps its files in its directory (Mnesia's dir):
+//   LOCK                     the directory lock (dir-lock.ts)
+//   schema.DAT               the latest checkpoint: every table definition, the log position it
+//                            reflects, and the snapshot file of each disc_copies table
+//   <table>.<position>.DCD   a table's records at that log position (snapshot.ts)
+//   wal/                     the write-ahead log segments (src/wal)
+//   lmdb/                    the LMDB environment of the disc_only_copies tables
+import path from "node:path";
+
+export class DirLayout {
+  constructor(readonly dir: string) {}
+
+  get lock(): string {
+    return path.join(this.dir, "LOCK");
+  }
+
+  get schema(): string {
+    return path.join(this.dir, "schema.DAT");
+  }
+
+  get wal(): string {
+    return path.join(this.dir, "wal");
+  }
+
+  get lmdb(): string {
+    return path.join(this.dir, "lmdb");
+  }
+
+  /** A table's snapshot file name (relative to the directory): table names may hold any character. */
+  snapshotName(table: string, position: number): string {
+    return `${encodeURIComponent(table)}.${position}.DCD`;
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Whether a file name in the directory is a table snapshot. */
+  isSnapshot(name: string): boolean {
+    return name.endsWith(".DCD");
+  }
+}

@@ -1,0 +1,413 @@
+// Table snapshots: the "DCD" files of Mnesia's disc_copies tables — a whole table dumped at a
+// known log position, so that loading a table reads its snapshot and replays only the log after.
+//
+// File format (every part is a frame of ./frame.ts: u32 LE length | u32 LE CRC-32 | payload):
+//
+//   frame 0      header   encodeTerm({ format: "mneme-dcd", version: 1, table, position, count, meta? })
+//   frames 1..n  blocks   u8 kind | body — the records, in order, up to BLOCK_RECORDS per block:
+//                           kind 1: a MessagePack array of the records in msgpackr's *record*
+//                                   encoding (each object shape is defined once, inline, and each
+//                                   object of that shape is then written as its values only);
+//                                   every block is self-contained (no shared structure table).
+//                           kind 2: encodeTerm(record) of each record, one after another: the
+//                                   term codec's own encoding, used for a block holding a value
+//                                   that needs the codec's protection (an own "__proto__" key, a
+//                                   string that is not well-formed UTF-16).
+//   last frame   trailer  u8 kind 3 | encodeTerm({ end: true, count })
+//
+// Why blocks in record encoding rather than a frame per record: on 1,000,000 records of six
+// fields, one msgpackr unpack per record (plain maps) took ~2.8 s; arrays of 1,000 records as plain
+// maps ~1.3 s; arrays of 1,000 records in record encoding ~0.6 s (object creation alone costs
+// ~0.4 s on the same machine), and the file is ~20% smaller. The values read back are exactly what
+// decodeTerm(encodeTerm(record)) gives (binaries come back as Buffers of their own memory).
+//
+// The trailer makes a file cut short on a frame boundary detectable; its count (and the header's)
+// must match the records read. Readers verify every frame's checksum before decoding it.
+//
+// Writers write `file + ".tmp"` (truncating a leftover one), fsync it, rename it over `file` and
+// fsync the directory: a crash at any moment leaves the old complete file or the new complete file
+// under the final name, never a partial one.
+import {
+  closeSync,
+  promises as fsp,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { crc32 } from "node:zlib";
+import { Packr, Unpackr } from "msgpackr";
+import { decodeTerm, decodeTerms, encodeTerm } from "../codec/term-codec.js";
+import { CorruptFileError } from "../errors.js";
+import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame } from "./frame.js";
+import { fsyncDir, fsyncDirSync } from "./fsutil.js";
+
+export const SNAPSHOT_FORMAT = "mneme-dcd";
+export const SNAPSHOT_VERSION = 1;
+
+export interface SnapshotHeader {
+  readonly format: typeof SNAPSHOT_FORMAT;
+  readonly version: typeof SNAPSHOT_VERSION;
+  readonly table: string;
+  /** The log position the snapshot reflects. */
+  readonly position: number;
+  /** The number of records. */
+  readonly count: number;
+  /** Anything the owner keeps with the records, e.g. the table spec. */
+  readonly meta?: unknown;
+}
+
+/** What a writer is given; format, version and count are filled in. */
+export interface SnapshotHeaderInput {
+  readonly table: string;
+  readonly position: number;
+  readonly meta?: unknown;
+}
+
+export interface SnapshotWriteResult {
+  /** The size of the file written. */
+  readonly bytes: number;
+  readonly count: number;
+}
+
+export interface Snapshot {
+  readonly header: SnapshotHeader;
+  readonly records: unknown[];
+}
+
+const KIND_RECORDS = 1;
+const KIND_TERMS = 2;
+const KIND_TRAILER = 3;
+
+/** Records per block. */
+const BLOCK_RECORDS = 1000;
+/** A block whose body is larger than this (and holds more than one record) is split in two. */
+const BLOCK_MAX_BYTES = 16 << 20;
+/** Writers hand the file system chunks of about this size. */
+const CHUNK_BYTES = 1 << 20;
+/** The async writer lets the event loop run after about this much encoding (ms). */
+const SLICE_MS = 5;
+
+// The same options as the term codec's, but with msgpackr's record encoding. No `structures`
+// option: each pack() defines the shapes it uses inline, so each block decodes on its own.
+const recordPackr = new Packr({ useRecords: true, mapsAsObjects: true, useBigIntExtension: true });
+const recordUnpackr = new Unpackr({
+  useRecords: true,
+  mapsAsObjects: true,
+  useBigIntExtension: true,
+  // Binaries get their own memory instead of views keeping the whole file's buffer alive.
+  copyBuffers: true,
+});
+
+/**
+ * The values the term codec protects (it encodes them through extensions); blocks holding one
+ * are written with encodeTerm. Keep in step with needsProtection in ../codec/term-codec.ts (the
+ * snapshot tests check that snapshots read back exactly what decodeTerm(encodeTerm(v)) does).
+ */
+function needsProtection(v: unknown): boolean {
+  if (typeof v === "string") return !v.isWellFormed();
+  if (typeof v !== "object" || v === null || v instanceof Uint8Array) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (needsProtection(x)) return true;
+    return false;
+  }
+  for (const name of Object.keys(v)) {
+    if (name === "__proto__" || !name.isWellFormed()) return true;
+    if (needsProtection((v as Record<string, unknown>)[name])) return true;
+  }
+  return false;
+}
+
+interface Block {
+  readonly kind: number;
+  readonly body: Uint8Array;
+}
+
+function encodeBlock(records: readonly unknown[]): Block {
+  for (const r of records) {
+    // Record by record, so that each record is encoded exactly as encodeTerm(record) would.
+    if (needsProtection(r))
+      return { kind: KIND_TERMS, body: Buffer.concat(records.map(encodeTerm)) };
+  }
+  return { kind: KIND_RECORDS, body: recordPackr.pack(records) };
+}
+
+/** The blocks of `records` (split further when a block would be very large). */
+function* encodeBlocks(records: readonly unknown[]): Generator<Block> {
+  const block = encodeBlock(records);
+  if (block.body.length > BLOCK_MAX_BYTES && records.length > 1) {
+    const half = records.length >>> 1;
+    yield* encodeBlocks(records.slice(0, half));
+    yield* encodeBlocks(records.slice(half));
+    return;
+  }
+  if (1 + block.body.length > MAX_FRAME_PAYLOAD) {
+    throw new RangeError(`a record of ${block.body.length} bytes is too large for a snapshot`);
+  }
+  yield block;
+}
+
+/** Writes the frame of `kind | body` (kind < 0: no kind byte) into `out` at `offset`. */
+function putFrame(out: Buffer, offset: number, kind: number, body: Uint8Array): number {
+  let p = offset + FRAME_HEADER_BYTES;
+  if (kind >= 0) out[p++] = kind;
+  out.set(body, p);
+  const end = p + body.length;
+  const payload = out.subarray(offset + FRAME_HEADER_BYTES, end);
+  out.writeUInt32LE(payload.length, offset);
+  out.writeUInt32LE(crc32(payload), offset + 4);
+  return end;
+}
+
+/**
+ * The bytes of a snapshot, as a sequence of chunks of about CHUNK_BYTES. A chunk may be a view of
+ * a buffer reused for the next one: the consumer must be done with it before asking for the next.
+ * `undefined` marks the end of a block: a good moment for an async writer to let the event loop run.
+ */
+function* snapshotChunks(
+  header: SnapshotHeaderInput,
+  records: readonly unknown[],
+): Generator<Uint8Array | undefined> {
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let pos = 0;
+  function* frame(kind: number, body: Uint8Array): Generator<Uint8Array> {
+    const size = FRAME_HEADER_BYTES + (kind >= 0 ? 1 : 0) + body.length;
+    if (pos + size > CHUNK_BYTES && pos > 0) {
+      yield chunk.subarray(0, pos);
+      pos = 0;
+    }
+    if (size > CHUNK_BYTES) {
+      const own = Buffer.allocUnsafe(size);
+      putFrame(own, 0, kind, body);
+      yield own;
+    } else {
+      pos = putFrame(chunk, pos, kind, body);
+    }
+  }
+
+  const count = records.length;
+  const full: SnapshotHeader = {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    table: header.table,
+    position: header.position,
+    count,
+    ...(header.meta === undefined ? {} : { meta: header.meta }),
+  };
+  yield* frame(-1, encodeTerm(full));
+  for (let i = 0; i < count; i += BLOCK_RECORDS) {
+    for (const block of encodeBlocks(records.slice(i, i + BLOCK_RECORDS))) {
+      yield* frame(block.kind, block.body);
+      yield undefined;
+    }
+  }
+  yield* frame(KIND_TRAILER, encodeTerm({ end: true, count }));
+  if (pos > 0) yield chunk.subarray(0, pos);
+}
+
+function asArray(records: Iterable<unknown>): readonly unknown[] {
+  // An array of references, not a copy of the records.
+  return Array.isArray(records) ? records : Array.from(records);
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // best effort
+  }
+}
+
+/** Writes a snapshot of `records` to `file`, atomically (see the file's header comment). */
+export function writeSnapshotSync(
+  file: string,
+  header: SnapshotHeaderInput,
+  records: Iterable<unknown>,
+): SnapshotWriteResult {
+  const all = asArray(records);
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, "w");
+  let bytes = 0;
+  try {
+    for (const chunk of snapshotChunks(header, all)) {
+      if (chunk === undefined) continue;
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+      bytes += chunk.length;
+    }
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    removeQuietly(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+  fsyncDirSync(dirname(file));
+  return { bytes, count: all.length };
+}
+
+/**
+ * As {@link writeSnapshotSync}, writing chunks of about 1 MiB through fs.promises so that the event
+ * loop runs between them. `records` is read (to an array of references) before the first await.
+ */
+export async function writeSnapshot(
+  file: string,
+  header: SnapshotHeaderInput,
+  records: Iterable<unknown>,
+): Promise<SnapshotWriteResult> {
+  const all = asArray(records);
+  const tmp = `${file}.tmp`;
+  const fh = await fsp.open(tmp, "w");
+  let bytes = 0;
+  try {
+    let slice = performance.now();
+    for (const chunk of snapshotChunks(header, all)) {
+      if (chunk === undefined) {
+        // Encoding is synchronous work: give the event loop a turn every few milliseconds.
+        if (performance.now() - slice >= SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
+        continue;
+      }
+      let done = 0;
+      while (done < chunk.length) {
+        done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+      }
+      bytes += chunk.length;
+      slice = performance.now();
+    }
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
+  await fh.close();
+  await fsp.rename(tmp, file);
+  await fsyncDir(dirname(file));
+  return { bytes, count: all.length };
+}
+
+function corrupt(file: string, offset: number, message: string): CorruptFileError {
+  return new CorruptFileError("bad_checksum", message, file, offset);
+}
+
+function truncated(file: string, offset: number, message: string): CorruptFileError {
+  return new CorruptFileError("truncated_binary_file", message, file, offset);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function decodeHeader(file: string, payload: Uint8Array): SnapshotHeader {
+  let h: unknown;
+  try {
+    h = decodeTerm(payload);
+  } catch (err) {
+    throw corrupt(file, 0, `undecodable snapshot header: ${(err as Error).message}`);
+  }
+  if (!isRecord(h) || h.format !== SNAPSHOT_FORMAT) {
+    throw corrupt(file, 0, "not a Mneme table snapshot");
+  }
+  if (h.version !== SNAPSHOT_VERSION) {
+    throw corrupt(file, 0, `unsupported snapshot version ${String(h.version)}`);
+  }
+  if (
+    typeof h.table !== "string" ||
+    typeof h.position !== "number" ||
+    typeof h.count !== "number" ||
+    !Number.isSafeInteger(h.count) ||
+    h.count < 0
+  ) {
+    throw corrupt(file, 0, "malformed snapshot header");
+  }
+  return h as unknown as SnapshotHeader;
+}
+
+/** The header of the snapshot `file` (reads only its first frame). */
+export function readSnapshotHeader(file: string): SnapshotHeader {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(FRAME_HEADER_BYTES);
+    const got = readSync(fd, head, 0, head.length, 0);
+    if (got < head.length) throw truncated(file, 0, "snapshot ends inside its header");
+    const length = head.readUInt32LE(0);
+    if (length > MAX_FRAME_PAYLOAD) throw corrupt(file, 0, "impossible header length");
+    const payload = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, payload, done, length - done, FRAME_HEADER_BYTES + done);
+      if (n === 0) throw truncated(file, 0, "snapshot ends inside its header");
+      done += n;
+    }
+    if (crc32(payload) !== head.readUInt32LE(4)) throw corrupt(file, 0, "header checksum mismatch");
+    return decodeHeader(file, payload);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The header and records of the snapshot `file`, checked whole: every frame's checksum, the
+ * header, and the record count against the trailer's and the header's. Throws CorruptFileError
+ * (truncated_binary_file when the file ends before its trailer is complete, bad_checksum for
+ * damaged or inconsistent contents) naming the file and the offset of the offending frame.
+ */
+export function readSnapshot(file: string): Snapshot {
+  const buf = readFileSync(file);
+  const first = readFrame(buf, 0);
+  if (first === undefined) throw truncated(file, 0, "empty snapshot file");
+  if (first.kind === "truncated") throw truncated(file, 0, "snapshot ends inside its header");
+  if (first.kind === "corrupt") throw corrupt(file, 0, `snapshot header: ${first.why}`);
+  const header = decodeHeader(file, first.payload);
+
+  const records: unknown[] = [];
+  let offset = first.end;
+  for (;;) {
+    const f = readFrame(buf, offset);
+    if (f === undefined) throw truncated(file, offset, "snapshot ends before its trailer");
+    if (f.kind === "truncated") throw truncated(file, offset, "snapshot ends inside a frame");
+    if (f.kind === "corrupt") throw corrupt(file, offset, f.why);
+    const kind = f.payload[0];
+    const body = f.payload.subarray(1);
+    if (kind === KIND_TRAILER) {
+      let trailer: unknown;
+      try {
+        trailer = decodeTerm(body);
+      } catch {
+        trailer = undefined;
+      }
+      if (!isRecord(trailer) || trailer.end !== true || typeof trailer.count !== "number") {
+        throw corrupt(file, offset, "malformed snapshot trailer");
+      }
+      if (trailer.count !== records.length || header.count !== records.length) {
+        throw corrupt(
+          file,
+          offset,
+          `snapshot holds ${records.length} records, its trailer says ${trailer.count} and its header ${header.count}`,
+        );
+      }
+      if (f.end !== buf.length) throw corrupt(file, f.end, "data after the snapshot trailer");
+      return { header, records };
+    }
+    let block: unknown;
+    try {
+      if (kind === KIND_RECORDS) block = recordUnpackr.unpack(body);
+      // Rare; decoded from a copy so that binaries do not keep the whole file alive.
+      else if (kind === KIND_TERMS) block = decodeTerms(Buffer.from(body));
+      else throw new Error(`unknown block kind ${String(kind)}`);
+    } catch (err) {
+      throw corrupt(file, offset, `undecodable block: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(block)) throw corrupt(file, offset, "a block that is not an array");
+    for (let i = 0; i < block.length; i++) records.push(block[i]);
+    offset = f.end;
+  }
+}

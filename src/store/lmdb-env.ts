@@ -1,0 +1,206 @@
+// One LMDB environment per database directory: a named sub-database per disc_only_copies table
+// (see lmdb-store.ts) and a meta sub-database holding the log position the tables reflect.
+//
+// Durability comes from Mneme's log, so the environment is opened with noSync: a commit is written
+// to the file (it survives a crash of the process) but not flushed; sync() flushes, for when the
+// caller is about to drop the log entries the tables reflect. Writes are synchronous and grouped
+// with batch(): one LMDB write transaction, all or nothing, so that a log entry's writes and
+// setAppliedPosition() land together and replaying the log after a crash is idempotent.
+
+import { open, type RootDatabase } from "lmdb";
+import { BadArgError, NotRunningError } from "../errors.js";
+import type { TableType } from "../types.js";
+import { LmdbStore, type TableDb } from "./lmdb-store.js";
+import type { Rec } from "./store.js";
+
+export interface LmdbEnvOptions {
+  /** Most sub-databases open at once: tables plus one (LMDB's maxDbs). Default 256. */
+  readonly maxTables?: number;
+  /** Initial size of the memory map in bytes (lmdb-js grows it as needed). */
+  readonly mapSize?: number;
+}
+
+/** The meta sub-database; table sub-databases are named TABLE_PREFIX + table name. */
+const META_DB = "__mneme_meta";
+const TABLE_PREFIX = "t/";
+const APPLIED = Buffer.from("applied_position");
+/** LMDB's default largest key (511 with 4 KiB pages before 0.9.29; lmdb-js builds allow 1978). */
+const DEFAULT_MAX_KEY = 1978;
+
+/** What the stores need of their environment (and a store needs no more). */
+export interface StoreHost {
+  readonly maxKeySize: number;
+  /** Runs `fn` in the current write transaction, or in a new one. */
+  batch<T>(fn: () => T): T;
+  /** Remembers `count` as the store's count to restore should the current transaction abort. */
+  remember(store: LmdbStore, count: number): void;
+}
+
+export class LmdbEnv implements StoreHost {
+  readonly maxKeySize: number;
+  private readonly root: RootDatabase;
+  private readonly meta: TableDb;
+  private readonly tables = new Map<string, LmdbStore>();
+  /** Counts of the stores changed in the current batch, as they were before it. */
+  private readonly saved = new Map<LmdbStore, number>();
+  private depth = 0;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    options: LmdbEnvOptions,
+  ) {
+    this.root = open({
+      path,
+      noSync: true,
+      overlappingSync: false,
+      maxDbs: (options.maxTables ?? 256) + 1,
+      ...(options.mapSize === undefined ? {} : { mapSize: options.mapSize }),
+    });
+    const max = (this.root as unknown as { maxKeySize?: number }).maxKeySize;
+    this.maxKeySize = typeof max === "number" && max > 0 ? max : DEFAULT_MAX_KEY;
+    this.meta = this.openDb(META_DB);
+  }
+
+  /** Opens (creating if needed) the environment in directory `path`. */
+  static open(path: string, options: LmdbEnvOptions = {}): LmdbEnv {
+    return new LmdbEnv(path, options);
+  }
+
+  /**
+   * Runs `fn` in one write transaction: committed when it returns, rolled back (data and store
+   * sizes) when it throws. A batch inside a batch simply runs as part of the outer one (an error it
+   * throws rolls back nothing unless it leaves the outer batch too). Every store mutation made
+   * outside a batch is a batch of its own. `fn` must be synchronous.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.checkOpen();
+    this.depth = 1;
+    try {
+      const result = this.root.transactionSync(() => {
+        const r = fn();
+        if (r !== null && typeof (r as { then?: unknown })?.then === "function") {
+          throw new BadArgError("an LMDB batch must be synchronous");
+        }
+        return r;
+      });
+      this.saved.clear();
+      return result;
+    } catch (e) {
+      for (const [store, count] of this.saved) store.restoreCount(count);
+      this.saved.clear();
+      throw e;
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  /** Whether a batch is running. */
+  get inBatch(): boolean {
+    return this.depth > 0;
+  }
+
+  remember(store: LmdbStore, count: number): void {
+    if (!this.saved.has(store)) this.saved.set(store, count);
+  }
+
+  /** The log position last recorded by setAppliedPosition (0 if none). */
+  appliedPosition(): number {
+    this.checkOpen();
+    const b = this.meta.getBinary(APPLIED);
+    return b === undefined ? 0 : b.readDoubleBE(0);
+  }
+
+  /** Records the log position the tables now reflect: call it inside the batch that applies it. */
+  setAppliedPosition(position: number): void {
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleBE(position, 0);
+    this.batch(() => this.meta.putSync(APPLIED, b));
+  }
+
+  /**
+   * The store of table `name`, creating its (empty) sub-database if there is none. A table is open
+   * at most once: closeTable() it first to open it again (with another record builder, say).
+   * `buildRecord` turns a decoded record into the frozen record handed out (default freezeValue);
+   * it must copy binaries (freezeValue and the tables' record builders do).
+   */
+  openTable(
+    name: string,
+    type: TableType,
+    keyAttr: string,
+    buildRecord?: (record: object) => Rec,
+  ): LmdbStore {
+    this.checkOpen();
+    if (this.depth > 0)
+      throw new BadArgError("cannot open a table inside a batch", { table: name });
+    if (this.tables.has(name)) throw new BadArgError("table store already open", { table: name });
+    const store = new LmdbStore(this, this.openDb(TABLE_PREFIX + name), type, keyAttr, buildRecord);
+    this.tables.set(name, store);
+    return store;
+  }
+
+  /** Forgets the store of `name` (its data stays); the store object must not be used again. */
+  closeTable(name: string): void {
+    this.tables.get(name)?.detach();
+    this.tables.delete(name);
+  }
+
+  /** Deletes table `name`'s sub-database and everything in it; its store is closed. */
+  dropTable(name: string): void {
+    this.checkOpen();
+    if (this.depth > 0)
+      throw new BadArgError("cannot drop a table inside a batch", { table: name });
+    const open = this.tables.get(name);
+    const db = open === undefined ? this.openDb(TABLE_PREFIX + name) : open.detach();
+    this.tables.delete(name);
+    db.dropSync();
+  }
+
+  /** The names of the tables that have a sub-database in the environment, open or not. */
+  tableNames(): string[] {
+    this.checkOpen();
+    const out: string[] = [];
+    for (const k of this.root.getKeys({ snapshot: false })) {
+      if (typeof k === "string" && k.startsWith(TABLE_PREFIX))
+        out.push(k.slice(TABLE_PREFIX.length));
+    }
+    return out;
+  }
+
+  /** Flushes every committed transaction to disc (fsync). */
+  sync(): Promise<void> {
+    this.checkOpen();
+    const root = this.root as unknown as { sync(cb: (err?: unknown) => void): void };
+    return new Promise((resolve, reject) => {
+      root.sync((err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Closes the environment (without a flush: call sync() first to make the tables durable). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.depth > 0) throw new BadArgError("cannot close the LMDB environment inside a batch");
+    this.closed = true;
+    for (const store of this.tables.values()) store.detach();
+    this.tables.clear();
+    await this.root.close();
+  }
+
+  private openDb(name: string): TableDb {
+    return this.root.openDB({
+      name,
+      keyEncoding: "binary",
+      encoding: "binary",
+    }) as unknown as TableDb;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new NotRunningError(`LMDB environment ${this.path} is closed`);
+  }
+}
+
+/** Opens (creating if needed) the LMDB environment in directory `path`. */
+export function openLmdbEnv(path: string, options?: LmdbEnvOptions): LmdbEnv {
+  return LmdbEnv.open(path, options);
+}

@@ -1,0 +1,387 @@
+// disc_only_copies tables: one LMDB sub-database per table (see lmdb-env.ts).
+//
+// LMDB key: encodeKey(key), whose byte order is compareKeys order, so LMDB's order is the table
+// order (key order for every type; only ordered_set promises it). LMDB value: encodeTerm(record)
+// for set and ordered_set, encodeTerm(records) for bag (distinct records, oldest first). A value
+// whose key does not come back as written from decodeKey (a bigint that is a double, -0, arrays of
+// them) starts with the byte 0xC1, which MessagePack never uses: keys() then reads the key from
+// the record; otherwise from the LMDB key, without decoding the record.
+//
+// Mutations are synchronous LMDB write transactions (or part of the environment's current batch)
+// and visible to the next read. Iterators read the table in chunks of keys, each through a fresh
+// cursor: no read transaction stays open between steps, so the table may change during an
+// iteration, which then goes on after the last key it returned (like a live Map iterator, except
+// that the records of a chunk already read are handed out even if changed meanwhile).
+
+import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
+import { NotRunningError, SystemLimitError } from "../errors.js";
+import { decodeKey, encodeKey, freezeValue, type Key, termEquals } from "../keys/index.js";
+import { exactDouble } from "../keys/numbers.js";
+import type { TableType } from "../types.js";
+import type { StoreHost } from "./lmdb-env.js";
+import type { KeyBound, Rec, TableStore } from "./store.js";
+
+/** The lmdb-js sub-database calls the store makes (binary keys and values). */
+export interface TableDb {
+  getBinary(key: Uint8Array): Buffer | undefined;
+  getBinaryFast(key: Uint8Array): Buffer | undefined;
+  putSync(key: Uint8Array, value: Uint8Array): boolean;
+  removeSync(key: Uint8Array): boolean;
+  getRange(options: RangeOptions): Iterable<Entry>;
+  getStats(): { entryCount: number };
+  clearSync(): void;
+  dropSync(): void;
+}
+
+interface RangeOptions {
+  start?: Uint8Array;
+  end?: Uint8Array;
+  exclusiveStart?: boolean;
+  inclusiveEnd?: boolean;
+  reverse?: boolean;
+  limit?: number;
+  snapshot?: boolean;
+}
+
+interface Entry {
+  readonly key: Buffer;
+  readonly value: Buffer;
+}
+
+/** First byte of a value whose key must be read from the record. */
+const KEY_IN_RECORD = 0xc1;
+/** Iterators read this many entries first, then four times more each time up to MAX_CHUNK. */
+const FIRST_CHUNK = 16;
+const MAX_CHUNK = 1024;
+
+/** A sub-database handle for stores that were closed or dropped: every use throws. */
+const DETACHED = new Proxy({} as TableDb, {
+  get() {
+    throw new NotRunningError("the LMDB table store is closed");
+  },
+});
+
+export class LmdbStore implements TableStore {
+  readonly ordered: boolean;
+  private count: number;
+  private readonly build: (record: object) => Rec;
+
+  /** Use LmdbEnv.openTable. Counts the records (a scan for bags). */
+  constructor(
+    private readonly env: StoreHost,
+    private db: TableDb,
+    readonly type: TableType,
+    private readonly keyAttr: string,
+    buildRecord?: (record: object) => Rec,
+  ) {
+    this.ordered = type === "ordered_set";
+    this.build = buildRecord ?? ((r) => freezeValue(r) as Rec);
+    this.count = type === "bag" ? this.countBag() : db.getStats().entryCount;
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  get(key: Key): Rec | undefined {
+    const kb = this.lookupKey(key);
+    if (kb === undefined) return undefined;
+    const v = this.db.getBinaryFast(kb);
+    if (v === undefined) return undefined;
+    const decoded = decodeValue(v);
+    return this.build(this.type === "bag" ? (decoded as object[])[0]! : (decoded as object));
+  }
+
+  lookup(key: Key): Rec[] {
+    const kb = this.lookupKey(key);
+    if (kb === undefined) return [];
+    const v = this.db.getBinaryFast(kb);
+    return v === undefined ? [] : this.recordsOf(v);
+  }
+
+  write(key: Key, record: Rec): void {
+    const kb = this.writeKey(key);
+    if (this.type !== "bag") {
+      const value = encodeValue(record[this.keyAttr] as Key, record);
+      this.env.batch(() => {
+        const existed = this.db.getBinaryFast(kb) !== undefined;
+        this.db.putSync(kb, value);
+        if (!existed) this.setCount(this.count + 1);
+      });
+      return;
+    }
+    this.env.batch(() => {
+      const old = this.db.getBinary(kb);
+      if (old === undefined) {
+        this.db.putSync(kb, encodeValue(record[this.keyAttr] as Key, [record]));
+        this.setCount(this.count + 1);
+        return;
+      }
+      const rs = decodeValue(old) as Rec[];
+      // An equal record is replaced in place (keeps its position, as ets bags do).
+      const at = rs.findIndex((r) => termEquals(r, record));
+      if (at >= 0) rs[at] = record;
+      else rs.push(record);
+      this.db.putSync(kb, encodeValue(rs[0]![this.keyAttr] as Key, rs));
+      if (at < 0) this.setCount(this.count + 1);
+    });
+  }
+
+  deleteKey(key: Key): void {
+    const kb = this.lookupKey(key);
+    if (kb === undefined) return;
+    this.env.batch(() => {
+      const old = this.db.getBinaryFast(kb);
+      if (old === undefined) return;
+      const n = this.type === "bag" ? recordCount(old) : 1;
+      this.db.removeSync(kb);
+      this.setCount(this.count - n);
+    });
+  }
+
+  deleteObject(key: Key, record: Rec): void {
+    const kb = this.lookupKey(key);
+    if (kb === undefined) return;
+    this.env.batch(() => {
+      const old = this.db.getBinary(kb);
+      if (old === undefined) return;
+      if (this.type !== "bag") {
+        if (!termEquals(decodeValue(old), record)) return;
+        this.db.removeSync(kb);
+        this.setCount(this.count - 1);
+        return;
+      }
+      const rs = decodeValue(old) as Rec[];
+      const kept = rs.filter((r) => !termEquals(r, record));
+      if (kept.length === rs.length) return;
+      if (kept.length === 0) this.db.removeSync(kb);
+      else this.db.putSync(kb, encodeValue(kept[0]![this.keyAttr] as Key, kept));
+      this.setCount(this.count - (rs.length - kept.length));
+    });
+  }
+
+  clear(): void {
+    this.env.batch(() => {
+      this.db.clearSync();
+      this.setCount(0);
+    });
+  }
+
+  *keys(): IterableIterator<Key> {
+    for (const e of this.scan({})) yield this.keyOf(e);
+  }
+
+  *records(): IterableIterator<Rec> {
+    for (const e of this.scan({})) yield* this.recordsOf(e.value);
+  }
+
+  *recordsReverse(): IterableIterator<Rec> {
+    if (!this.ordered) {
+      yield* this.records();
+      return;
+    }
+    for (const e of this.scan({ reverse: true })) yield this.build(decodeValue(e.value) as object);
+  }
+
+  *range(lower: KeyBound | undefined, upper: KeyBound | undefined): IterableIterator<Rec> {
+    // Every table is in key order here, so every type walks only the keys within the bounds.
+    const options: RangeOptions = {};
+    if (lower !== undefined) {
+      const lo = this.seekKey(lower.value);
+      options.start = lo.kb;
+      // Stored keys are never longer than a cut bound: above it means above the whole bound.
+      options.exclusiveStart = lo.cut || !lower.inclusive;
+    }
+    if (upper !== undefined) {
+      const hi = this.seekKey(upper.value);
+      options.end = hi.kb;
+      options.inclusiveEnd = hi.cut || upper.inclusive;
+    }
+    if (
+      options.start !== undefined &&
+      options.end !== undefined &&
+      Buffer.compare(options.start, options.end) > 0
+    ) {
+      return;
+    }
+    for (const e of this.scan(options)) yield* this.recordsOf(e.value);
+  }
+
+  first(): Key | undefined {
+    for (const e of this.db.getRange({ limit: 1, snapshot: false })) return this.keyOf(e);
+    return undefined;
+  }
+
+  last(): Key | undefined {
+    if (!this.ordered) return this.first();
+    for (const e of this.db.getRange({ reverse: true, limit: 1, snapshot: false })) {
+      return this.keyOf(e);
+    }
+    return undefined;
+  }
+
+  next(key: Key): Key | undefined {
+    return this.step(key, false);
+  }
+
+  prev(key: Key): Key | undefined {
+    // Unordered tables, as in Mnesia: prev is next (and last is first).
+    return this.step(key, this.ordered);
+  }
+
+  // ---- for LmdbEnv -----------------------------------------------------------------------------
+
+  /** After an aborted batch: the count as it was before the batch. */
+  restoreCount(count: number): void {
+    this.count = count;
+  }
+
+  /** Makes the store unusable; returns the sub-database handle it had. */
+  detach(): TableDb {
+    const db = this.db;
+    this.db = DETACHED;
+    return db;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private setCount(n: number): void {
+    this.env.remember(this, this.count);
+    this.count = n;
+  }
+
+  /** The LMDB key of `key`, or undefined if too long to be stored (so it is not in the table). */
+  private lookupKey(key: Key): Uint8Array | undefined {
+    const kb = encodeKey(key);
+    return kb.length > this.env.maxKeySize ? undefined : kb;
+  }
+
+  private writeKey(key: Key): Uint8Array {
+    const kb = encodeKey(key);
+    if (kb.length > this.env.maxKeySize) {
+      throw new SystemLimitError(
+        `key too long for a disc_only_copies table (${kb.length} bytes encoded, at most ${this.env.maxKeySize})`,
+        { key },
+      );
+    }
+    return kb;
+  }
+
+  /**
+   * encodeKey(key), cut to the longest key LMDB stores if longer (`cut`): no stored key equals a
+   * cut key's bound, and a stored key is above the bound exactly when it is above the cut bytes.
+   */
+  private seekKey(key: Key): { kb: Uint8Array; cut: boolean } {
+    const kb = encodeKey(key);
+    const max = this.env.maxKeySize;
+    return kb.length > max ? { kb: kb.subarray(0, max), cut: true } : { kb, cut: false };
+  }
+
+  /** next (ordered: the first key after `key`; unordered: the key after `key`, which must exist) or prev. */
+  private step(key: Key, reverse: boolean): Key | undefined {
+    const { kb, cut } = this.seekKey(key);
+    if (this.ordered) {
+      const options: RangeOptions = {
+        start: kb,
+        // Next of a cut key: above the cut bytes; prev: at or below them.
+        exclusiveStart: !(cut && reverse),
+        reverse,
+        limit: 1,
+        snapshot: false,
+      };
+      for (const e of this.db.getRange(options)) return this.keyOf(e);
+      return undefined;
+    }
+    if (cut) return undefined;
+    let found = false;
+    for (const e of this.db.getRange({ start: kb, limit: 2, snapshot: false })) {
+      if (found) return this.keyOf(e);
+      if (Buffer.compare(e.key, kb) !== 0) return undefined;
+      found = true;
+    }
+    return undefined;
+  }
+
+  /** Entries in chunks, each read through its own short-lived cursor. */
+  private *scan(options: RangeOptions): Generator<Entry, void, undefined> {
+    let chunk = FIRST_CHUNK;
+    const o: RangeOptions = { ...options, snapshot: false };
+    for (;;) {
+      o.limit = chunk;
+      const got: Entry[] = [];
+      for (const e of this.db.getRange(o)) got.push(e);
+      yield* got;
+      if (got.length < chunk) return;
+      o.start = got[got.length - 1]!.key;
+      o.exclusiveStart = true;
+      if (chunk < MAX_CHUNK) chunk *= 4;
+    }
+  }
+
+  private recordsOf(value: Buffer): Rec[] {
+    const decoded = decodeValue(value);
+    if (this.type !== "bag") return [this.build(decoded as object)];
+    const rs = decoded as object[];
+    const out = new Array<Rec>(rs.length);
+    for (let i = 0; i < rs.length; i++) out[i] = this.build(rs[i]!);
+    return out;
+  }
+
+  private keyOf(e: Entry): Key {
+    if (e.value[0] !== KEY_IN_RECORD) return freezeValue(decodeKey(e.key));
+    const decoded = decodeValue(e.value);
+    const r = (this.type === "bag" ? (decoded as Rec[])[0] : decoded) as Rec;
+    return freezeValue(r[this.keyAttr] as Key);
+  }
+
+  private countBag(): number {
+    let n = 0;
+    for (const e of this.scan({})) n += recordCount(e.value);
+    return n;
+  }
+}
+
+// ---- values ------------------------------------------------------------------------------------
+
+function encodeValue(key: Key, value: unknown): Uint8Array {
+  const bytes = encodeTerm(value);
+  if (keyRoundTrips(key)) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length + 1);
+  out[0] = KEY_IN_RECORD;
+  out.set(bytes, 1);
+  return out;
+}
+
+function decodeValue(v: Buffer): unknown {
+  // An explicit end: the reusable buffer of getBinaryFast is longer than its value (only its own
+  // `length` property, which the decoder reads, says where the value ends).
+  return v[0] === KEY_IN_RECORD ? decodeTerm(v.subarray(1, v.length)) : decodeTerm(v);
+}
+
+/** Whether decodeKey(encodeKey(k)) gives back `k` itself (same types), frozen aside. */
+function keyRoundTrips(k: Key): boolean {
+  switch (typeof k) {
+    case "number":
+      return !Object.is(k, -0);
+    case "bigint":
+      return exactDouble(k) === undefined;
+    case "object":
+      if (Array.isArray(k)) {
+        const arr: readonly Key[] = k;
+        for (let i = 0; i < arr.length; i++) if (!keyRoundTrips(arr[i]!)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+/** The number of records in a bag value, from its MessagePack array header. */
+function recordCount(v: Buffer): number {
+  const p = v[0] === KEY_IN_RECORD ? 1 : 0;
+  const b = v[p]!;
+  if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
+  if (b === 0xdc) return v.readUInt16BE(p + 1);
+  if (b === 0xdd) return v.readUInt32BE(p + 1);
+  return (decodeValue(v) as unknown[]).length;
+}

@@ -1,0 +1,162 @@
+// Reading and damaging the WAL of a killed workload's directory, from the outside.
+//
+// What can legitimately be lost when we damage the log. A record that reached an LMDB table
+// (disc_only_copies) is in LMDB for good: LMDB commits are in the OS at once and a replay skips
+// what LMDB already holds. Cutting such a record away from the log would keep its LMDB half and
+// lose its disc_copies half, i.e. make a torn log look like a half-applied transaction, which no
+// database can repair. So the damage is kept to the records that a torn tail can lose without
+// that: those at or below the checkpoint position (the snapshots hold them) and those that touch
+// no LMDB table. Within that region the database must lose at most the records from the damage on
+// that are above the checkpoint, and keep every other one.
+import fs from "node:fs";
+import { decodeTerm } from "../../src/codec/term-codec.js";
+import { readCheckpoint } from "../../src/disc/checkpoint.js";
+import { readFrame } from "../../src/disc/frame.js";
+import { DirLayout } from "../../src/disc/layout.js";
+import { decodePosition, POSITION_BYTES } from "../../src/wal/record.js";
+import { listSegments } from "../../src/wal/segment-names.js";
+import { ACCOUNT_LMDB, between, HISTORY, type HistoryStorage } from "./model.js";
+
+export interface WalRecord {
+  readonly file: string;
+  readonly offset: number;
+  readonly end: number;
+  readonly position: number;
+  /** Whether it writes to an LMDB (disc_only_copies) table. */
+  readonly touchesLmdb: boolean;
+  /** The history records (transfer ids) it writes. */
+  readonly transfers: readonly string[];
+}
+
+interface LoggedOp {
+  readonly op?: string;
+  readonly table?: string;
+  readonly record?: { readonly id?: unknown };
+}
+
+/** The intact records of every segment, in order (stops at the first bad frame of a segment). */
+export function readWal(dir: string, historyStorage: HistoryStorage): WalRecord[] {
+  const layout = new DirLayout(dir);
+  if (!fs.existsSync(layout.wal)) return [];
+  const out: WalRecord[] = [];
+  for (const seg of listSegments(layout.wal)) {
+    const buf = fs.readFileSync(seg.path);
+    let offset = 0;
+    for (;;) {
+      const f = readFrame(buf, offset);
+      if (f === undefined || f.kind !== "frame") break;
+      const position = decodePosition(f.payload);
+      if (position === undefined) break;
+      const payload = decodeTerm(f.payload.subarray(POSITION_BYTES)) as {
+        readonly ops?: readonly LoggedOp[];
+      };
+      const transfers: string[] = [];
+      let touchesLmdb = false;
+      for (const op of payload.ops ?? []) {
+        if (op.table === ACCOUNT_LMDB) touchesLmdb = true;
+        if (op.table === HISTORY) {
+          if (historyStorage === "disc_only_copies") touchesLmdb = true;
+          if (op.op === "write" && typeof op.record?.id === "string") transfers.push(op.record.id);
+        }
+      }
+      out.push({ file: seg.path, offset, end: f.end, position, touchesLmdb, transfers });
+      offset = f.end;
+    }
+  }
+  return out;
+}
+
+export type DamageKind = "truncate" | "bitflip";
+
+export interface Damage {
+  readonly kind: DamageKind;
+  readonly file: string;
+  /** truncate: the new length; bitflip: the byte changed. */
+  readonly offset: number;
+  readonly bit?: number;
+  /** Whether an open with autoRepair false must fail (a cut at a record boundary is a clean log). */
+  readonly corrupt: boolean;
+  /** The offset of the first bad record, as CorruptFileError must report it. */
+  readonly badRecordOffset: number;
+  /** Transfers of the records cut away or made unreadable that no snapshot holds. */
+  readonly lost: ReadonlySet<string>;
+  /** Records that stay intact. */
+  readonly kept: number;
+  readonly cut: number;
+}
+
+/**
+ * Damages the tail of the last segment where allowed (see the top of the file); undefined when
+ * nothing may be damaged (the last record touches LMDB and is above the checkpoint).
+ */
+export function damageTail(
+  dir: string,
+  records: readonly WalRecord[],
+  kind: DamageKind,
+  rand: () => number,
+): Damage | undefined {
+  if (records.length === 0) return undefined;
+  const checkpoint = readCheckpoint(new DirLayout(dir))?.position ?? 0;
+  const file = records[records.length - 1]!.file;
+  // The first record of the last segment from which on every record may be lost.
+  let first = records.length;
+  while (first > 0) {
+    const r = records[first - 1]!;
+    if (r.file !== file || (r.touchesLmdb && r.position > checkpoint)) break;
+    first--;
+  }
+  if (first === records.length) return undefined;
+  const region = records.slice(first);
+  const start = region[0]!.offset;
+  const end = region[region.length - 1]!.end;
+  // Half the time inside the last record only: a torn write as a crash makes it.
+  const lo = rand() < 0.5 ? region[region.length - 1]!.offset : start;
+  let offset = between(rand, lo, end - 1);
+  const hit = region.findIndex((r) => r.end > offset);
+  // Now and then a cut exactly between two records: a clean, shorter log.
+  if (kind === "truncate" && rand() < 0.2) offset = region[hit]!.offset;
+  const damaged = region[hit]!;
+  const lostRecords = region.slice(hit);
+  // Records at or below the checkpoint position are in the snapshots: nothing of them is lost.
+  const lost = new Set(
+    lostRecords.filter((r) => r.position > checkpoint).flatMap((r) => r.transfers),
+  );
+  const kept = records.length - lostRecords.length;
+  if (kind === "truncate") {
+    fs.truncateSync(file, offset);
+    // A cut at a record boundary leaves a clean, shorter log; a cut to nothing an empty segment,
+    // which is damage.
+    const corrupt = offset !== damaged.offset || offset === 0;
+    return {
+      kind,
+      file,
+      offset,
+      corrupt,
+      badRecordOffset: offset === 0 ? 0 : damaged.offset,
+      lost,
+      kept,
+      cut: lostRecords.length,
+    };
+  }
+  const bit = between(rand, 0, 7);
+  const fd = fs.openSync(file, "r+");
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, offset);
+    b[0] = b[0]! ^ (1 << bit);
+    fs.writeSync(fd, b, 0, 1, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return {
+    kind,
+    file,
+    offset,
+    bit,
+    corrupt: true,
+    badRecordOffset: damaged.offset,
+    lost,
+    kept,
+    cut: lostRecords.length,
+  };
+}

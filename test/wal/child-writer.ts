@@ -1,0 +1,23 @@
+// Child process for crash.test.ts: opens the WAL in argv[2] (repairing it), then commits records
+// with 8 concurrent writers, printing each position once it is fsynced, until killed.
+import { Wal } from "../../src/wal/index.js";
+import { bigEntryFor } from "./helpers.js";
+
+const dir = process.argv[2]!;
+const { wal } = Wal.open(dir, { autoRepair: true, segmentBytes: 64 * 1024 });
+let next = wal.lastPosition;
+const stopAt = next + 200_000; // in case nobody kills us
+process.stdout.write(`ready ${next}\n`);
+
+async function writer(): Promise<void> {
+  while (next < stopAt) {
+    const p = ++next;
+    wal.append(p, bigEntryFor(p));
+    await wal.whenDurable(p, "fsync");
+    // Synchronous for pipes on Linux: once written here, the parent sees it.
+    process.stdout.write(`${p}\n`);
+  }
+}
+
+await Promise.all(Array.from({ length: 8 }, writer));
+await wal.close();
