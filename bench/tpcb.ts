@@ -3,7 +3,11 @@
 // and inserts a history record. Drivers run transactions one after another for TPCB_SECS; balances are verified after
 // each run (as verify_tabs does). Two variants: async bodies (drivers interleave at every await and
 // contend for locks, wait-die restarts) and synchronous bodies (transactionSync).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Mneme, type Table } from "../src/index.js";
+import type { Durability } from "../src/log/entry.js";
 import { CFG, emitLine, log } from "./harness.js";
 
 interface Branch {
@@ -44,18 +48,30 @@ interface Tables {
   history: Table<History, "id">;
 }
 
-async function setup(db: Mneme, branches: number, accounts: number): Promise<Tables> {
+type Storage = "ram_copies" | "disc_copies";
+
+async function setup(
+  db: Mneme,
+  branches: number,
+  accounts: number,
+  storage: Storage,
+): Promise<Tables> {
+  const where = storage === "disc_copies" ? { discCopies: [db.node] } : {};
   const branch = await db.createTable<Branch, "id">("branch", {
     attributes: ["id", "balance", "filler"],
+    ...where,
   });
   const teller = await db.createTable<Teller, "id">("teller", {
     attributes: ["id", "branch", "balance", "filler"],
+    ...where,
   });
   const account = await db.createTable<Account, "id">("account", {
     attributes: ["id", "branch", "balance", "filler"],
+    ...where,
   });
   const history = await db.createTable<History, "id">("history", {
     attributes: ["id", "account", "teller", "branch", "delta", "time", "filler"],
+    ...where,
   });
   db.transactionSync((tx) => {
     for (let b = 0; b < branches; b++) {
@@ -100,10 +116,17 @@ async function runOnce(
   variant: "async" | "sync",
   drivers: number,
   branches: number,
+  storage: Storage = "ram_copies",
+  durability: Durability = "fsync",
 ): Promise<void> {
   const accounts = CFG.tpcbAccounts;
-  const db = await Mneme.open();
-  const t = await setup(db, branches, accounts);
+  let dir: string | undefined;
+  if (storage === "disc_copies") {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-tpcb-"));
+    await Mneme.createSchema({ dir });
+  }
+  const db = await Mneme.open(dir === undefined ? {} : { dir, durability });
+  const t = await setup(db, branches, accounts, storage);
   const end = Date.now() + CFG.tpcbSecs * 1000;
   let historyId = 0;
   const counts = new Array<number>(drivers).fill(0);
@@ -170,9 +193,11 @@ async function runOnce(
   const total = counts.reduce((x, y) => x + y, 0);
   const verified = verify(db, t);
   const restarts = db.systemInfo("transaction_restarts");
+  const fsyncs = db.systemInfo("log_fsyncs");
   emitLine({
     system: "mneme",
-    storage: "ram_copies",
+    storage,
+    ...(storage === "disc_copies" ? { durability, log_fsyncs: fsyncs } : {}),
     op: "tpcb",
     nodes: 1,
     drivers,
@@ -185,10 +210,22 @@ async function runOnce(
     verified,
   });
   await db.close();
+  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   if (!verified) throw new Error("tpcb: balances do not add up");
 }
 
 export async function runTpcb(): Promise<void> {
+  const which = process.env.TPCB_STORAGE ?? "all";
+  if (which === "all" || which === "disc") {
+    // disc_copies: async bodies, so that concurrent drivers share fsyncs (group commit).
+    for (const durability of ["os", "fsync"] as const) {
+      for (const drivers of [1, 4, 64]) {
+        log(`tpcb: disc_copies ${durability} drivers ${drivers}`);
+        await runOnce("async", drivers, 1, "disc_copies", durability);
+      }
+    }
+  }
+  if (which === "disc") return;
   for (const variant of ["sync", "async"] as const) {
     for (const [drivers, branches] of [
       [1, 1],

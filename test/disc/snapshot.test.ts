@@ -182,23 +182,36 @@ describe("table snapshots: round trips", () => {
         fc.array(
           fc.anything({
             withBigInt: true,
-            // (No dates: an Invalid Date is never deep-equal to another; valueKinds has a date.)
             withNullPrototype: true,
             withObjectString: true,
+            withMap: true,
+            withSet: true,
+            withSparseArray: true,
+            withBoxedValues: true,
+            withUnicodeString: true,
             maxDepth: 3,
+            // Not: dates (an Invalid Date is never deep-equal to another; valueKinds has a date),
+            // typed arrays other than Uint8Array (msgpackr does not encode them faithfully).
           }),
           { maxLength: 30 },
         ),
         fc.string(),
         fc.nat(),
         async (records, table, position) => {
+          let expected: unknown[];
+          try {
+            expected = records.map(viaCodec);
+          } catch {
+            fc.pre(false); // not a value the codec can store (e.g. a Map with object keys)
+            return;
+          }
           const r = await roundTrip({ table, position }, records);
-          assert.deepEqual(r.records, records.map(viaCodec));
+          assert.deepEqual(r.records, expected);
           assert.equal(r.header.table, table);
           assert.equal(r.header.position, position);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
   });
 
