@@ -1,8 +1,12 @@
 // Mneme's counterpart of ../shared/anchors/mnesia/meter.erl: the same record, 10,000 rows, the
 // same scattered keys and the same op list, on ram_copies. Also times a bare Map.get in the same
 // run, for the "read1 within 10x of Map.get" target.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Mneme, type SyncActivity, type Table } from "../src/index.js";
-import { CFG, emit, log, measure, measureAsync, measureTraversal } from "./harness.js";
+import type { Durability } from "../src/log/entry.js";
+import { CFG, emit, log, measure, measureAsync, measureTraversal, type Stats } from "./harness.js";
 
 interface Person {
   id: number;
@@ -35,44 +39,45 @@ function expectLen(xs: readonly unknown[], n: number, what: string): readonly un
   return xs;
 }
 
-export async function runMeter(): Promise<void> {
+/** One storage type (and durability mode, for disc): the whole op list. */
+interface MeterConfig {
+  readonly storage: "ram_copies" | "disc_copies" | "disc_only_copies";
+  readonly durability?: Durability;
+  readonly dir?: string;
+}
+
+async function meterOn(cfg: MeterConfig, recs: readonly Person[]): Promise<void> {
   const S = "mneme";
-  const ST = "ram_copies";
-  log(
-    `meter: mneme ${ST}, iters ${CFG.iters}, rounds ${CFG.rounds}, budget ${CFG.budgetNs / 1e6} ms`,
+  const ST = cfg.storage;
+  const tag = cfg.durability === undefined ? {} : { durability: cfg.durability };
+  const E = (op: string, stats: Stats, extra: Record<string, unknown> = {}) =>
+    emit(S, ST, op, stats, { ...tag, ...extra });
+  log(`meter: mneme ${ST} ${cfg.durability ?? ""}`);
+  const db = await Mneme.open(
+    cfg.dir === undefined ? {} : { dir: cfg.dir, durability: cfg.durability },
   );
-  emit(
-    "none",
-    "none",
-    "empty_loop",
-    measure(() => undefined),
-    { api: "timing loop overhead (closure call)" },
-  );
-
-  const recs: Person[] = [];
-  for (let i = 0; i <= N_RECORDS; i++) recs.push(person(i));
-  const map = new Map<number, Person>();
-  for (let i = 1; i <= N_RECORDS; i++) map.set(i, recs[i]!);
-  emit(
-    "map",
-    "memory",
-    "read1",
-    measure((i) => map.get(key(i))),
-    { api: "Map.get (same run, for the 10x target)" },
-  );
-
-  const db = await Mneme.open();
+  const where =
+    cfg.storage === "disc_copies"
+      ? { discCopies: [db.node] }
+      : cfg.storage === "disc_only_copies"
+        ? { discOnlyCopies: [db.node] }
+        : {};
   const attrs = ["id", "name", "age", "grp", "val", "data"] as const;
   const people: Table<Person, "id"> = await db.createTable<Person, "id">("person", {
     attributes: attrs,
     index: ["grp"],
+    ...where,
   });
   const ordered = await db.createTable<Person, "id">("person_os", {
     attributes: attrs,
     type: "ordered_set",
     recordName: "person",
+    ...where,
   });
-  const counter = await db.createTable<Counter, "key">("counter", { attributes: ["key", "value"] });
+  const counter = await db.createTable<Counter, "key">("counter", {
+    attributes: ["key", "value"],
+    ...where,
+  });
   for (let c = 1; c <= N_RECORDS; c += 1000) {
     db.transactionSync((tx) => {
       for (let i = c; i < c + 1000; i++) {
@@ -103,25 +108,19 @@ export async function runMeter(): Promise<void> {
       ],
     ] as const;
 
-  emit(
-    S,
-    ST,
+  E(
     "read1",
     measure((i) => expectLen(db.dirtyRead(people, key(i)), 1, "read1")),
     { api: "dirtyRead" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "write1",
     measure((i) => db.dirtyWrite(people, { ...recs[key(i)]!, val: i })),
     {
       api: "dirtyWrite (whole record, table has 1 index)",
     },
   );
-  emit(
-    S,
-    ST,
+  E(
     "tx_read2",
     measure((i) => {
       const k1 = key(2 * i);
@@ -133,9 +132,7 @@ export async function runMeter(): Promise<void> {
     }),
     { api: "transactionSync(2 x read)" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "tx_update2",
     measure((i) =>
       db.transactionSync((tx) => {
@@ -145,9 +142,7 @@ export async function runMeter(): Promise<void> {
     ),
     { api: "transactionSync(2 x (read + write))" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "tx_write2",
     measure((i) =>
       db.transactionSync((tx) => {
@@ -157,9 +152,7 @@ export async function runMeter(): Promise<void> {
     ),
     { api: "transactionSync(2 x write)" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "sync_dirty_update2",
     measure((i) =>
       db.syncDirty((ctx) => {
@@ -169,9 +162,7 @@ export async function runMeter(): Promise<void> {
     ),
     { api: "syncDirty(2 x (read + write))" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "raw_read2",
     measure((i) =>
       db.ets((ctx) => {
@@ -182,9 +173,7 @@ export async function runMeter(): Promise<void> {
     { api: "ets(2 x read)" },
   );
   // The async-body flavour, one transaction after another (each awaited).
-  emit(
-    S,
-    ST,
+  E(
     "tx_read2_async",
     await measureAsync((i) =>
       db.transaction(async (tx) => {
@@ -194,9 +183,7 @@ export async function runMeter(): Promise<void> {
     ),
     { api: "await transaction(async: 2 x await read)" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "tx_update2_async",
     await measureAsync((i) =>
       db.transaction(async (tx) => {
@@ -208,16 +195,12 @@ export async function runMeter(): Promise<void> {
     ),
     { api: "await transaction(async: 2 x (await read + await write))" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "counter_incr",
     measure((i) => db.dirtyUpdateCounter(counter, i % 1000, 1)),
     { api: "dirtyUpdateCounter" },
   );
-  emit(
-    S,
-    ST,
+  E(
     "index_read",
     measure((i) => expectLen(db.dirtyIndexRead(people, i % 100, "grp"), 100, "index_read")),
     {
@@ -225,9 +208,7 @@ export async function runMeter(): Promise<void> {
       rows: 100,
     },
   );
-  emit(
-    S,
-    ST,
+  E(
     "select_gt",
     measure(() => expectLen(db.dirtySelect(people, select), 1000, "select_gt")),
     {
@@ -235,9 +216,7 @@ export async function runMeter(): Promise<void> {
       rows: 1000,
     },
   );
-  emit(
-    S,
-    ST,
+  E(
     "match_noindex",
     measure(() => expectLen(db.dirtyMatchObject(people, { age: 42 }), 100, "match")),
     {
@@ -245,9 +224,7 @@ export async function runMeter(): Promise<void> {
       rows: 100,
     },
   );
-  emit(
-    S,
-    ST,
+  E(
     "range_scan_100",
     measure((i) => expectLen(db.dirtySelect(ordered, range((i % 9900) + 1)), 100, "range")),
     {
@@ -256,16 +233,12 @@ export async function runMeter(): Promise<void> {
       note: "Mneme narrows a guarded key range",
     },
   );
-  emit(
-    S,
-    ST,
+  E(
     "tx_foldl",
     measure(() => db.transactionSync((tx) => tx.foldl(people, (_r, a: number) => a + 1, 0))),
     { api: "transactionSync(foldl)", rows: N_RECORDS },
   );
-  emit(
-    S,
-    ST,
+  E(
     "foldl",
     measure(() => db.asyncDirty((ctx) => ctx.foldl(people, (_r, a: number) => a + 1, 0))),
     { api: "asyncDirty(foldl)", rows: N_RECORDS },
@@ -276,15 +249,60 @@ export async function runMeter(): Promise<void> {
     if (n !== N_RECORDS) throw new Error(`traversal visited ${n}`);
     return n;
   };
-  emit(S, ST, "ordered_next", measureTraversal(traverse(ordered)), {
+  E("ordered_next", measureTraversal(traverse(ordered)), {
     api: "dirtyNext on ordered_set",
     rows: N_RECORDS,
     note: "ns per step",
   });
-  emit(S, ST, "unordered_next", measureTraversal(traverse(people)), {
+  E("unordered_next", measureTraversal(traverse(people)), {
     api: "dirtyNext on set",
     rows: N_RECORDS,
     note: "ns per step",
   });
   await db.close();
+}
+
+const CONFIGS: readonly MeterConfig[] = [
+  { storage: "ram_copies" },
+  { storage: "disc_copies", durability: "os" },
+  { storage: "disc_copies", durability: "fsync" },
+  { storage: "disc_only_copies", durability: "os" },
+  { storage: "disc_only_copies", durability: "fsync" },
+];
+
+export async function runMeter(): Promise<void> {
+  log(`meter: iters ${CFG.iters}, rounds ${CFG.rounds}, budget ${CFG.budgetNs / 1e6} ms`);
+  emit(
+    "none",
+    "none",
+    "empty_loop",
+    measure(() => undefined),
+    { api: "timing loop overhead (closure call)" },
+  );
+  const recs: Person[] = [];
+  for (let i = 0; i <= N_RECORDS; i++) recs.push(person(i));
+  const map = new Map<number, Person>();
+  for (let i = 1; i <= N_RECORDS; i++) map.set(i, recs[i]!);
+  emit(
+    "map",
+    "memory",
+    "read1",
+    measure((i) => map.get(key(i))),
+    { api: "Map.get (same run, for the 10x target)" },
+  );
+  const only = process.env.METER_STORAGES?.split(",");
+  for (const cfg of CONFIGS) {
+    if (only !== undefined && !only.includes(cfg.storage)) continue;
+    if (cfg.storage === "ram_copies") {
+      await meterOn(cfg, recs);
+      continue;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-meter-"));
+    try {
+      await Mneme.createSchema({ dir });
+      await meterOn({ ...cfg, dir }, recs);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }

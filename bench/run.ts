@@ -1,10 +1,15 @@
 // npm run bench -- <meter|tpcb|all>: JSON lines on stdout, progress on stderr.
+import { runBulk } from "./bulk.js";
 import { runMeter } from "./meter.js";
 import { runTpcb } from "./tpcb.js";
 
-const suites: Record<string, () => Promise<void>> = { meter: runMeter, tpcb: runTpcb };
+const suites: Record<string, () => Promise<void>> = {
+  meter: runMeter,
+  tpcb: runTpcb,
+  bulk: runBulk,
+};
 const which = process.argv.slice(2);
-const names = which.length === 0 || which.includes("all") ? Object.keys(suites) : which;
+const names = which.length === 0 || which.includes("all") ? ["meter", "tpcb"] : which;
 for (const name of names) {
   const run = suites[name];
   if (run === undefined) {

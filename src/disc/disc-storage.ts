@@ -340,6 +340,7 @@ export class DiscStorage {
         if (ref !== undefined && ref.cookie === t.spec.cookie) kept[t.name] = ref;
       }
     }
+    this.wal.startNewSegment();
     const writesAtStart = this.log.writes;
     const walBytesAtStart = this.wal.stats.bytes;
     await this.env?.sync();

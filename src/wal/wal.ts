@@ -128,6 +128,11 @@ export class Wal {
    * Deletes the segment files all of whose records are below `position` (never the current one).
    * Returns how many were deleted.
    */
+  /** The next record starts a new segment: a checkpoint calls it so its whole log can go. */
+  startNewSegment(): void {
+    this.writer.startNewSegment();
+  }
+
   truncateBefore(position: number): number {
     return this.writer.truncateBefore(position);
   }

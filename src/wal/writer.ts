@@ -84,6 +84,11 @@ export class GroupCommitWriter {
     this.schedule();
   }
 
+  /** The next record starts a new segment (so the current one can be deleted once it is obsolete). */
+  startNewSegment(): void {
+    if (this.fill > 0) this.fill = -1;
+  }
+
   whenDurable(position: number, mode: Durability): Promise<void> {
     if (mode === "none") return Promise.resolve();
     if (this.failed) return Promise.reject(this.failure);

@@ -4,7 +4,8 @@
 //  - no transfer is half-applied: each account's balance is INITIAL plus its incoming minus its
 //    outgoing history amounts (so the total is conserved too);
 //  - the `branch` indexes of both account tables agree with the data, for every branch;
-//  - table sizes agree with the contents (and each account table holds all ACCOUNTS accounts).
+//  - table sizes agree with the contents (and each account table holds all ACCOUNTS accounts);
+//  - the scratch tables the workload creates and drops are at most two, each empty or full.
 // The database is closed afterwards, also when a check fails.
 //
 // Also usable by hand: node --import tsx test/crash/check.ts <dir>
@@ -20,6 +21,9 @@ import {
   INITIAL,
   parseRef,
   refOf,
+  TMP_PREFIX,
+  TMP_RECORDS,
+  type TmpRecord,
   TOTAL,
 } from "./model.js";
 
@@ -55,7 +59,7 @@ function collect<T>(r: T, acc: T[]): T[] {
   return acc;
 }
 
-function sortedIds(rows: readonly Account[]): number[] {
+function sortedIds(rows: readonly { readonly id: number }[]): number[] {
   return rows.map((r) => r.id).sort((a, b) => a - b);
 }
 
@@ -145,6 +149,21 @@ export async function checkDir(dir: string, input: CheckInput): Promise<CheckRes
     }
     if (new Set(keys).size !== ids.size || keys.length !== ids.size) {
       fail(`${HISTORY}: dirtyAllKeys gives ${keys.length} keys, the fold ${ids.size} records`);
+    }
+
+    // Scratch tables: at most two, each empty or full (created, filled, dropped in that order).
+    const scratch = tables.filter((t) => t.startsWith(TMP_PREFIX));
+    if (scratch.length > 2) fail(`${scratch.length} scratch tables: ${scratch.join(", ")}`);
+    for (const t of scratch) {
+      const rows = db.dirtyFoldl<TmpRecord[], TmpRecord>(t, collect, []);
+      const n = db.tableInfo(t, "size");
+      const ok =
+        n === rows.length &&
+        (n === 0 ||
+          (n === TMP_RECORDS &&
+            sortedIds(rows).every((id, i) => id === i) &&
+            rows.every((r) => r.n === TMP_RECORDS)));
+      if (!ok) fail(`scratch table ${t} (size ${n}) is half-filled: ${JSON.stringify(rows)}`);
     }
 
     const total = checkAccounts(db, ACCOUNT, expected) + checkAccounts(db, ACCOUNT_LMDB, expected);

@@ -33,13 +33,26 @@ export interface History {
 
 export type HistoryStorage = "disc_copies" | "disc_only_copies";
 export type HistoryType = "set" | "bag";
-export type CrashDurability = "fsync" | "os";
+export type CrashDurability = "fsync" | "os" | "none";
+
+/** Scratch tables: `${TMP_PREFIX}<run tag>_<n>`, each empty or holding TMP_RECORDS records. */
+export const TMP_PREFIX = "tmp_";
+export const TMP_RECORDS = 10;
+
+export interface TmpRecord {
+  id: number;
+  /** TMP_RECORDS, in every record. */
+  n: number;
+}
 
 /** How one directory is set up and written (fixed for the directory's lifetime). */
 export interface Mix {
   readonly historyStorage: HistoryStorage;
   readonly historyType: HistoryType;
-  /** With both, a commit acknowledged survives a SIGKILL (the OS has its bytes). */
+  /**
+   * With fsync and os, a commit acknowledged survives a SIGKILL (the OS has its bytes); with none,
+   * only what reached the log does.
+   */
   readonly durability: CrashDurability;
 }
 

@@ -7,11 +7,12 @@
 // driver may cut any of its log records (see wal-tail.ts).
 //
 // On the first run (no schema in <dir>) it creates the schema, the tables and the accounts. Then
-// it prints "READY <pid>" and runs CONCURRENCY async transfer loops, with now and then a
-// synchronous transfer (transactionSync) and a dump_log (not awaited); the small
+// it prints "READY <pid>" and runs CONCURRENCY transfer loops (mostly async transactions, some
+// transactionSync and syncTransaction; some with a nested transaction or a delete before a
+// write), scratch-table creation and deletion, and now and then a dump_log (not awaited); the small
 // dumpLogWriteThreshold makes checkpoints happen all the time, so that kills land inside them.
-// Once a transfer's transaction has resolved it prints "ACK <transfer id>": that commit must
-// survive the kill. Anything unexpected is printed as "FATAL ..." on stderr, with exit code 3.
+// Once a transfer's transaction has resolved it prints "ACK <transfer id>": with durability fsync
+// or os, that commit must survive the kill. Anything unexpected is printed as "FATAL ..." on stderr, with exit code 3.
 //
 // Transfer ids are "<tag>-<n>"; the driver gives each run of a directory its own tag.
 import fs from "node:fs";
@@ -38,6 +39,9 @@ import {
   INITIAL,
   prng,
   refOf,
+  TMP_PREFIX,
+  TMP_RECORDS,
+  type TmpRecord,
 } from "./model.js";
 
 const CONCURRENCY = 16;
@@ -67,7 +71,7 @@ if (
   tag === undefined ||
   !["disc_copies", "disc_only_copies"].includes(historyStorage) ||
   !["set", "bag"].includes(historyType) ||
-  !["fsync", "os"].includes(durability) ||
+  !["fsync", "os", "none"].includes(durability) ||
   !["all", "account"].includes(scope)
 ) {
   fatal(`bad arguments ${JSON.stringify(process.argv.slice(2))}`);
@@ -122,12 +126,19 @@ async function setUp(): Promise<Mneme> {
     for (const t of [ACCOUNT, ACCOUNT_LMDB, HISTORY]) {
       if (!tables.includes(t)) fatal(`table ${t} is missing after a restart (tables: ${tables})`);
     }
+    for (const t of tables) if (t.startsWith(TMP_PREFIX)) await db.deleteTable(t);
   }
   return db;
 }
 
 interface Transfer {
   readonly id: string;
+  /** transaction, transactionSync or syncTransaction. */
+  readonly style: "async" | "sync" | "syncTransaction";
+  /** The history record is written by a nested transaction. */
+  readonly nested: boolean;
+  /** The credited account is deleted, then written again, in the transaction. */
+  readonly rewrite: boolean;
   readonly fromTable: string;
   readonly from: number;
   readonly toTable: string;
@@ -153,8 +164,12 @@ function nextTransfer(): Transfer {
   const from = between(rand, 0, ACCOUNTS - 1);
   let to = between(rand, 0, ACCOUNTS - 1);
   if (fromTable === toTable && to === from) to = (to + 1) % ACCOUNTS;
+  const style = rand();
   return {
     id: `${tag}-${++counter}`,
+    style: style < 0.05 ? "sync" : style < 0.15 ? "syncTransaction" : "async",
+    nested: rand() < 0.1,
+    rewrite: rand() < 0.1,
     fromTable,
     from,
     toTable,
@@ -190,14 +205,18 @@ function apply(
 }
 
 async function transferAsync(db: Mneme, t: Transfer): Promise<void> {
-  await db.transaction(async (tx: AsyncActivity) => {
+  const body = async (tx: AsyncActivity) => {
     const a = one(await tx.wread<Account>(t.fromTable, t.from), t.fromTable, t.from);
     const b = one(await tx.wread<Account>(t.toTable, t.to), t.toTable, t.to);
     const [a2, b2, h] = apply(t, a, b, (r) => tx.abort(r));
     await tx.write(t.fromTable, a2);
+    if (t.rewrite) await tx.delete<Account, "id">(t.toTable, t.to);
     await tx.write(t.toTable, b2);
-    await tx.write(HISTORY, h);
-  });
+    if (t.nested) await tx.transaction((inner) => inner.write(HISTORY, h));
+    else await tx.write(HISTORY, h);
+  };
+  if (t.style === "syncTransaction") await db.syncTransaction(body);
+  else await db.transaction(body);
 }
 
 function transferSync(db: Mneme, t: Transfer): void {
@@ -206,9 +225,35 @@ function transferSync(db: Mneme, t: Transfer): void {
     const b = one(tx.wread<Account>(t.toTable, t.to), t.toTable, t.to);
     const [a2, b2, h] = apply(t, a, b, (r) => tx.abort(r));
     tx.write(t.fromTable, a2);
+    if (t.rewrite) tx.delete<Account, "id">(t.toTable, t.to);
     tx.write(t.toTable, b2);
-    tx.write(HISTORY, h);
+    if (t.nested) tx.transaction((inner) => inner.write(HISTORY, h));
+    else tx.write(HISTORY, h);
   });
+}
+
+/**
+ * Schema changes under the kills: scratch tables (disc_copies or disc_only_copies) are created,
+ * filled by one transaction with TMP_RECORDS records, and dropped once the next one is there; at
+ * start the ones a killed run left are dropped. So at most two exist at any moment, each empty
+ * or full.
+ */
+async function churnTables(db: Mneme): Promise<never> {
+  let previous: string | undefined;
+  for (let k = 0; ; k++) {
+    await new Promise((resolve) => setTimeout(resolve, between(rand, 20, 250)));
+    const name = `${TMP_PREFIX}${tag}_${k}`;
+    await db.createTable<TmpRecord>(name, {
+      attributes: ["id", "n"],
+      ...(rand() < 0.5 ? { discCopies: [db.node] } : { discOnlyCopies: [db.node] }),
+    });
+    await db.transaction(async (tx) => {
+      for (let id = 0; id < TMP_RECORDS; id++)
+        await tx.write<TmpRecord>(name, { id, n: TMP_RECORDS });
+    });
+    if (previous !== undefined) await db.deleteTable(previous);
+    previous = name;
+  }
 }
 
 function ack(id: string): void {
@@ -220,7 +265,7 @@ async function loop(db: Mneme): Promise<never> {
   for (;;) {
     const t = nextTransfer();
     try {
-      if (rand() < 0.05) {
+      if (t.style === "sync") {
         transferSync(db, t);
         // A macrotask turn, so that the async loops and the group commit get to run.
         ack(t.id);
@@ -246,7 +291,7 @@ try {
   );
   dumper.unref();
   process.stdout.write(`READY ${process.pid}\n`);
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(db)));
+  await Promise.all([churnTables(db), ...Array.from({ length: CONCURRENCY }, () => loop(db))]);
 } catch (e) {
   fatal("workload failed", e);
 }

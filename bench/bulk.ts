@@ -1,0 +1,100 @@
+// Mneme's counterpart of ../shared/anchors/mnesia/bulk.erl: 1,000,000 records of the meter's shape
+// in a disc_copies table (BULK_N changes the count). bulk_insert (transactions of 1,000 writes),
+// load_at_start (open + every table loaded), memory (bytes per record, from the heap) and the
+// bytes on disc per record after a checkpoint.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Mneme } from "../src/index.js";
+import { emitLine, log } from "./harness.js";
+
+interface Person {
+  id: number;
+  name: string;
+  age: number;
+  grp: number;
+  val: number;
+  data: string;
+}
+
+const N = Number.parseInt(process.env.BULK_N ?? "1000000", 10);
+const DATA = "x".repeat(64);
+const person = (i: number): Person => ({
+  id: i,
+  name: `name-${i}`,
+  age: ((i * 37) % 100) + 1,
+  grp: i % 100,
+  val: 0,
+  data: DATA,
+});
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === "function") {
+    gc();
+    gc();
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    total += e.isDirectory() ? dirBytes(p) : fs.statSync(p).size;
+  }
+  return total;
+}
+
+const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+
+export async function runBulk(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-bulk-"));
+  const base = { system: "mneme", storage: "disc_copies" };
+  try {
+    await Mneme.createSchema({ dir });
+    let db = await Mneme.open({ dir, durability: "fsync" });
+    const attributes = ["id", "name", "age", "grp", "val", "data"] as const;
+    await db.createTable<Person, "id">("person", { attributes, discCopies: [db.node] });
+    log(`bulk: inserting ${N} records`);
+    let t0 = process.hrtime.bigint();
+    for (let i = 1; i <= N; i += 1000) {
+      await db.transaction(async (tx) => {
+        for (let k = i; k < Math.min(N + 1, i + 1000); k++) await tx.write("person", person(k));
+      });
+    }
+    let t = ms(t0);
+    emitLine({
+      ...base,
+      op: "bulk_insert",
+      n: N,
+      ms: Math.round(t),
+      records_per_s: Math.round((N * 1000) / t),
+      durability: "fsync",
+      api: "transaction of 1000 writes",
+    });
+    await db.dumpLog();
+    await db.close();
+    const disc = dirBytes(dir);
+    emitLine({
+      ...base,
+      op: "disc_bytes",
+      n: N,
+      bytes: disc,
+      bytes_per_record: Math.round(disc / N),
+    });
+
+    const before = heapUsed();
+    t0 = process.hrtime.bigint();
+    db = await Mneme.open({ dir });
+    t = ms(t0);
+    const size = db.tableInfo("person", "size");
+    if (size !== N) throw new Error(`bulk: loaded ${size} records, expected ${N}`);
+    emitLine({ ...base, op: "load_at_start", n: N, ms: Math.round(t), api: "Mneme.open" });
+    const after = heapUsed();
+    emitLine({ ...base, op: "memory", n: N, bytes_per_record: Math.round((after - before) / N) });
+    await db.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
