@@ -57,7 +57,11 @@ addExtension({
 
 const plainKey = (k: string): boolean => k !== "__proto__" && k.isWellFormed();
 
-function needsProtection(v: unknown): boolean {
+/**
+ * Whether a value holds something MessagePack alone would not bring back, so that encodeTerm
+ * sends it through the extensions (snapshots write such records one by one).
+ */
+export function needsProtection(v: unknown): boolean {
   if (typeof v === "string") return !v.isWellFormed();
   if (typeof v !== "object" || v === null || v instanceof Uint8Array) return false;
   if (Array.isArray(v)) return v.some(needsProtection);

@@ -41,7 +41,7 @@ import {
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { Packr, Unpackr } from "msgpackr";
-import { decodeTerm, decodeTerms, encodeTerm } from "../codec/term-codec.js";
+import { decodeTerm, decodeTerms, encodeTerm, needsProtection } from "../codec/term-codec.js";
 import { CorruptFileError } from "../errors.js";
 import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame } from "./frame.js";
 import { fsyncDir, fsyncDirSync } from "./fsutil.js";
@@ -102,25 +102,6 @@ const recordUnpackr = new Unpackr({
   // Binaries get their own memory instead of views keeping the whole file's buffer alive.
   copyBuffers: true,
 });
-
-/**
- * The values the term codec protects (it encodes them through extensions); blocks holding one
- * are written with encodeTerm. Keep in step with needsProtection in ../codec/term-codec.ts (the
- * snapshot tests check that snapshots read back exactly what decodeTerm(encodeTerm(v)) does).
- */
-function needsProtection(v: unknown): boolean {
-  if (typeof v === "string") return !v.isWellFormed();
-  if (typeof v !== "object" || v === null || v instanceof Uint8Array) return false;
-  if (Array.isArray(v)) {
-    for (const x of v) if (needsProtection(x)) return true;
-    return false;
-  }
-  for (const name of Object.keys(v)) {
-    if (name === "__proto__" || !name.isWellFormed()) return true;
-    if (needsProtection((v as Record<string, unknown>)[name])) return true;
-  }
-  return false;
-}
 
 interface Block {
   readonly kind: number;

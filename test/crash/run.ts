@@ -11,10 +11,12 @@
 // (mostly 50-600 ms after it is READY, sometimes during its start: replay and startup dump), then
 // check. State accumulates over the cycles; after C cycles (default 25) a worker starts over in a
 // fresh directory with the next table mix (history disc_copies or disc_only_copies, set or bag;
-// durability fsync, os or none). Every so often a cycle damages the log after the kill: a cut of the
-// last segment (a torn tail) or a flipped bit; the database must refuse to open it with
-// autoRepair false (CorruptFileError naming the file and offset) and repair it with autoRepair
-// true, losing exactly the records from the damage on.
+// durability fsync, os or none). Every so often a cycle damages the log after the kill: a cut of
+// the last segment (a torn tail) or a flipped bit; the database must refuse to open it with
+// autoRepair false (CorruptFileError naming the file and offset, the file unchanged) and repair
+// it with autoRepair true, losing no record before the damage (and none a snapshot holds); half
+// the time that repair is left to the next run's workload, which is then often killed during its
+// start. wal-tail.ts says which records may be damaged and why.
 //
 // Exits 1 on the first failed check, printing the seed, worker, cycle and directory (kept).
 // Ends with one summary JSON line.
@@ -110,7 +112,16 @@ const MIXES: readonly Mix[] = [
  * be, since loading tsx costs more than a cycle's run on a busy machine; otherwise through tsx.
  */
 async function workloadCommand(): Promise<string[]> {
-  const out = path.join(ROOT, "node_modules", ".cache", "mneme-crash", "workload.mjs");
+  // One file per driver, so that two suites running at once do not write the same one. In
+  // node_modules, so that the bundle's own imports (lmdb, msgpackr, ...) resolve.
+  const out = path.join(
+    ROOT,
+    "node_modules",
+    ".cache",
+    "mneme-crash",
+    `workload-${process.pid}.mjs`,
+  );
+  process.on("exit", () => fs.rmSync(out, { force: true }));
   try {
     const name = "esbuild";
     const esbuild = (await import(name)) as {
@@ -216,6 +227,7 @@ interface Totals {
   damage: Record<DamageKind, number>;
   damageSkipped: number;
   damageAfterDump: number;
+  deferredRepairs: number;
   cleanCuts: number;
   strictOpens: number;
   dirs: number;
@@ -230,6 +242,7 @@ const totals: Totals = {
   damage: { truncate: 0, bitflip: 0 },
   damageSkipped: 0,
   damageAfterDump: 0,
+  deferredRepairs: 0,
   cleanCuts: 0,
   strictOpens: 0,
   dirs: 0,
@@ -296,6 +309,10 @@ async function worker(w: number, o: Options, root: string, command: readonly str
   let mix: Mix = MIXES[0]!;
   let cycleInDir = 0;
   let seen = new Set<string>();
+  /** A damaged log left for the next run's workload to repair: what the check must then expect. */
+  let pending:
+    | { acks: readonly string[]; inLog: readonly string[]; lost: ReadonlySet<string> }
+    | undefined;
   let cycle = 0;
   const fresh = () => {
     if (dir !== "" && !o.keep) fs.rmSync(dir, { recursive: true, force: true });
@@ -313,15 +330,16 @@ async function worker(w: number, o: Options, root: string, command: readonly str
     if (cycleInDir >= o.cyclesPerDir) fresh();
     const where = `worker ${w}, cycle ${cycle} (cycle ${cycleInDir + 1} of ${dir}, ${JSON.stringify(mix)})`;
     try {
-      // A kill during the start (replay, startup dump) needs a directory set up before.
-      const early = cycleInDir > 0 && rand() < 0.1;
+      // A kill during the start (replay, startup dump, repair of a damaged log) needs a
+      // directory set up before.
+      const early = cycleInDir > 0 && rand() < (pending === undefined ? 0.1 : 0.5);
       const delay = early ? between(rand, 0, 400) : between(rand, 50, 600);
       const childSeed = between(rand, 0, 2 ** 31);
       // A damage cycle is chosen before the run: with history in RAM tables, the run then moves
       // money within `account` only, so that none of its log records reaches LMDB and all of
       // them may be cut (wal-tail.ts says why records that reached LMDB may not).
       const damageKind: DamageKind | undefined =
-        cycleInDir > 0 && rand() < DAMAGE_RATE
+        cycleInDir > 0 && pending === undefined && rand() < DAMAGE_RATE
           ? rand() < 0.5
             ? "truncate"
             : "bitflip"
@@ -350,8 +368,9 @@ async function worker(w: number, o: Options, root: string, command: readonly str
 
       const wal = readWal(dir, mix.historyStorage);
       const inLog = wal.flatMap((r) => r.transfers);
-      let lost: ReadonlySet<string> | undefined;
-      let note = "";
+      let lost: ReadonlySet<string> | undefined = pending?.lost;
+      let note = pending === undefined ? "" : " (repairing the log left damaged)";
+      let damaged = false;
       if (damageKind !== undefined) {
         const kind = damageKind;
         let damage = damageTail(dir, wal, kind, rand);
@@ -365,24 +384,33 @@ async function worker(w: number, o: Options, root: string, command: readonly str
         if (damage === undefined) totals.damageSkipped++;
         else {
           totals.damage[kind]++;
-          lost = damage.lost;
+          lost = new Set([...(lost ?? []), ...damage.lost]);
+          damaged = true;
           note = ` ${kind} at ${damage.offset} (${damage.cut} records, ${damage.lost.size} transfers cut)`;
           await expectStrictOpen(dir, damage);
         }
       }
+      // What the log holds must be there too, acknowledged or not: a kill loses no OS write.
+      // With durability none, an acknowledgement promises nothing.
+      const acks = [...(pending?.acks ?? []), ...(mix.durability === "none" ? [] : run.acked)];
+      const logged = [...(pending?.inLog ?? []), ...inLog];
+      pending = undefined;
+      if (damaged && rand() < 0.5 && cycleInDir < o.cyclesPerDir) {
+        // Half the time the next run's workload repairs the log (and may be killed doing it).
+        pending = { acks, inLog: logged, lost: lost! };
+        totals.deferredRepairs++;
+        if (o.verbose) process.stdout.write(`w${w} #${cycle}${note}, repair deferred\n`);
+        continue;
+      }
       const t0 = performance.now();
       const result = await checkDir(dir, {
-        // What the log holds must be there too, acknowledged or not: a kill loses no OS write.
-        // With durability none, an acknowledgement promises nothing.
-        acked: mix.durability === "none" ? inLog : [...run.acked, ...inLog],
+        acked: [...acks, ...logged],
         ...(lost === undefined ? {} : { mayBeLost: lost }),
         seen,
         open: { dumpDiscCopiesAtStartup: rand() < 0.5 },
       });
       totals.checkMs += performance.now() - t0;
-      const ackedChecked =
-        mix.durability === "none" ? 0 : run.acked.filter((id) => !lost?.has(id)).length;
-      totals.acksChecked += ackedChecked;
+      totals.acksChecked += acks.filter((id) => !lost?.has(id)).length;
       totals.maxTransfers = Math.max(totals.maxTransfers, result.history);
       seen = result.ids;
       if (o.verbose) {
@@ -398,6 +426,19 @@ async function worker(w: number, o: Options, root: string, command: readonly str
       process.stderr.write(
         `\nCRASH TEST FAILED (${kind}) — seed ${o.seed}, ${where}\n` +
           `directory kept: ${dir}\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
+      throw e;
+    }
+  }
+  if (pending !== undefined && !stopped) {
+    // The kills ran out with a damaged log waiting for its repair.
+    try {
+      const { acks, inLog, lost } = pending;
+      await checkDir(dir, { acked: [...acks, ...inLog], mayBeLost: lost, seen });
+    } catch (e) {
+      stopped = true;
+      process.stderr.write(
+        `\nCRASH TEST FAILED — seed ${o.seed}, worker ${w}, final check of ${dir}\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
       );
       throw e;
     }
@@ -429,6 +470,7 @@ const summary = {
   damage: totals.damage,
   damageSkipped: totals.damageSkipped,
   damageAfterDump: totals.damageAfterDump,
+  deferredRepairs: totals.deferredRepairs,
   strictOpens: totals.strictOpens,
   cleanCuts: totals.cleanCuts,
   dirs: totals.dirs,
