@@ -218,10 +218,16 @@ export async function runTpcb(): Promise<void> {
   const which = process.env.TPCB_STORAGE ?? "all";
   if (which === "all" || which === "disc") {
     // disc_copies: async bodies, so that concurrent drivers share fsyncs (group commit).
-    for (const durability of ["os", "fsync"] as const) {
+    // os mode also with synchronous bodies, which never wait for the log; in fsync mode a
+    // synchronous body fsyncs its own commit, so only async bodies share fsyncs.
+    for (const [durability, variant] of [
+      ["os", "sync"],
+      ["os", "async"],
+      ["fsync", "async"],
+    ] as const) {
       for (const drivers of [1, 4, 64]) {
-        log(`tpcb: disc_copies ${durability} drivers ${drivers}`);
-        await runOnce("async", drivers, 1, "disc_copies", durability);
+        log(`tpcb: disc_copies ${durability} ${variant} drivers ${drivers}`);
+        await runOnce(variant, drivers, 1, "disc_copies", durability);
       }
     }
   }

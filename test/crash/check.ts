@@ -9,7 +9,7 @@
 // The database is closed afterwards, also when a check fails.
 //
 // Also usable by hand: node --import tsx test/crash/check.ts <dir>
-import { Mneme } from "../../src/index.js";
+import { Mneme, type OpenOptions } from "../../src/index.js";
 import {
   ACCOUNT,
   ACCOUNT_LMDB,
@@ -39,7 +39,7 @@ export interface CheckInput {
   /** Transfer ids present at an earlier check: they must still be there. */
   readonly seen?: ReadonlySet<string>;
   /** Options for the open (autoRepair, dumpDiscCopiesAtStartup, ...). */
-  readonly open?: Omit<Parameters<typeof Mneme.open>[0] & object, "dir">;
+  readonly open?: Omit<OpenOptions, "dir">;
 }
 
 export interface CheckResult {

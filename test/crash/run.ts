@@ -27,6 +27,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CorruptFileError, Mneme } from "../../src/index.js";
+import { scanWal } from "../../src/wal/index.js";
 import { CheckFailure, checkDir } from "./check.js";
 import { between, type Mix, prng } from "./model.js";
 import { type DamageKind, damageTail, readWal } from "./wal-tail.js";
@@ -228,6 +229,8 @@ interface Totals {
   damageSkipped: number;
   damageAfterDump: number;
   deferredRepairs: number;
+  /** What recovery found wrong with the log after a plain kill, by kind. */
+  killLeftDamage: Record<string, number>;
   cleanCuts: number;
   strictOpens: number;
   dirs: number;
@@ -243,6 +246,7 @@ const totals: Totals = {
   damageSkipped: 0,
   damageAfterDump: 0,
   deferredRepairs: 0,
+  killLeftDamage: {},
   cleanCuts: 0,
   strictOpens: 0,
   dirs: 0,
@@ -366,6 +370,14 @@ async function worker(w: number, o: Options, root: string, command: readonly str
       if (!run.ready) totals.earlyKills++;
       cycleInDir++;
 
+      // A kill alone may leave what recovery calls damage (an empty new segment, say): counted,
+      // since a database opened with autoRepair false would refuse such a directory.
+      if (pending === undefined && fs.existsSync(path.join(dir, "wal"))) {
+        const left = scanWal(path.join(dir, "wal")).damage;
+        if (left !== undefined) {
+          totals.killLeftDamage[left.detail] = (totals.killLeftDamage[left.detail] ?? 0) + 1;
+        }
+      }
       const wal = readWal(dir, mix.historyStorage);
       const inLog = wal.flatMap((r) => r.transfers);
       let lost: ReadonlySet<string> | undefined = pending?.lost;
@@ -471,6 +483,7 @@ const summary = {
   damageSkipped: totals.damageSkipped,
   damageAfterDump: totals.damageAfterDump,
   deferredRepairs: totals.deferredRepairs,
+  killLeftDamage: totals.killLeftDamage,
   strictOpens: totals.strictOpens,
   cleanCuts: totals.cleanCuts,
   dirs: totals.dirs,
