@@ -1,5 +1,6 @@
 // npm run bench -- <meter|tpcb|all>: JSON lines on stdout, progress on stderr.
 import { runBulk } from "./bulk.js";
+import { runLmdbRaw } from "./lmdb-raw.js";
 import { runMeter } from "./meter.js";
 import { runTpcb } from "./tpcb.js";
 
@@ -7,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
   meter: runMeter,
   tpcb: runTpcb,
   bulk: runBulk,
+  lmdb: runLmdbRaw,
 };
 const which = process.argv.slice(2);
 const names = which.length === 0 || which.includes("all") ? ["meter", "tpcb"] : which;
