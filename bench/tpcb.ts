@@ -125,7 +125,16 @@ async function runOnce(
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-tpcb-"));
     await Mneme.createSchema({ dir });
   }
-  const db = await Mneme.open(dir === undefined ? {} : { dir, durability });
+  const dumpAt = process.env.TPCB_DUMP_LOG_WRITE_THRESHOLD;
+  const db = await Mneme.open(
+    dir === undefined
+      ? {}
+      : {
+          dir,
+          durability,
+          ...(dumpAt === undefined ? {} : { dumpLogWriteThreshold: Number(dumpAt) }),
+        },
+  );
   const t = await setup(db, branches, accounts, storage);
   const end = Date.now() + CFG.tpcbSecs * 1000;
   let historyId = 0;
