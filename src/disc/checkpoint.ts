@@ -8,10 +8,17 @@ import type { Rec } from "../store/store.js";
 import type { DirLayout } from "./layout.js";
 import { readSnapshot, writeSnapshot, writeSnapshotSync } from "./snapshot.js";
 
-/** A table's snapshot as the checkpoint names it; the cookie tells one incarnation from another. */
+/**
+ * A table's snapshot as the checkpoint names it: the file, the log position its content reflects
+ * (it may be older than the checkpoint: a table whose log is still small keeps its snapshot), and
+ * the cookie that tells one incarnation of the table from another.
+ */
 export interface SnapshotRef {
   readonly file: string;
+  readonly position: number;
   readonly cookie: string;
+  /** Written by dumpTables for a ram_copies table (loaded at start while the table stays ram_copies). */
+  readonly ram?: boolean;
 }
 
 export interface Checkpoint {
@@ -42,17 +49,19 @@ export interface CheckpointPlan {
   readonly specs: readonly TableSpec[];
   /** Tables whose content is written now (taken at `position`). */
   readonly contents: ReadonlyMap<string, readonly Rec[]>;
-  /** Snapshots of earlier checkpoints that stay valid (dumped ram_copies tables). */
+  /** Snapshots of earlier checkpoints that stay valid (tables not rewritten, dumped ram tables). */
   readonly kept: Readonly<Record<string, SnapshotRef>>;
+  /** The ram_copies tables among `contents` (dumpTables). */
+  readonly ram: ReadonlySet<string>;
 }
 
-/** Writes a checkpoint; returns the bytes written and the snapshot references it holds. */
+/** Writes a checkpoint; returns the snapshot references it holds and the size of each new one. */
 export async function writeCheckpoint(
   layout: DirLayout,
   plan: CheckpointPlan,
-): Promise<{ bytes: number; files: Record<string, SnapshotRef> }> {
+): Promise<{ files: Record<string, SnapshotRef>; tableBytes: Map<string, number> }> {
   const files: Record<string, SnapshotRef> = { ...plan.kept };
-  let bytes = 0;
+  const tableBytes = new Map<string, number>();
   for (const spec of plan.specs) {
     const records = plan.contents.get(spec.name);
     if (records === undefined) continue;
@@ -62,18 +71,22 @@ export async function writeCheckpoint(
       { table: spec.name, position: plan.position, meta: { cookie: spec.cookie } },
       records,
     );
-    bytes += r.bytes;
-    files[spec.name] = { file, cookie: spec.cookie };
+    tableBytes.set(spec.name, r.bytes);
+    files[spec.name] = {
+      file,
+      position: plan.position,
+      cookie: spec.cookie,
+      ...(plan.ram.has(spec.name) ? { ram: true } : {}),
+    };
   }
   const meta: SchemaMeta = { files };
-  const r = await writeSnapshot(
+  await writeSnapshot(
     layout.schema,
     { table: "schema", position: plan.position, meta },
     plan.specs,
   );
-  bytes += r.bytes;
   removeUnreferenced(layout, files);
-  return { bytes, files };
+  return { files, tableBytes };
 }
 
 /** The empty checkpoint of a new disc schema (create_schema). */

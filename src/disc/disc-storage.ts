@@ -36,12 +36,11 @@ const isSchemaOp = (op: LogOp): op is SchemaOp =>
 
 export interface DiscStats {
   dumps: number;
-  lastDumpBytes: number;
 }
 
 export class DiscStorage {
   readonly log: DurableLog;
-  readonly stats: DiscStats = { dumps: 0, lastDumpBytes: 0 };
+  readonly stats: DiscStats = { dumps: 0 };
   private core: DbCore | undefined;
   private env: LmdbEnv | undefined;
   /** During recovery: the LMDB tables hold every entry up to this position. */
@@ -51,9 +50,18 @@ export class DiscStorage {
   private readonly loadedRamDumps = new Set<LiveTable>();
   private files: Record<string, SnapshotRef>;
   private dumping: Promise<void> | undefined;
-  private dumpAgain = false;
   private writesAtDump = 0;
-  private walBytesAtDump = 0;
+  /** Bytes logged since start, and per table since its snapshot (see dueTables). */
+  private logBytes = 0;
+  private readonly tableLogBytes = new Map<string, number>();
+  private readonly logBytesAtSnapshot = new Map<string, number>();
+  /** Size of each table's current snapshot file. */
+  private readonly snapshotBytes = new Map<string, number>();
+  /**
+   * Tables whose definition changed since their snapshot, with the position of the change: the
+   * next dump rewrites them, so that no snapshot predates a change of its table's definition.
+   */
+  private readonly forced = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Problems found while opening, reported as system events once subscribers can exist. */
@@ -74,6 +82,7 @@ export class DiscStorage {
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
       logged: (op) => isSchemaOp(op) || this.storageOf(op.table) !== "ram_copies",
       touchesLmdb: (op) => !isSchemaOp(op) && this.storageOf(op.table) === "disc_only_copies",
+      onLogged: (ops, bytes) => this.noteLogged(ops, bytes, this.log.position),
     });
   }
 
@@ -130,13 +139,24 @@ export class DiscStorage {
     for (const spec of specs) this.loadTable(spec);
     this.replaying = true;
     let replayed = 0;
+    const S = this.checkpoint.position;
     for (const e of this.recovered) {
-      if (e.position <= this.checkpoint.position) continue;
       const payload = decodeTerm(e.bytes) as WalPayload;
+      // Up to the checkpoint, only the writes of disc_copies tables whose snapshot is older.
+      const ops =
+        e.position > S
+          ? payload.ops
+          : payload.ops.filter(
+              (op) => !isSchemaOp(op) && e.position > this.snapshotPosition(op.table),
+            );
+      if (ops.length === 0) continue;
+      // Replayed entries count as logged since the snapshots (and replayed schema changes force
+      // their table's next snapshot), exactly as when they were first written.
+      this.noteLogged(ops, e.bytes.length, e.position);
       core.replay({
         position: e.position,
         activity: { kind: payload.kind, id: payload.id },
-        ops: payload.ops.map((op) => this.revive(op)),
+        ops: ops.map((op) => this.revive(op)),
       });
       replayed++;
     }
@@ -153,10 +173,12 @@ export class DiscStorage {
     }
     this.loadedRamDumps.clear();
     this.writesAtDump = this.log.writes;
-    this.walBytesAtDump = this.wal.stats.bytes;
+    for (const [name, ref] of Object.entries(this.files)) {
+      this.snapshotBytes.set(name, fileSize(this.layout.file(ref.file)));
+    }
     core.log.subscribe(() => this.afterEntry());
     if (this.config.dumpDiscCopiesAtStartup && replayed > 0) await this.dump();
-    this.timer = setInterval(() => this.maybeDump(true), this.config.dumpLogTimeThreshold);
+    this.timer = setInterval(() => this.maybeDump(), this.config.dumpLogTimeThreshold);
     this.timer.unref();
     // Subscribers can only exist once open() has returned.
     setImmediate(() => {
@@ -164,11 +186,23 @@ export class DiscStorage {
     });
   }
 
+  /** The log position of a disc_copies table's snapshot in the checkpoint (Infinity: not one). */
+  private snapshotPosition(table: string): number {
+    const t = this.core!.tables.get(table);
+    const ref = this.files[table];
+    if (t === undefined || t.spec.storage !== "disc_copies" || ref === undefined) return Infinity;
+    return ref.cookie === t.spec.cookie ? ref.position : Infinity;
+  }
+
   private loadTable(spec: TableSpec): void {
     const core = this.core!;
     const t = core.createLiveTable(spec);
     const ref = this.files[spec.name];
-    if (ref !== undefined && ref.cookie === spec.cookie && spec.storage !== "disc_only_copies") {
+    const loads =
+      ref !== undefined &&
+      ref.cookie === spec.cookie &&
+      (spec.storage === "disc_copies" || (spec.storage === "ram_copies" && ref.ram === true));
+    if (loads) {
       const attrs = spec.attributes;
       for (const r of readTableSnapshot(this.layout, ref)) {
         // Decoded records are fresh objects written from stored ones: freeze them in place when
@@ -285,22 +319,65 @@ export class DiscStorage {
 
   // ---- dumping --------------------------------------------------------------------------------
 
+  /** Log bytes per table since its snapshot; schema changes force a table's next snapshot. */
+  private noteLogged(ops: readonly LogOp[], bytes: number, position: number): void {
+    const share = bytes / ops.length;
+    this.logBytes += bytes;
+    for (const op of ops) {
+      if (!isSchemaOp(op)) {
+        this.tableLogBytes.set(op.table, (this.tableLogBytes.get(op.table) ?? 0) + share);
+      } else if (op.op === "delete_table") {
+        this.tableLogBytes.delete(op.table);
+        this.forced.delete(op.table);
+      } else {
+        this.forced.set(op.spec.name, position);
+      }
+    }
+  }
+
   private afterEntry(): void {
     if (this.log.writes - this.writesAtDump >= this.config.dumpLogWriteThreshold) {
-      this.maybeDump(false);
+      this.writesAtDump = this.log.writes;
+      this.maybeDump();
     }
   }
 
   /**
-   * A dump is due (write or time threshold). It rewrites the snapshots only when the log written
-   * since the last one is large next to them (dc_dump_limit), so that a big table taking a
-   * trickle of writes is not rewritten over and over.
+   * The disc_copies tables whose snapshot a dump rewrites. Mnesia rewrites a table's DCD when its
+   * own log (DCL) exceeds DCD / dc_dump_limit; Mneme does the same with the log bytes of each
+   * table, and also rewrites a table whose old snapshot holds back more log than the whole data
+   * is large (so a big table under a trickle of writes cannot make the log grow forever). A
+   * table whose definition changed since its snapshot, or that has none, is always rewritten.
+   * `all` (dump_log) rewrites every table with anything logged since its snapshot.
    */
-  private maybeDump(timed: boolean): void {
-    const walBytes = this.wal.stats.bytes - this.walBytesAtDump;
-    if (walBytes === 0) return;
-    if (!timed && walBytes * this.config.dcDumpLimit < this.stats.lastDumpBytes) return;
-    this.dump().catch((e: unknown) => {
+  private dueTables(all: boolean): LiveTable[] {
+    const due: LiveTable[] = [];
+    let dataBytes = 0;
+    for (const b of this.snapshotBytes.values()) dataBytes += b;
+    for (const t of this.core!.tables.values()) {
+      if (t.spec.storage !== "disc_copies") continue;
+      const ref = this.files[t.name];
+      const own = this.tableLogBytes.get(t.name) ?? 0;
+      const size = this.snapshotBytes.get(t.name) ?? 0;
+      const held = this.logBytes - (this.logBytesAtSnapshot.get(t.name) ?? 0);
+      if (
+        ref === undefined ||
+        ref.cookie !== t.spec.cookie ||
+        this.forced.has(t.name) ||
+        (all && own > 0) ||
+        own * this.config.dcDumpLimit >= size ||
+        (held > 0 && held >= dataBytes)
+      ) {
+        due.push(t);
+      }
+    }
+    return due;
+  }
+
+  /** A dump is due (write or time threshold): a checkpoint if any table's snapshot is due. */
+  private maybeDump(): void {
+    if (this.dumping !== undefined || this.dueTables(false).length === 0) return;
+    this.runDump(false).catch((e: unknown) => {
       this.core?.events.emitSystem({
         type: "mnesia_error",
         message: `dumping the log failed: ${(e as Error).message}`,
@@ -311,64 +388,81 @@ export class DiscStorage {
 
   /** Writes a checkpoint now (dump_log); resolves when it is on disc and the log is cut. */
   dump(): Promise<void> {
-    if (this.dumping !== undefined) {
-      this.dumpAgain = true;
-      return this.dumping;
-    }
-    this.dumping = this.runDumps().finally(() => {
+    return this.runDump(true);
+  }
+
+  private async runDump(all: boolean, extraRam: readonly string[] = []): Promise<void> {
+    while (this.dumping !== undefined) await this.dumping.catch(() => undefined);
+    this.dumping = this.dumpOnce(all, extraRam).finally(() => {
       this.dumping = undefined;
     });
     return this.dumping;
   }
 
-  private async runDumps(): Promise<void> {
-    do {
-      this.dumpAgain = false;
-      await this.dumpOnce();
-    } while (this.dumpAgain && !this.closed);
-  }
-
-  private async dumpOnce(extraRam: readonly string[] = []): Promise<void> {
+  private async dumpOnce(all: boolean, extraRam: readonly string[] = []): Promise<void> {
     const core = this.core!;
     // Everything below is taken in one synchronous step, so it is the state at `position`.
     const position = core.log.position;
     const specs = [...core.tables.values()].map((t) => t.spec);
     const contents = new Map<string, readonly Rec[]>();
     const kept: Record<string, SnapshotRef> = {};
+    const due = new Set(this.dueTables(all));
     for (const t of core.tables.values()) {
-      if (t.spec.storage === "disc_copies" || extraRam.includes(t.name)) {
+      const ref = this.files[t.name];
+      if (due.has(t) || extraRam.includes(t.name)) {
         contents.set(t.name, [...t.store.records()]);
-      } else if (t.spec.storage === "ram_copies") {
-        const ref = this.files[t.name];
-        if (ref !== undefined && ref.cookie === t.spec.cookie) kept[t.name] = ref;
+      } else if (ref !== undefined && ref.cookie === t.spec.cookie) {
+        // A disc_copies table keeps a snapshot that is not due; a ram_copies table keeps only
+        // what dumpTables wrote while it was ram_copies.
+        if (
+          t.spec.storage === "disc_copies" ||
+          (t.spec.storage === "ram_copies" && ref.ram === true)
+        )
+          kept[t.name] = ref;
       }
     }
+    const logBytesAtStart = this.logBytes;
+    const ownAtStart = new Map(this.tableLogBytes);
     this.wal.startNewSegment();
-    const writesAtStart = this.log.writes;
-    const walBytesAtStart = this.wal.stats.bytes;
     await this.env?.sync();
-    const { bytes, files } = await writeCheckpoint(this.layout, {
+    const { files, tableBytes } = await writeCheckpoint(this.layout, {
       position,
       specs,
       contents,
       kept,
+      ram: new Set(extraRam),
     });
     this.files = files;
-    this.wal.truncateBefore(position + 1);
+    for (const [name, at] of [...this.forced]) {
+      if (at <= position && files[name]?.position === position) this.forced.delete(name);
+    }
+    for (const [name, bytes] of tableBytes) {
+      this.snapshotBytes.set(name, bytes);
+      this.logBytesAtSnapshot.set(name, logBytesAtStart);
+      // What was logged for the table while its snapshot was written still counts.
+      this.tableLogBytes.set(
+        name,
+        (this.tableLogBytes.get(name) ?? 0) - (ownAtStart.get(name) ?? 0),
+      );
+    }
+    for (const name of this.snapshotBytes.keys()) {
+      if (files[name] === undefined) this.snapshotBytes.delete(name);
+    }
+    // The log is needed from the oldest snapshot of a disc_copies table on.
+    let keepFrom = position;
+    for (const t of core.tables.values()) {
+      const ref = files[t.name];
+      if (t.spec.storage === "disc_copies" && ref !== undefined)
+        keepFrom = Math.min(keepFrom, ref.position);
+    }
+    this.wal.truncateBefore(keepFrom + 1);
     this.dropStaleLmdbTables();
     this.stats.dumps++;
-    this.stats.lastDumpBytes = bytes;
-    this.writesAtDump = writesAtStart;
-    this.walBytesAtDump = walBytesAtStart;
   }
 
   /** dump_tables: ram_copies tables are written too, and reloaded at the next start. */
-  async dumpTables(names: readonly string[]): Promise<void> {
-    if (this.dumping !== undefined) await this.dumping;
-    this.dumping = this.dumpOnce(names).finally(() => {
-      this.dumping = undefined;
-    });
-    await this.dumping;
+  dumpTables(names: readonly string[]): Promise<void> {
+    return this.runDump(false, names);
   }
 
   private dropStaleLmdbTables(): void {
@@ -420,6 +514,14 @@ function isFlatRecord(r: object, attrs: readonly string[]): boolean {
     if (v === undefined || (typeof v === "object" && v !== null)) return false;
   }
   return true;
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 function repairEvent(r: RepairReport): SystemEvent {

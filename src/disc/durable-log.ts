@@ -20,6 +20,8 @@ export interface DurableLogRules {
   logged(op: LogOp): boolean;
   /** Whether an op changes an LMDB table: its WAL record must reach the OS before LMDB sees it. */
   touchesLmdb(op: LogOp): boolean;
+  /** Told of every record written to the WAL: its ops and its size. */
+  onLogged?(ops: readonly LogOp[], bytes: number): void;
 }
 
 export class DurableLog extends MemoryLog {
@@ -44,7 +46,9 @@ export class DurableLog extends MemoryLog {
       : ops.filter((op) => this.rules.logged(op));
     if (logged.length > 0) {
       const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
-      this.wal.append(entry.position, encodeTerm(payload));
+      const bytes = encodeTerm(payload);
+      this.wal.append(entry.position, bytes);
+      this.rules.onLogged?.(logged, bytes.length);
       this.inWal.add(entry);
       this.writes += logged.length;
       // An LMDB write is in the OS the moment it commits; its log record must be there first, or a

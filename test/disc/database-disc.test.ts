@@ -258,3 +258,46 @@ describe("schema changes on disc", () => {
     }
   }
 });
+
+describe("dump policy: each table's snapshot is rewritten when its own log has grown", () => {
+  const snapshotsOf = (table: string) =>
+    fs.readdirSync(dir).filter((n) => n.startsWith(`${table}.`) && n.endsWith(".DCD"));
+
+  it("a big table under a trickle keeps its snapshot while a hot table is dumped; reopen is exact", async () => {
+    await Mneme.createSchema({ dir });
+    let db = await Mneme.open({ dir, dumpLogWriteThreshold: 20 });
+    await db.createTable("big", { attributes: ["k", "v"], discCopies: [db.node] });
+    await db.createTable("hot", { attributes: ["k", "v"], discCopies: [db.node] });
+    db.transactionSync((tx) => {
+      for (let i = 0; i < 5000; i++) tx.write("big", { k: i, v: "x".repeat(40) });
+    });
+    await db.dumpLog();
+    const bigSnapshot = snapshotsOf("big");
+    assert.equal(bigSnapshot.length, 1);
+    for (let i = 0; i < 400; i++) {
+      await db.transaction(async (tx) => {
+        await tx.write("hot", { k: i % 10, v: i });
+        if (i % 100 === 0) await tx.write("big", { k: i, v: "changed" });
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok((db.systemInfo("log_dumps") as number) > 1);
+    assert.deepEqual(snapshotsOf("big"), bigSnapshot, "the big table was not rewritten");
+    // A definition change forces the next snapshot of its table.
+    await db.addTableIndex("big", "v");
+    await db.close();
+    db = await Mneme.open({ dir, dumpDiscCopiesAtStartup: false });
+    assert.equal(db.tableInfo("big", "size"), 5000);
+    for (const i of [0, 100, 200, 300])
+      assert.deepEqual(db.dirtyRead("big", i), [{ k: i, v: "changed" }]);
+    assert.deepEqual(db.dirtyRead("big", 1), [{ k: 1, v: "x".repeat(40) }]);
+    assert.equal(db.dirtyIndexRead("big", "changed", "v").length, 4);
+    assert.deepEqual(db.dirtyRead("hot", 9), [{ k: 9, v: 399 }]);
+    await db.dumpLog();
+    assert.notDeepEqual(snapshotsOf("big"), bigSnapshot);
+    await db.close();
+    db = await Mneme.open({ dir });
+    assert.equal(db.dirtyIndexRead("big", "changed", "v").length, 4);
+    await db.close();
+  });
+});
