@@ -7,27 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { Mneme } from "../src/index.js";
 import { emitLine, log } from "./harness.js";
-
-interface Person {
-  id: number;
-  name: string;
-  age: number;
-  grp: number;
-  val: number;
-  data: string;
-}
+import { PERSON_ATTRIBUTES, type Person, person } from "./person.js";
 
 const N = Number.parseInt(process.env.BULK_N ?? "1000000", 10);
-const DATA = "x".repeat(64);
-const person = (i: number): Person => ({
-  id: i,
-  name: `name-${i}`,
-  age: ((i * 37) % 100) + 1,
-  grp: i % 100,
-  val: 0,
-  data: DATA,
-});
-
 function heapUsed(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc === "function") {
@@ -54,8 +36,10 @@ export async function runBulk(): Promise<void> {
   try {
     await Mneme.createSchema({ dir });
     let db = await Mneme.open({ dir, durability: "fsync" });
-    const attributes = ["id", "name", "age", "grp", "val", "data"] as const;
-    await db.createTable<Person, "id">("person", { attributes, discCopies: [db.node] });
+    await db.createTable<Person, "id">("person", {
+      attributes: PERSON_ATTRIBUTES,
+      discCopies: [db.node],
+    });
     log(`bulk: inserting ${N} records`);
     let t0 = process.hrtime.bigint();
     for (let i = 1; i <= N; i += 1000) {

@@ -8,12 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
 OUT="${1:-$ROOT/.bench-out/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
-{
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') x $(nproc)"
-  echo "node: $(node --version)"
-  echo "load before run: $(cut -d' ' -f1-3 /proc/loadavg)"
-} > "$OUT/env.txt"
+# shellcheck source=bench/env-header.sh
+source "$ROOT/bench/env-header.sh"
+write_env
 echo "mnesia meter..." >&2
 METER_STORAGES=ram_copies "$ANCHORS/mnesia/run-meter.sh" > "$OUT/mnesia-meter.jsonl" 2> "$OUT/mnesia-meter.log"
 echo "mneme meter..." >&2

@@ -10,18 +10,7 @@ import { open } from "lmdb";
 import { decodeTerm, encodeTerm } from "../src/codec/term-codec.js";
 import { encodeKey } from "../src/keys/index.js";
 import { emit, measure } from "./harness.js";
-
-const N = 10000;
-const DATA = "x".repeat(64);
-const person = (i: number) => ({
-  id: i,
-  name: `name-${i}`,
-  age: ((i * 37) % 100) + 1,
-  grp: i % 100,
-  val: 0,
-  data: DATA,
-});
-const key = (i: number): number => ((i * 7919) % N) + 1;
+import { key, N_RECORDS as N, person } from "./person.js";
 
 export async function runLmdbRaw(): Promise<void> {
   for (const durability of ["os", "fsync"] as const) {

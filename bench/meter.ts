@@ -7,32 +7,12 @@ import path from "node:path";
 import { Mneme, type SyncActivity, type Table } from "../src/index.js";
 import type { Durability } from "../src/log/entry.js";
 import { CFG, emit, log, measure, measureAsync, measureTraversal, type Stats } from "./harness.js";
+import { key, N_RECORDS, PERSON_ATTRIBUTES, type Person, person } from "./person.js";
 
-interface Person {
-  id: number;
-  name: string;
-  age: number;
-  grp: number;
-  val: number;
-  data: string;
-}
 interface Counter {
   key: number;
   value: number;
 }
-
-const N_RECORDS = 10000;
-const DATA = "x".repeat(64);
-const person = (i: number): Person => ({
-  id: i,
-  name: `name-${i}`,
-  age: ((i * 37) % 100) + 1,
-  grp: i % 100,
-  val: 0,
-  data: DATA,
-});
-/** Scattered key in 1..N_RECORDS for iteration i. */
-const key = (i: number): number => ((i * 7919) % N_RECORDS) + 1;
 
 function expectLen(xs: readonly unknown[], n: number, what: string): readonly unknown[] {
   if (xs.length !== n) throw new Error(`${what}: expected ${n} rows, got ${xs.length}`);
@@ -62,7 +42,7 @@ async function meterOn(cfg: MeterConfig, recs: readonly Person[]): Promise<void>
       : cfg.storage === "disc_only_copies"
         ? { discOnlyCopies: [db.node] }
         : {};
-  const attrs = ["id", "name", "age", "grp", "val", "data"] as const;
+  const attrs = PERSON_ATTRIBUTES;
   const people: Table<Person, "id"> = await db.createTable<Person, "id">("person", {
     attributes: attrs,
     index: ["grp"],
