@@ -54,6 +54,10 @@ export class LmdbEnv implements StoreHost {
       path,
       noSync: true,
       overlappingSync: false,
+      // Commits write through the memory map instead of copying pages: about 3x cheaper per
+      // write transaction here (lmdb-js putSync 13.8 -> 5.8 us). No nested LMDB transactions are
+      // used (batch() flattens), which write-map mode does not allow.
+      useWritemap: true,
       maxDbs: (options.maxTables ?? 256) + 1,
       ...(options.mapSize === undefined ? {} : { mapSize: options.mapSize }),
     });
