@@ -13,15 +13,19 @@ import { emit, measure } from "./harness.js";
 import { key, N_RECORDS as N, person } from "./person.js";
 
 export async function runLmdbRaw(): Promise<void> {
-  for (const durability of ["os", "fsync"] as const) {
+  for (const [durability, writemap] of [
+    ["os", false],
+    ["os", true],
+    ["fsync", false],
+  ] as const) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-lmdb-raw-"));
-    const root = open({ path: dir, noSync: durability === "os" });
+    const root = open({ path: dir, noSync: durability === "os", useWritemap: writemap });
     const db = root.openDB({ name: "person", keyEncoding: "binary", encoding: "binary" });
     const k = (i: number) => Buffer.from(encodeKey(i));
     root.transactionSync(() => {
       for (let i = 1; i <= N; i++) db.putSync(k(i), encodeTerm(person(i)));
     });
-    const tag = { durability, api_prefix: "lmdb-js" };
+    const tag = { durability, writemap };
     const get = (i: number) => decodeTerm(db.getBinary(k(i))!) as ReturnType<typeof person>;
     emit(
       "lmdb",
