@@ -52,7 +52,12 @@ import type {
   TableDef,
   TableName,
 } from "../types.js";
-import { type DbConfig, type OpenOptions, resolveConfig } from "./config.js";
+import {
+  type DbConfig,
+  type OpenOptions,
+  resolveConfig,
+  validateAccessModule,
+} from "./config.js";
 import { DbCore } from "./core.js";
 import {
   checkKey,
@@ -404,7 +409,7 @@ export class Mneme {
     fn: (ctx: never) => R | Promise<R>,
     accessModule?: AccessModule,
   ): R | Promise<R> {
-    const mod = accessModule ?? this.config.accessModule;
+    const mod = validateAccessModule("accessModule", accessModule) ?? this.config.accessModule;
     const [k, retries] = Array.isArray(kind) ? kind : [kind, Infinity];
     switch (k) {
       case "transaction":

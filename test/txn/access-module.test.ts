@@ -7,6 +7,7 @@ import {
   type AccessModule,
   type Activity,
   type AnyRecord,
+  BadTypeError,
   type Flavour,
   Mneme,
   type SyncActivity,
@@ -371,5 +372,25 @@ describe("a module that changes behaviour", () => {
     );
     assert.deepEqual(calls, [["write", "tid", "s", { k: 2, v: 2 }, "write"]]);
     assert.deepEqual(db.dirtyRead("s", 2), []);
+  });
+});
+
+describe("activity: the access module argument is checked", () => {
+  test("a module whose callback is not a function: bad_type, and the body does not run", async () => {
+    const db = await Mneme.open();
+    let ran = false;
+    assert.throws(
+      () =>
+        db.activity(
+          "async_dirty",
+          () => {
+            ran = true;
+          },
+          { read: 42 } as never,
+        ),
+      (e: unknown) =>
+        e instanceof BadTypeError && /accessModule\.read must be a function/.test(e.message),
+    );
+    assert.equal(ran, false);
   });
 });
