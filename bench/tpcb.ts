@@ -112,7 +112,7 @@ function rng(seed: number): () => number {
   };
 }
 
-async function runOnce(
+export async function runOnce(
   variant: "async" | "sync",
   drivers: number,
   branches: number,
