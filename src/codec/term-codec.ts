@@ -64,8 +64,13 @@ const plainKey = (k: string): boolean => k !== "__proto__" && k.isWellFormed();
 export function needsProtection(v: unknown): boolean {
   if (typeof v === "string") return !v.isWellFormed();
   if (typeof v !== "object" || v === null || v instanceof Uint8Array) return false;
-  if (Array.isArray(v)) return v.some(needsProtection);
-  for (const name of Object.keys(v)) {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (needsProtection(v[i])) return true;
+    return false;
+  }
+  // for-in, not Object.keys: this runs on every record logged, and allocates nothing. Values are
+  // plain objects (null or Object prototype), whose prototypes have no enumerable properties.
+  for (const name in v) {
     if (!plainKey(name) || needsProtection((v as Record<string, unknown>)[name])) return true;
   }
   return false;

@@ -24,9 +24,12 @@ export interface DurableLogRules {
   onLogged?(ops: readonly LogOp[], bytes: number): void;
 }
 
+/** A log entry that remembers whether it was written to the WAL (only those are waited for). */
+interface WalLogEntry extends LogEntry {
+  inWal: boolean;
+}
+
 export class DurableLog extends MemoryLog {
-  /** Entries written to the WAL, so that only those are waited for. */
-  private readonly inWal = new WeakSet<LogEntry>();
   writes = 0;
 
   constructor(
@@ -39,7 +42,7 @@ export class DurableLog extends MemoryLog {
   }
 
   override append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
-    const entry: LogEntry = { position: this.position + 1, activity, ops };
+    const entry: WalLogEntry = { position: this.position + 1, activity, ops, inWal: false };
     this.startAfter(entry.position);
     const logged = ops.every((op) => this.rules.logged(op))
       ? ops
@@ -49,7 +52,7 @@ export class DurableLog extends MemoryLog {
       const bytes = encodeTerm(payload);
       this.wal.append(entry.position, bytes);
       this.rules.onLogged?.(logged, bytes.length);
-      this.inWal.add(entry);
+      entry.inWal = true;
       this.writes += logged.length;
       // An LMDB write is in the OS the moment it commits; its log record must be there first, or a
       // crash could keep the LMDB half of a transaction and lose the rest.
@@ -60,12 +63,12 @@ export class DurableLog extends MemoryLog {
   }
 
   override whenDurable(entry: LogEntry, mode: Durability): Promise<void> | undefined {
-    if (mode === "none" || !this.inWal.has(entry)) return undefined;
+    if (mode === "none" || (entry as WalLogEntry).inWal !== true) return undefined;
     return this.wal.whenDurable(entry.position, mode);
   }
 
   override makeDurableSync(entry: LogEntry, mode: Durability): void {
-    if (mode === "none" || !this.inWal.has(entry)) return;
+    if (mode === "none" || (entry as WalLogEntry).inWal !== true) return;
     this.wal.flushSync(mode === "fsync");
   }
 }
