@@ -52,12 +52,7 @@ import type {
   TableDef,
   TableName,
 } from "../types.js";
-import {
-  type DbConfig,
-  type OpenOptions,
-  resolveConfig,
-  validateAccessModule,
-} from "./config.js";
+import { type DbConfig, type OpenOptions, resolveConfig, validateAccessModule } from "./config.js";
 import { DbCore } from "./core.js";
 import {
   checkKey,
