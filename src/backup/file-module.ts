@@ -1,0 +1,257 @@
+// The default backup module: a backup is one file, `opaque` is its path.
+//
+// Format (version 1), a sequence of frames (src/disc/frame.ts: u32 LE length | u32 LE CRC-32 |
+// payload), each payload one encodeTerm value:
+//   header   { format: "mneme-backup", version: 1 }
+//   blocks   one frame per write() call: the array of its items
+//   trailer  { end: true, blocks: <number of blocks>, items: <number of items> }
+// and nothing after the trailer. Blocks are arrays and the trailer an object, so they cannot be
+// confused.
+//
+// Writing goes to `path + ".tmp"`; commitWrite appends the trailer, fsyncs, renames over `path` and
+// fsyncs the directory, so `path` is always either the old backup or the complete new one.
+// abortWrite deletes the tmp file. Two writers of the same path at once are not supported.
+//
+// openRead loads and verifies the whole file before yielding anything, so a damaged backup is
+// rejected up front, never read in part: a file that ends early (no trailer, or inside a frame) is
+// CorruptFileError("truncated_binary_file"); one that was altered (bad CRC, bad header, format or
+// version, undecodable block, counts that disagree with the trailer, data after the trailer) is
+// CorruptFileError("bad_checksum"). Binaries come back as plain Uint8Arrays.
+import type { FileHandle } from "node:fs/promises";
+import { open, readFile, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
+import { encodeFrame, readFrame } from "../disc/frame.js";
+import { BadArgError, CorruptFileError, NoExistsError } from "../errors.js";
+import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
+
+export const BACKUP_FORMAT = "mneme-backup";
+export const BACKUP_VERSION = 1;
+
+export interface FileWriteHandle {
+  readonly path: string;
+  readonly tmpPath: string;
+  /** @internal */ readonly state: {
+    fd: FileHandle | undefined;
+    blocks: number;
+    items: number;
+    done: boolean;
+  };
+}
+
+export interface FileReadHandle {
+  readonly path: string;
+  /** @internal */ readonly blocks: readonly (readonly BackupItem[])[];
+  /** @internal */ readonly next: number;
+}
+
+function backupPath(opaque: unknown): string {
+  if (typeof opaque !== "string" || opaque === "") {
+    throw new BadArgError("a file backup is named by a non-empty path string", { value: opaque });
+  }
+  return opaque;
+}
+
+function openState(handle: FileWriteHandle): FileHandle {
+  const fd = handle.state.fd;
+  if (handle.state.done || fd === undefined) {
+    throw new BadArgError(`backup ${handle.path} is already committed or aborted`);
+  }
+  return fd;
+}
+
+async function writeAll(fd: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fd.write(bytes, done, bytes.length - done);
+    done += bytesWritten;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fd: FileHandle | undefined;
+  try {
+    fd = await open(dir, "r");
+    await fd.sync();
+  } catch (e) {
+    // Some platforms cannot open or fsync a directory; the rename is still atomic there.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw e;
+  } finally {
+    await fd?.close();
+  }
+}
+
+async function removeTmp(tmpPath: string): Promise<void> {
+  try {
+    await unlink(tmpPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+}
+
+/** `v` with every Buffer replaced by a plain Uint8Array copy (containers are updated in place). */
+function unbuffer(v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? new Uint8Array(v) : v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = unbuffer(v[i]);
+    return v;
+  }
+  const obj = v as Record<string, unknown>;
+  for (const name of Object.keys(obj)) {
+    const inner = obj[name];
+    if (typeof inner === "object" && inner !== null) {
+      Object.defineProperty(obj, name, {
+        value: unbuffer(inner),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return obj;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** Parses and verifies a whole backup file; returns its blocks. */
+export function parseBackup(bytes: Buffer, file: string): BackupItem[][] {
+  const bad = (message: string, offset: number): CorruptFileError =>
+    new CorruptFileError("bad_checksum", message, file, offset);
+  const decodeAt = (payload: Buffer, offset: number): unknown => {
+    try {
+      return decodeTerm(payload);
+    } catch {
+      throw bad("undecodable frame", offset);
+    }
+  };
+  const frameAt = (offset: number, what: string): { payload: Buffer; end: number } => {
+    const frame = readFrame(bytes, offset);
+    if (frame === undefined || frame.kind === "truncated") {
+      throw new CorruptFileError(
+        "truncated_binary_file",
+        `backup ends before its ${what}`,
+        file,
+        offset,
+      );
+    }
+    if (frame.kind === "corrupt") throw bad(`${what}: ${frame.why}`, offset);
+    return frame;
+  };
+
+  const head = frameAt(0, "header");
+  const header = decodeAt(head.payload, 0);
+  if (!isRecord(header) || header.format !== BACKUP_FORMAT || Object.keys(header).length !== 2) {
+    throw bad("not a Mneme backup (bad header)", 0);
+  }
+  if (header.version !== BACKUP_VERSION) {
+    throw bad(`unsupported backup version ${String(header.version)}`, 0);
+  }
+
+  const blocks: BackupItem[][] = [];
+  let items = 0;
+  let offset = head.end;
+  for (;;) {
+    const frame = frameAt(offset, "trailer");
+    const term = decodeAt(frame.payload, offset);
+    if (Array.isArray(term)) {
+      blocks.push(unbuffer(term) as BackupItem[]);
+      items += term.length;
+      offset = frame.end;
+      continue;
+    }
+    if (
+      !isRecord(term) ||
+      term.end !== true ||
+      Object.keys(term).length !== 3 ||
+      term.blocks !== blocks.length ||
+      term.items !== items
+    ) {
+      throw bad("bad trailer (or its counts disagree with the blocks)", offset);
+    }
+    if (frame.end !== bytes.length) throw bad("data after the trailer", frame.end);
+    return blocks;
+  }
+}
+
+export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
+  async openWrite(opaque: unknown): Promise<FileWriteHandle> {
+    const path = backupPath(opaque);
+    const tmpPath = `${path}.tmp`;
+    const fd = await open(tmpPath, "w");
+    const handle: FileWriteHandle = {
+      path,
+      tmpPath,
+      state: { fd, blocks: 0, items: 0, done: false },
+    };
+    try {
+      await writeAll(
+        fd,
+        encodeFrame(encodeTerm({ format: BACKUP_FORMAT, version: BACKUP_VERSION })),
+      );
+    } catch (e) {
+      await fileBackupModule.abortWrite(handle).catch(() => {});
+      throw e;
+    }
+    return handle;
+  },
+
+  async write(handle: FileWriteHandle, items: readonly BackupItem[]): Promise<FileWriteHandle> {
+    const fd = openState(handle);
+    if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
+    await writeAll(fd, encodeFrame(encodeTerm(items)));
+    handle.state.blocks += 1;
+    handle.state.items += items.length;
+    return handle;
+  },
+
+  async commitWrite(handle: FileWriteHandle): Promise<void> {
+    const fd = openState(handle);
+    const { blocks, items } = handle.state;
+    await writeAll(fd, encodeFrame(encodeTerm({ end: true, blocks, items })));
+    await fd.sync();
+    handle.state.fd = undefined;
+    await fd.close();
+    await rename(handle.tmpPath, handle.path);
+    handle.state.done = true;
+    await fsyncDir(dirname(handle.path));
+  },
+
+  async abortWrite(handle: FileWriteHandle): Promise<void> {
+    const { state } = handle;
+    if (state.done) return;
+    state.done = true;
+    const fd = state.fd;
+    state.fd = undefined;
+    try {
+      await fd?.close();
+    } finally {
+      await removeTmp(handle.tmpPath);
+    }
+  },
+
+  async openRead(opaque: unknown): Promise<FileReadHandle> {
+    const path = backupPath(opaque);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new NoExistsError(`no backup file ${path}`, { value: path });
+      }
+      throw e;
+    }
+    return { path, blocks: parseBackup(bytes, path), next: 0 };
+  },
+
+  async read(handle: FileReadHandle): Promise<BackupReadResult<FileReadHandle> | undefined> {
+    const items = handle.blocks[handle.next];
+    if (items === undefined) return undefined;
+    return { handle: { ...handle, next: handle.next + 1 }, items };
+  },
+
+  async closeRead(_handle: FileReadHandle): Promise<void> {},
+};

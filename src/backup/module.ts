@@ -1,0 +1,41 @@
+// The backup module interface: Mnesia's mnesia_backup behaviour (and Amnesia.Backup's callbacks)
+// in TypeScript. A backup is a sequence of blocks of items (schema items and records), written by
+// one writer and made visible atomically by commitWrite; a reader gets the blocks back in order.
+//
+// Mnesia                          Mneme
+//   open_write(Opaque)      ->      openWrite(opaque)          -> write handle
+//   write(W, Items)         ->      write(handle, items)       -> (possibly new) write handle
+//   commit_write(W)         ->      commitWrite(handle)          the backup is complete only now
+//   abort_write(W)          ->      abortWrite(handle)           any partial output is removed
+//   open_read(Opaque)       ->      openRead(opaque)           -> read handle
+//   read(R)                 ->      read(handle)               -> { handle, items } | undefined (end)
+//   close_read(R)           ->      closeRead(handle)
+//
+// Mnesia's {ok, X} / {error, Reason} become a resolved promise / a rejected one. Handles are
+// threaded through as in Mnesia: always continue with the handle a call returned.
+
+/** A schema item or a record; opaque to backup modules (they store and return it unchanged). */
+export type BackupItem = unknown;
+
+/** One step of reading a backup: the next block of items and the handle to continue with. */
+export interface BackupReadResult<R> {
+  readonly handle: R;
+  readonly items: readonly BackupItem[];
+}
+
+export interface BackupModule<W = unknown, R = unknown> {
+  /** Starts writing the backup named by `opaque` (a path, a name: the module's choice). */
+  openWrite(opaque: unknown): Promise<W>;
+  /** Appends one block of items; returns the handle to continue with. */
+  write(handle: W, items: readonly BackupItem[]): Promise<W>;
+  /** Completes the backup: it becomes visible (readable) only now, replacing any older one. */
+  commitWrite(handle: W): Promise<void>;
+  /** Abandons the backup: any partial output is removed; an older committed backup is kept. */
+  abortWrite(handle: W): Promise<void>;
+  /** Starts reading the committed backup named by `opaque`. */
+  openRead(opaque: unknown): Promise<R>;
+  /** The next block of items, or undefined at the end of the backup. */
+  read(handle: R): Promise<BackupReadResult<R> | undefined>;
+  /** Ends reading (also before the end). */
+  closeRead(handle: R): Promise<void>;
+}
