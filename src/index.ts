@@ -1,5 +1,10 @@
 // Mneme: Mnesia's data model for TypeScript. The public API only.
 export type { SelectChunk, SelectContinuation } from "./access/reads.js";
+export type { RecordItem, RestoreOp, RestoreOptions, SchemaItem } from "./backup/backup.js";
+export type { CheckpointArgs } from "./backup/checkpoints.js";
+export { fileBackupModule } from "./backup/file-module.js";
+export { MemoryBackupModule } from "./backup/memory-module.js";
+export type { BackupItem, BackupModule, BackupReadResult } from "./backup/module.js";
 export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/config.js";
 export { Mneme } from "./db/database.js";
 export type { SystemInfo, SystemInfoItem, TableInfo, TableInfoItem } from "./db/info.js";

@@ -11,6 +11,17 @@ import {
   selectAll,
   step,
 } from "../access/reads.js";
+import {
+  backupAll,
+  backupCheckpoint,
+  type RestoreOptions,
+  restore,
+  traverseBackup,
+} from "../backup/backup.js";
+import { type CheckpointArgs, Checkpoints } from "../backup/checkpoints.js";
+import { fileBackupModule } from "../backup/file-module.js";
+import type { BackupItem, BackupModule } from "../backup/module.js";
+import { dumpToTextfile, loadTextfile } from "../backup/textfile.js";
 import { writeEmptyCheckpoint } from "../disc/checkpoint.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DiscStorage } from "../disc/disc-storage.js";
@@ -87,6 +98,7 @@ export class Mneme {
   private readonly runner: ActivityRunner;
   private readonly schemaOps: SchemaOps;
   private readonly disc: DiscStorage | undefined;
+  private readonly checkpoints: Checkpoints;
   readonly config: DbConfig;
 
   private constructor(config: DbConfig, disc: DiscStorage | undefined) {
@@ -97,6 +109,9 @@ export class Mneme {
     this.core.discSchema = disc !== undefined;
     this.runner = new ActivityRunner(this.core);
     this.schemaOps = new SchemaOps(this.core, () => this.runner.syncDepth > 0);
+    this.checkpoints = new Checkpoints(this.core);
+    this.core.checkpointNames = (table) =>
+      table === undefined ? this.checkpoints.names() : this.checkpoints.namesFor(table);
   }
 
   /**
@@ -177,6 +192,69 @@ export class Mneme {
     this.core.running = false;
     await this.disc?.close();
     await new Promise<void>((resolve) => queueMicrotask(resolve));
+  }
+
+  // ---- checkpoints, backup, restore, text files ---------------------------------------------------
+
+  /**
+   * mnesia:activate_checkpoint/1: keeps a transaction-consistent view of the tables in `max` and
+   * `min` (all storage types) while they go on changing. Returns the name and the nodes.
+   */
+  activateCheckpoint(args: CheckpointArgs): { name: string; nodes: string[] } {
+    return this.checkpoints.activate(args);
+  }
+
+  /** mnesia:deactivate_checkpoint/1. */
+  deactivateCheckpoint(name: string): void {
+    this.checkpoints.deactivate(name);
+  }
+
+  /** mnesia:backup/2: a consistent backup of every table (default module: a local file path). */
+  async backup(opaque: unknown, module: BackupModule = fileBackupModule): Promise<void> {
+    this.core.assertRunning();
+    await backupAll(this.core, this.checkpoints, opaque, module);
+  }
+
+  /** mnesia:backup_checkpoint/3: the tables of an active checkpoint, as they were at activation. */
+  async backupCheckpoint(
+    name: string,
+    opaque: unknown,
+    module: BackupModule = fileBackupModule,
+  ): Promise<void> {
+    await backupCheckpoint(this.checkpoints.get(name), opaque, module);
+  }
+
+  /**
+   * mnesia:restore/2: restores tables from a backup as one transaction (all or nothing). Each
+   * table is skipped, cleared and filled, kept and added to, or recreated from the backup's
+   * definition, as the options say (default: clear_tables). Returns the restored tables.
+   */
+  async restore(opaque: unknown, options: RestoreOptions = {}): Promise<string[]> {
+    return restore(this.core, opaque, options, options.module ?? fileBackupModule);
+  }
+
+  /** mnesia:traverse_backup/6: fn maps each item to the items to write and a new accumulator. */
+  traverseBackup<A>(
+    source: unknown,
+    sourceModule: BackupModule,
+    target: unknown,
+    targetModule: BackupModule | "read_only",
+    fn: (item: BackupItem, acc: A) => [readonly BackupItem[], A],
+    acc: A,
+  ): Promise<A> {
+    return traverseBackup(source, sourceModule, target, targetModule, fn, acc);
+  }
+
+  /** mnesia:dump_to_textfile/1: every table's definition and records, as readable text. */
+  dumpToTextfile(file: string): Promise<void> {
+    this.core.assertRunning();
+    return dumpToTextfile(this, file);
+  }
+
+  /** mnesia:load_textfile/1: creates the tables of a text file and writes its records. */
+  loadTextfile(file: string): Promise<string[]> {
+    this.core.assertRunning();
+    return loadTextfile(this, file);
   }
 
   // ---- disc -------------------------------------------------------------------------------------

@@ -1,0 +1,98 @@
+// Mnesia checkpoints: a transaction-consistent view of some tables at one log position, kept while
+// the tables go on changing. Stored records are immutable, so a retainer is simply the list of
+// the records a table held at activation, taken in one synchronous step (for LMDB tables, read
+// out of LMDB in that same step).
+import type { DbCore } from "../db/core.js";
+import { AlreadyExistsError, BadArgError, NoExistsError } from "../errors.js";
+import type { TableSpec } from "../schema/table-spec.js";
+import type { Rec } from "../store/store.js";
+
+export interface CheckpointArgs {
+  /** Default: a generated name. */
+  readonly name?: string;
+  /** Tables whose view is kept (Mnesia's max). */
+  readonly max?: readonly string[];
+  /** Tables whose view is kept (Mnesia's min; one node, so the same as max). */
+  readonly min?: readonly string[];
+  /** Accepted for compatibility; there is one node. */
+  readonly allowRemote?: boolean;
+  /** Accepted for compatibility: ram_copies tables are always retained as they are in RAM. */
+  readonly ramOverridesDump?: boolean | readonly string[];
+}
+
+/** One table as a checkpoint keeps it. */
+export interface Retainer {
+  readonly spec: TableSpec;
+  readonly records: readonly Rec[];
+}
+
+export interface Checkpoint {
+  readonly name: string;
+  readonly position: number;
+  readonly tables: ReadonlyMap<string, Retainer>;
+}
+
+export class Checkpoints {
+  private readonly active = new Map<string, Checkpoint>();
+  private counter = 0;
+
+  constructor(private readonly core: DbCore) {
+    // A checkpoint ends when a table in it is deleted (as in Mnesia).
+    core.log.subscribe((entry) => {
+      for (const op of entry.ops) {
+        if (op.op !== "delete_table") continue;
+        for (const c of [...this.active.values()]) {
+          if (c.tables.has(op.table)) this.active.delete(c.name);
+        }
+      }
+    });
+  }
+
+  activate(args: CheckpointArgs): { name: string; nodes: string[] } {
+    this.core.assertRunning();
+    if (args === null || typeof args !== "object") {
+      throw new BadArgError("activateCheckpoint needs an object of arguments", { value: args });
+    }
+    const name = args.name ?? `mneme_checkpoint_${++this.counter}`;
+    if (typeof name !== "string" || name.length === 0) {
+      throw new BadArgError("a checkpoint name must be a non-empty string", { value: name });
+    }
+    if (this.active.has(name)) {
+      throw new AlreadyExistsError(`checkpoint ${name} is already active`, { value: name });
+    }
+    const names = [...new Set([...(args.max ?? []), ...(args.min ?? [])])];
+    if (names.length === 0) {
+      throw new BadArgError("activateCheckpoint: no tables given (max or min)", { value: args });
+    }
+    const tables = new Map<string, Retainer>();
+    for (const n of names) {
+      const t = this.core.table(n);
+      tables.set(n, { spec: t.spec, records: [...t.store.records()] });
+    }
+    this.active.set(name, { name, position: this.core.log.position, tables });
+    return { name, nodes: [this.core.node] };
+  }
+
+  deactivate(name: string): void {
+    if (!this.active.delete(name)) {
+      throw new NoExistsError(`checkpoint ${String(name)} is not active`, { value: name });
+    }
+  }
+
+  get(name: string): Checkpoint {
+    const c = this.active.get(name);
+    if (c === undefined) {
+      throw new NoExistsError(`checkpoint ${String(name)} is not active`, { value: name });
+    }
+    return c;
+  }
+
+  names(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** The checkpoints that retain a table. */
+  namesFor(table: string): string[] {
+    return [...this.active.values()].filter((c) => c.tables.has(table)).map((c) => c.name);
+  }
+}
