@@ -30,6 +30,8 @@ export class DbCore {
   durability: Durability = "fsync";
   /** Whether the schema is on disc (disc_copies and disc_only_copies tables need it). */
   discSchema = false;
+  /** Whether a fallback is installed (for systemInfo). */
+  fallbackActivated: () => boolean = () => false;
   /** The active checkpoints (for systemInfo and tableInfo). */
   checkpointNames: (table?: string) => string[] = () => [];
   /** Counters of the disc storage, when there is one (for systemInfo). */

@@ -110,6 +110,7 @@ export class Mneme {
     this.runner = new ActivityRunner(this.core);
     this.schemaOps = new SchemaOps(this.core, () => this.runner.syncDepth > 0);
     this.checkpoints = new Checkpoints(this.core);
+    this.core.fallbackActivated = () => disc !== undefined && fs.existsSync(disc.layout.fallback);
     this.core.checkpointNames = (table) =>
       table === undefined ? this.checkpoints.names() : this.checkpoints.namesFor(table);
   }
@@ -125,6 +126,14 @@ export class Mneme {
     if (disc !== undefined) {
       try {
         await disc.attach(db.core);
+        const fallback = disc.pendingFallback;
+        if (fallback !== undefined) {
+          // The fallback becomes the database: every table of the backup, recreated.
+          await restore(db.core, fallback, { defaultOp: "recreate_tables" }, fileBackupModule);
+          await disc.dump();
+          fs.rmSync(fallback, { force: true });
+          disc.pendingFallback = undefined;
+        }
       } catch (e) {
         await disc.close().catch(() => undefined);
         throw e;
@@ -243,6 +252,39 @@ export class Mneme {
     acc: A,
   ): Promise<A> {
     return traverseBackup(source, sourceModule, target, targetModule, fn, acc);
+  }
+
+  /**
+   * mnesia:install_fallback/2: checks the backup and installs it in this database's directory.
+   * At the next start it replaces the whole database (tables not in it are gone), then is
+   * removed. Needs a disc schema.
+   */
+  async installFallback(
+    opaque: unknown,
+    options: { readonly module?: BackupModule } = {},
+  ): Promise<void> {
+    this.core.assertRunning();
+    if (this.disc === undefined) {
+      throw new BadTypeError(
+        "installFallback needs a disc schema; this database's schema is in RAM",
+      );
+    }
+    const source = options.module ?? fileBackupModule;
+    // Copied (and so fully read and checked) into the directory, under a name the start-up finds.
+    await traverseBackup(
+      opaque,
+      source,
+      this.disc.layout.fallback,
+      fileBackupModule,
+      (item, n: number) => [[item], n],
+      0,
+    );
+  }
+
+  /** mnesia:uninstall_fallback/0. */
+  async uninstallFallback(): Promise<void> {
+    this.core.assertRunning();
+    if (this.disc !== undefined) fs.rmSync(this.disc.layout.fallback, { force: true });
   }
 
   /** mnesia:dump_to_textfile/1: every table's definition and records, as readable text. */

@@ -213,7 +213,7 @@ export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
     durability: config.durability,
     event_module: "mnesia_event",
     extra_db_nodes: config.extraDbNodes,
-    fallback_activated: false,
+    fallback_activated: core.fallbackActivated(),
     held_locks: core.locks.heldLocks(),
     is_running: core.running ? "yes" : "no",
     local_tables: tables,

@@ -22,6 +22,7 @@ import {
   readTableSnapshot,
   type SnapshotRef,
   writeCheckpoint,
+  writeEmptyCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { DurableLog, type WalPayload } from "./durable-log.js";
@@ -64,6 +65,8 @@ export class DiscStorage {
   private readonly forced = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The fallback file to restore once the (emptied) database is open. */
+  pendingFallback: string | undefined;
   /** Problems found while opening, reported as system events once subscribers can exist. */
   readonly repairs: RepairReport[] = [];
 
@@ -93,7 +96,8 @@ export class DiscStorage {
   static open(config: DbConfig): DiscStorage | undefined {
     if (config.schemaLocation === "ram") return undefined;
     const layout = new DirLayout(config.dir);
-    if (!fs.existsSync(layout.schema)) {
+    const fallback = fs.existsSync(layout.fallback);
+    if (!fs.existsSync(layout.schema) && !fallback) {
       if (config.schemaLocation === "disc") {
         throw new NoSchemaError(
           `schemaLocation is disc but ${config.dir} holds no schema; create it with Mneme.createSchema`,
@@ -104,6 +108,9 @@ export class DiscStorage {
     }
     const lock = acquireDirLock(config.dir);
     try {
+      // A fallback replaces the database: start from nothing; Mneme.open then restores it. Until
+      // that is done the fallback file stays, so a crash meanwhile starts the replacement again.
+      if (fallback) wipeForFallback(layout);
       const checkpoint = readCheckpoint(layout)!;
       const repairs: RepairReport[] = [];
       const { wal, entries } = Wal.open(layout.wal, {
@@ -112,6 +119,7 @@ export class DiscStorage {
       });
       const disc = new DiscStorage(config, layout, lock, checkpoint, wal, entries);
       disc.repairs.push(...repairs);
+      disc.pendingFallback = fallback ? layout.fallback : undefined;
       return disc;
     } catch (e) {
       lock.release();
@@ -514,6 +522,16 @@ function isFlatRecord(r: object, attrs: readonly string[]): boolean {
     if (v === undefined || (typeof v === "object" && v !== null)) return false;
   }
   return true;
+}
+
+/** Removes the database's content (log, LMDB, snapshots) and leaves an empty disc schema. */
+function wipeForFallback(layout: DirLayout): void {
+  fs.rmSync(layout.wal, { recursive: true, force: true });
+  fs.rmSync(layout.lmdb, { recursive: true, force: true });
+  for (const name of fs.readdirSync(layout.dir)) {
+    if (layout.isSnapshot(name)) fs.rmSync(layout.file(name), { force: true });
+  }
+  writeEmptyCheckpoint(layout);
 }
 
 function fileSize(file: string): number {

@@ -5,6 +5,7 @@
 //   <table>.<position>.DCD   a table's records at that log position (snapshot.ts)
 //   wal/                     the write-ahead log segments (src/wal)
 //   lmdb/                    the LMDB environment of the disc_only_copies tables
+//   FALLBACK.BUP             an installed fallback (install_fallback), applied at the next start
 import path from "node:path";
 
 export class DirLayout {
@@ -20,6 +21,11 @@ export class DirLayout {
 
   get wal(): string {
     return path.join(this.dir, "wal");
+  }
+
+  /** An installed fallback: a backup that replaces the database at the next start. */
+  get fallback(): string {
+    return path.join(this.dir, "FALLBACK.BUP");
   }
 
   get lmdb(): string {

@@ -1,0 +1,108 @@
+// install_fallback: the backup replaces the database at the next start, also when that start is
+// killed half-way.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { BadTypeError, CorruptFileError, Mneme } from "../../src/index.js";
+
+let root: string;
+let dir: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-fallback-"));
+  dir = path.join(root, "db");
+});
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** A disc database with tables a (disc_copies) and b (disc_only_copies), and a backup of it. */
+async function prepared(): Promise<{ db: Mneme; backup: string }> {
+  await Mneme.createSchema({ dir });
+  const db = await Mneme.open({ dir });
+  await db.createTable("a", { attributes: ["k", "v"], discCopies: [db.node], index: ["v"] });
+  await db.createTable("b", { attributes: ["k", "v"], discOnlyCopies: [db.node] });
+  for (let i = 0; i < 500; i++) {
+    db.dirtyWrite("a", { k: i, v: i % 7 });
+    db.dirtyWrite("b", { k: i, v: -i });
+  }
+  const backup = path.join(root, "b.BUP");
+  await db.backup(backup);
+  // Changes after the backup, which the fallback must undo.
+  await db.clearTable("a");
+  db.dirtyWrite("b", { k: 1, v: 999 });
+  await db.createTable("c", { attributes: ["k", "v"], discCopies: [db.node] });
+  return { db, backup };
+}
+
+async function assertIsBackup(): Promise<void> {
+  const db = await Mneme.open({ dir });
+  assert.equal(db.systemInfo("fallback_activated"), false);
+  assert.deepEqual(db.systemInfo("tables"), ["schema", "a", "b"]);
+  assert.equal(db.tableInfo("a", "size"), 500);
+  assert.equal(db.tableInfo("b", "size"), 500);
+  assert.equal(db.tableInfo("b", "storage_type"), "disc_only_copies");
+  assert.deepEqual(db.dirtyRead("b", 1), [{ k: 1, v: -1 }]);
+  assert.equal(db.dirtyIndexRead("a", 3, "v").length, 71);
+  await db.close();
+}
+
+describe("fallback", () => {
+  it("installed, it replaces the database at the next start, then is gone", async () => {
+    const { db, backup } = await prepared();
+    await db.installFallback(backup);
+    assert.equal(db.systemInfo("fallback_activated"), true);
+    await db.close();
+    await assertIsBackup();
+    // A later restart keeps the restored database (the fallback is not applied again).
+    const again = await Mneme.open({ dir });
+    again.dirtyWrite("a", { k: 1000, v: 0 });
+    await again.close();
+    const third = await Mneme.open({ dir });
+    assert.equal(third.tableInfo("a", "size"), 501);
+    await third.close();
+  });
+
+  it("uninstallFallback: nothing happens at the next start", async () => {
+    const { db, backup } = await prepared();
+    await db.installFallback(backup);
+    await db.uninstallFallback();
+    assert.equal(db.systemInfo("fallback_activated"), false);
+    await db.close();
+    const again = await Mneme.open({ dir });
+    assert.deepEqual(again.systemInfo("tables"), ["schema", "a", "b", "c"]);
+    await again.close();
+  });
+
+  it("a damaged backup is refused at install, and a RAM schema cannot take one", async () => {
+    const { db, backup } = await prepared();
+    const bytes = fs.readFileSync(backup);
+    fs.writeFileSync(backup, bytes.subarray(0, bytes.length - 3));
+    await assert.rejects(db.installFallback(backup), CorruptFileError);
+    assert.equal(db.systemInfo("fallback_activated"), false);
+    await db.close();
+    const ram = await Mneme.open();
+    await assert.rejects(ram.installFallback(backup), BadTypeError);
+  });
+
+  it("a start killed while applying the fallback: the next start applies it again", async () => {
+    const { db, backup } = await prepared();
+    await db.installFallback(backup);
+    await db.close();
+    for (const delay of [60, 150, 300, 500]) {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "test/backup/fallback-child.ts", dir],
+        {
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.on("exit", r));
+    }
+    await assertIsBackup();
+  });
+});
