@@ -1,7 +1,7 @@
 // Mneme's counterpart of ../shared/anchors/mnesia/bulk.erl: 1,000,000 records of the meter's shape
 // in a disc_copies table (BULK_N changes the count). bulk_insert (transactions of 1,000 writes),
-// load_at_start (open + every table loaded), memory (bytes per record, from the heap) and the
-// bytes on disc per record after a checkpoint.
+// load_at_start (open + every table loaded), memory (bytes per record, from the heap), the bytes
+// on disc per record after a checkpoint, then backup and restore (clear_tables) of the table.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -77,6 +77,32 @@ export async function runBulk(): Promise<void> {
     emitLine({ ...base, op: "load_at_start", n: N, ms: Math.round(t), api: "Mneme.open" });
     const after = heapUsed();
     emitLine({ ...base, op: "memory", n: N, bytes_per_record: Math.round((after - before) / N) });
+
+    const file = path.join(dir, "bulk.BUP");
+    t0 = process.hrtime.bigint();
+    await db.backup(file);
+    t = ms(t0);
+    emitLine({
+      ...base,
+      op: "backup",
+      n: N,
+      ms: Math.round(t),
+      records_per_s: Math.round((N * 1000) / t),
+      bytes: fs.statSync(file).size,
+      api: "db.backup(file)",
+    });
+    t0 = process.hrtime.bigint();
+    await db.restore(file, { clearTables: ["person"] });
+    t = ms(t0);
+    if (db.tableInfo("person", "size") !== N) throw new Error("bulk: restore lost records");
+    emitLine({
+      ...base,
+      op: "restore",
+      n: N,
+      ms: Math.round(t),
+      records_per_s: Math.round((N * 1000) / t),
+      api: 'db.restore(file, { clearTables: ["person"] })',
+    });
     await db.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ export type { CheckpointArgs } from "./backup/checkpoints.js";
 export { fileBackupModule } from "./backup/file-module.js";
 export { MemoryBackupModule } from "./backup/memory-module.js";
 export type { BackupItem, BackupModule, BackupReadResult } from "./backup/module.js";
+export { s3BackupModule } from "./backup/s3-module.js";
 export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/config.js";
 export { Mneme } from "./db/database.js";
 export type { SystemInfo, SystemInfoItem, TableInfo, TableInfoItem } from "./db/info.js";
