@@ -1,0 +1,201 @@
+// The commands of the mneme CLI, each on a disc database directory or a backup file.
+import { type BackupItem, fileBackupModule, Mneme, type RestoreOp } from "../index.js";
+import { startProgress, withProgress } from "./progress.js";
+
+/** Where the commands print their results (one call per line). */
+export type Print = (line: string) => void;
+
+const defaultPrint: Print = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** A usage error found by the CLI itself (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const RESTORE_OPS: readonly RestoreOp[] = [
+  "clear_tables",
+  "keep_tables",
+  "skip_tables",
+  "recreate_tables",
+];
+
+/** Opens the disc database in `dir`, runs `fn` and closes it (also when `fn` fails). */
+async function withDb<T>(dir: string, fn: (db: Mneme) => Promise<T>): Promise<T> {
+  const db = await Mneme.open({ dir, schemaLocation: "disc" });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function userTables(db: Mneme): string[] {
+  return db.systemInfo("tables").filter((t) => t !== "schema");
+}
+
+export async function infoCommand(dir: string, print: Print = defaultPrint): Promise<void> {
+  await withDb(dir, async (db) => {
+    const tables = userTables(db);
+    print(`directory: ${db.systemInfo("directory")}`);
+    print(`node: ${db.node}`);
+    print(`tables: ${tables.length}`);
+    for (const t of tables) {
+      print(`  ${t}: ${db.tableInfo(t, "storage_type")}, ${db.tableInfo(t, "size")} records`);
+    }
+    print(`log_dumps: ${db.systemInfo("log_dumps")}`);
+    print(`log_bytes: ${db.systemInfo("log_bytes")}`);
+  });
+}
+
+export async function tablesCommand(dir: string, print: Print = defaultPrint): Promise<void> {
+  await withDb(dir, async (db) => {
+    for (const t of userTables(db)) {
+      const attrs = db.tableInfo(t, "attributes").join(",");
+      print(
+        `${t}\t${db.tableInfo(t, "type")}\t${db.tableInfo(t, "storage_type")}\t${db.tableInfo(t, "size")}\t${attrs}`,
+      );
+    }
+  });
+}
+
+export async function backupCommand(
+  dir: string,
+  file: string,
+  print: Print = defaultPrint,
+): Promise<void> {
+  await withDb(dir, async (db) => {
+    const tables = userTables(db);
+    const total = tables.reduce((n, t) => n + 1 + db.tableInfo(t, "size"), 0);
+    const progress = startProgress("backup", total);
+    let items = 0;
+    const counting = withProgress(fileBackupModule, {
+      tick: (n) => {
+        items += n;
+        progress.tick(n);
+      },
+      stop: () => undefined,
+    });
+    try {
+      await db.backup(file, counting);
+    } finally {
+      progress.stop();
+    }
+    print(`backup ${file}: ${tables.length} tables, ${items} items`);
+  });
+}
+
+export interface RestoreCliOptions {
+  readonly defaultOp?: string;
+  readonly skip?: readonly string[];
+  readonly clear?: readonly string[];
+  readonly keep?: readonly string[];
+  readonly recreate?: readonly string[];
+}
+
+function restoreOp(op: string | undefined): RestoreOp | undefined {
+  if (op === undefined) return undefined;
+  if (!(RESTORE_OPS as readonly string[]).includes(op)) {
+    throw new UsageError(`--default-op must be one of ${RESTORE_OPS.join(", ")}, not '${op}'`);
+  }
+  return op as RestoreOp;
+}
+
+export async function restoreCommand(
+  dir: string,
+  file: string,
+  options: RestoreCliOptions = {},
+  print: Print = defaultPrint,
+): Promise<void> {
+  const defaultOp = restoreOp(options.defaultOp);
+  await withDb(dir, async (db) => {
+    const progress = startProgress("restore");
+    let restored: string[];
+    try {
+      restored = await db.restore(file, {
+        module: withProgress(fileBackupModule, progress),
+        ...(defaultOp !== undefined ? { defaultOp } : {}),
+        ...(options.skip ? { skipTables: options.skip } : {}),
+        ...(options.clear ? { clearTables: options.clear } : {}),
+        ...(options.keep ? { keepTables: options.keep } : {}),
+        ...(options.recreate ? { recreateTables: options.recreate } : {}),
+      });
+    } finally {
+      progress.stop();
+    }
+    print(`restored ${restored.length} tables${restored.length > 0 ? ":" : ""}`);
+    for (const t of restored) print(`  ${t}`);
+  });
+}
+
+export async function dumpCommand(
+  dir: string,
+  textfile: string,
+  print: Print = defaultPrint,
+): Promise<void> {
+  await withDb(dir, async (db) => {
+    await db.dumpToTextfile(textfile);
+    print(`dumped ${userTables(db).length} tables to ${textfile}`);
+  });
+}
+
+export async function loadCommand(
+  dir: string,
+  textfile: string,
+  print: Print = defaultPrint,
+): Promise<void> {
+  await withDb(dir, async (db) => {
+    const progress = startProgress("load");
+    let tables: string[];
+    try {
+      tables = await db.loadTextfile(textfile);
+    } finally {
+      progress.stop();
+    }
+    print(`loaded ${tables.length} tables${tables.length > 0 ? ":" : ""}`);
+    for (const t of tables) print(`  ${t}`);
+  });
+}
+
+/** JSON with bigints as strings and binaries as base64 strings. */
+export function itemToJson(item: BackupItem): string {
+  return JSON.stringify(item, (_key, value: unknown) => {
+    if (typeof value === "bigint") return value.toString();
+    if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+    if (value instanceof Map) return Object.fromEntries(value);
+    if (value instanceof Set) return [...value];
+    return value;
+  });
+}
+
+export async function traverseCommand(
+  file: string,
+  options: { readonly count?: boolean } = {},
+  print: Print = defaultPrint,
+): Promise<void> {
+  const db = await Mneme.open({ schemaLocation: "ram" });
+  try {
+    const progress = options.count ? startProgress("traverse") : startProgress("", 0, false);
+    let count: number;
+    try {
+      count = await db.traverseBackup(
+        file,
+        fileBackupModule,
+        undefined,
+        "read_only",
+        (item, n: number) => {
+          if (!options.count) print(itemToJson(item));
+          progress.tick(1);
+          return [[], n + 1];
+        },
+        0,
+      );
+    } finally {
+      progress.stop();
+    }
+    if (options.count) print(String(count));
+  } finally {
+    await db.close();
+  }
+}

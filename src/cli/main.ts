@@ -1,0 +1,136 @@
+// The mneme command line: `mneme <command> ...` (see `mneme --help`).
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, Option } from "commander";
+import { MnemeError } from "../index.js";
+import {
+  backupCommand,
+  dumpCommand,
+  infoCommand,
+  loadCommand,
+  RESTORE_OPS,
+  restoreCommand,
+  tablesCommand,
+  traverseCommand,
+  UsageError,
+} from "./commands.js";
+
+function list(value: string, previous: string[] | undefined): string[] {
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  return [...(previous ?? []), ...names];
+}
+
+export function buildProgram(): Command {
+  const program = new Command("mneme")
+    .description("Inspect, back up and restore Mneme disc databases")
+    .version("0.1.0");
+
+  program
+    .command("info")
+    .description("a short summary of the database in <dir>")
+    .argument("<dir>", "database directory (a disc schema)")
+    .action((dir: string) => infoCommand(dir));
+
+  program
+    .command("tables")
+    .description("one line per table: name, type, storage type, size, attributes")
+    .argument("<dir>", "database directory")
+    .action((dir: string) => tablesCommand(dir));
+
+  program
+    .command("backup")
+    .description("back up every table of <dir> to <file>")
+    .argument("<dir>", "database directory")
+    .argument("<file>", "backup file to write")
+    .action((dir: string, file: string) => backupCommand(dir, file));
+
+  program
+    .command("restore")
+    .description("restore tables of <dir> from the backup <file>")
+    .argument("<dir>", "database directory")
+    .argument("<file>", "backup file to read")
+    .addOption(
+      new Option("--default-op <op>", "for tables named in no list").choices([...RESTORE_OPS]),
+    )
+    .option("--skip <tables>", "tables to skip (comma separated)", list)
+    .option("--clear <tables>", "tables to clear and fill", list)
+    .option("--keep <tables>", "tables to keep and add to", list)
+    .option("--recreate <tables>", "tables to recreate from the backup", list)
+    .action(
+      (
+        dir: string,
+        file: string,
+        opts: {
+          defaultOp?: string;
+          skip?: string[];
+          clear?: string[];
+          keep?: string[];
+          recreate?: string[];
+        },
+      ) => restoreCommand(dir, file, opts),
+    );
+
+  program
+    .command("dump")
+    .description("dump every table of <dir> to the text file <textfile>")
+    .argument("<dir>", "database directory")
+    .argument("<textfile>", "text file to write")
+    .action((dir: string, textfile: string) => dumpCommand(dir, textfile));
+
+  program
+    .command("load")
+    .description("create and fill the tables of the text file <textfile> in <dir>")
+    .argument("<dir>", "database directory")
+    .argument("<textfile>", "text file to read")
+    .action((dir: string, textfile: string) => loadCommand(dir, textfile));
+
+  program
+    .command("traverse")
+    .description("list (one JSON line per item) or count the items of a backup file")
+    .argument("<file>", "backup file")
+    .option("--count", "print only the number of items")
+    .action((file: string, opts: { count?: boolean }) => traverseCommand(file, opts));
+
+  return program;
+}
+
+/** The one-line message for a failure, and its exit code. */
+export function describeFailure(e: unknown): { message: string; code: number } {
+  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, " ").trim();
+  if (e instanceof UsageError) return { message: oneLine(e.message), code: 2 };
+  if (e instanceof MnemeError) {
+    // A MnemeError's message starts with its reason already ("no_schema: ...").
+    const text = e.message.startsWith(`${e.reason}:`) ? e.message : `${e.reason}: ${e.message}`;
+    return { message: oneLine(text), code: 1 };
+  }
+  if (e instanceof Error) return { message: oneLine(e.message), code: 1 };
+  return { message: oneLine(String(e)), code: 1 };
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    const { message, code } = describeFailure(e);
+    process.stderr.write(`mneme: ${message}\n`);
+    return code;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main();
+}

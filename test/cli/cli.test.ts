@@ -1,0 +1,158 @@
+// End-to-end tests of the mneme CLI: real child processes on real disc databases.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Mneme } from "../../src/index.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", ...args],
+      { cwd: ROOT, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function stderrLines(run: Run): string[] {
+  return run.stderr.split("\n").filter((l) => l !== "");
+}
+
+async function withDb<T>(dir: string, fn: (db: Mneme) => T | Promise<T>): Promise<T> {
+  const db = await Mneme.open({ dir });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function sortedRecords(db: Mneme): unknown[] {
+  return db
+    .dirtyMatchObject("t", { k: "_", v: "_" })
+    .map((r) => ({ ...r }))
+    .sort((a, b) => Number(a.k) - Number(b.k));
+}
+
+describe("mneme CLI", () => {
+  let tmp: string;
+  let dir: string;
+
+  before(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), "mneme-cli-"));
+    dir = path.join(tmp, "db");
+    await Mneme.createSchema({ dir });
+    await withDb(dir, async (db) => {
+      await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+      for (let i = 0; i < 5; i++) db.dirtyWrite("t", { k: i, v: BigInt(i) * 10n });
+    });
+  });
+
+  after(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("tables and info describe the database", async () => {
+    const [tables, info] = await Promise.all([cli("tables", dir), cli("info", dir)]);
+    assert.equal(tables.code, 0, tables.stderr);
+    assert.deepEqual(tables.stdout.trim().split("\n"), ["t\tset\tdisc_copies\t5\tk,v"]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^directory: /m);
+    assert.match(info.stdout, /^ {2}t: disc_copies, 5 records$/m);
+    assert.match(info.stdout, /^log_dumps: \d+$/m);
+    assert.match(info.stdout, /^log_bytes: \d+$/m);
+    assert.equal(info.stderr, "");
+  });
+
+  it("backup, traverse and restore --default-op clear_tables round-trip the data", async () => {
+    const file = path.join(tmp, "t.bup");
+    const before = await withDb(dir, sortedRecords);
+    const backup = await cli("backup", dir, file);
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.match(backup.stdout, /1 tables, 6 items/);
+
+    const [count, list] = await Promise.all([
+      cli("traverse", file, "--count"),
+      cli("traverse", file),
+    ]);
+    assert.equal(count.code, 0, count.stderr);
+    assert.equal(count.stdout, "6\n");
+    assert.equal(list.code, 0, list.stderr);
+    const items = list.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { table?: string; record?: { v: unknown } });
+    assert.equal(items.length, 6);
+    const records = items.filter((i) => i.table === "t");
+    assert.equal(records.length, 5);
+    assert.ok(
+      records.every((r) => typeof r.record?.v === "string"),
+      "bigints as strings",
+    );
+
+    await withDb(dir, (db) => {
+      db.dirtyDelete("t", 0);
+      db.dirtyWrite("t", { k: 1, v: "changed" });
+      db.dirtyWrite("t", { k: 99, v: "new" });
+    });
+    const restore = await cli("restore", dir, file, "--default-op", "clear_tables");
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.match(restore.stdout, /restored 1 tables/);
+    assert.match(restore.stdout, /^ {2}t$/m);
+    assert.deepEqual(await withDb(dir, sortedRecords), before);
+  });
+
+  it("dump and load copy the tables into a fresh schema", async () => {
+    const text = path.join(tmp, "t.txt");
+    const dir2 = path.join(tmp, "db2");
+    await Mneme.createSchema({ dir: dir2 });
+    const dump = await cli("dump", dir, text);
+    assert.equal(dump.code, 0, dump.stderr);
+    const load = await cli("load", dir2, text);
+    assert.equal(load.code, 0, load.stderr);
+    assert.match(load.stdout, /loaded 1 tables/);
+    assert.deepEqual(await withDb(dir2, sortedRecords), await withDb(dir, sortedRecords));
+  });
+
+  it("fails with one stderr line and the right exit code", async () => {
+    const empty = path.join(tmp, "empty");
+    const corrupt = path.join(tmp, "corrupt.bup");
+    await writeFile(corrupt, "this is not a backup at all, not even close");
+    const [noSchema, bad, unknown, badOp] = await Promise.all([
+      cli("info", empty),
+      cli("traverse", corrupt, "--count"),
+      cli("frobnicate"),
+      cli("restore", dir, corrupt, "--default-op", "nonsense"),
+    ]);
+    assert.equal(noSchema.code, 1);
+    assert.equal(stderrLines(noSchema).length, 1, noSchema.stderr);
+    assert.match(noSchema.stderr, /^mneme: .*no_schema/);
+    assert.equal(noSchema.stdout, "");
+
+    assert.equal(bad.code, 1);
+    assert.equal(stderrLines(bad).length, 1, bad.stderr);
+    assert.ok(bad.stderr.startsWith("mneme: "));
+    assert.ok(bad.stderr.includes(corrupt), bad.stderr);
+
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /unknown command/);
+
+    assert.notEqual(badOp.code, 0);
+    assert.match(badOp.stderr, /nonsense/);
+  });
+});
