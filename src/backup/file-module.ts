@@ -1,12 +1,14 @@
 // The default backup module: a backup is one file, `opaque` is its path.
 //
 // Format (version 1), a sequence of frames (src/disc/frame.ts: u32 LE length | u32 LE CRC-32 |
-// payload), each payload one encodeTerm value:
-//   header   { format: "mneme-backup", version: 1 }
-//   blocks   one frame per write() call: the array of its items
-//   trailer  { end: true, blocks: <number of blocks>, items: <number of items> }
-// and nothing after the trailer. Blocks are arrays and the trailer an object, so they cannot be
-// confused.
+// payload):
+//   header   encodeTerm({ format: "mneme-backup", version: 1 })
+//   blocks   one frame per write() call: a block of its items (src/codec/block-codec.ts: a kind
+//            byte 1 or 2, then the items in msgpackr's record encoding or as terms); a frame
+//            holding encodeTerm(array of items) is read as a block too
+//   trailer  encodeTerm({ end: true, blocks: <number of blocks>, items: <number of items> })
+// and nothing after the trailer. A block starts with byte 1 or 2, an encoded map never does, and
+// blocks are arrays where the trailer is an object, so they cannot be confused.
 //
 // Writing goes to `path + ".tmp"`; commitWrite appends the trailer, fsyncs, renames over `path` and
 // fsyncs the directory, so `path` is always either the old backup or the complete new one.
@@ -20,6 +22,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
+import { BLOCK_RECORDS, BLOCK_TERMS, decodeBlock, encodeBlockBytes } from "../codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame, readFrame } from "../disc/frame.js";
 import { BadArgError, CorruptFileError, NoExistsError } from "../errors.js";
@@ -156,6 +159,19 @@ export function parseBackup(bytes: Buffer, file: string): BackupItem[][] {
   let offset = head.end;
   for (;;) {
     const frame = frameAt(offset, "trailer");
+    const first = frame.payload[0];
+    if (first === BLOCK_RECORDS || first === BLOCK_TERMS) {
+      let values: unknown[];
+      try {
+        values = decodeBlock(first, frame.payload.subarray(1));
+      } catch (e) {
+        throw bad(`undecodable block: ${(e as Error).message}`, offset);
+      }
+      blocks.push(unbuffer(values) as BackupItem[]);
+      items += values.length;
+      offset = frame.end;
+      continue;
+    }
     const term = decodeAt(frame.payload, offset);
     if (Array.isArray(term)) {
       blocks.push(unbuffer(term) as BackupItem[]);
@@ -202,7 +218,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
   async write(handle: FileWriteHandle, items: readonly BackupItem[]): Promise<FileWriteHandle> {
     const fd = openState(handle);
     if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
-    await writeAll(fd, encodeFrame(encodeTerm(items)));
+    await writeAll(fd, encodeFrame(encodeBlockBytes(items)));
     handle.state.blocks += 1;
     handle.state.items += items.length;
     return handle;

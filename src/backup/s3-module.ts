@@ -15,6 +15,7 @@
 // (or bucket) is a NoExistsError. Any other S3 failure is rethrown as an Error whose message names
 // the operation and the object, with the SDK error as its `cause`.
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { encodeBlockBytes } from "../codec/block-codec.js";
 import { encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame } from "../disc/frame.js";
 import { BadArgError, NoExistsError } from "../errors.js";
@@ -114,7 +115,7 @@ export function s3BackupModule(
     async write(handle: S3WriteHandle, items: readonly BackupItem[]): Promise<S3WriteHandle> {
       const state = openState(handle);
       if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
-      state.chunks.push(encodeFrame(encodeTerm(items)));
+      state.chunks.push(encodeFrame(encodeBlockBytes(items)));
       state.blocks += 1;
       state.items += items.length;
       return handle;

@@ -40,8 +40,8 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
-import { Packr, Unpackr } from "msgpackr";
-import { decodeTerm, decodeTerms, encodeTerm, needsProtection } from "../codec/term-codec.js";
+import { type Block, decodeBlock, encodeBlock } from "../codec/block-codec.js";
+import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { CorruptFileError } from "../errors.js";
 import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame } from "./frame.js";
 import { fsyncDir, fsyncDirSync } from "./fsutil.js";
@@ -79,8 +79,6 @@ export interface Snapshot {
   readonly records: unknown[];
 }
 
-const KIND_RECORDS = 1;
-const KIND_TERMS = 2;
 const KIND_TRAILER = 3;
 
 /** Records per block. */
@@ -91,31 +89,6 @@ const BLOCK_MAX_BYTES = 16 << 20;
 const CHUNK_BYTES = 1 << 20;
 /** The async writer lets the event loop run after about this much encoding (ms). */
 const SLICE_MS = 5;
-
-// The same options as the term codec's, but with msgpackr's record encoding. No `structures`
-// option: each pack() defines the shapes it uses inline, so each block decodes on its own.
-const recordPackr = new Packr({ useRecords: true, mapsAsObjects: true, useBigIntExtension: true });
-const recordUnpackr = new Unpackr({
-  useRecords: true,
-  mapsAsObjects: true,
-  useBigIntExtension: true,
-  // Binaries get their own memory instead of views keeping the whole file's buffer alive.
-  copyBuffers: true,
-});
-
-interface Block {
-  readonly kind: number;
-  readonly body: Uint8Array;
-}
-
-function encodeBlock(records: readonly unknown[]): Block {
-  for (const r of records) {
-    // Record by record, so that each record is encoded exactly as encodeTerm(record) would.
-    if (needsProtection(r))
-      return { kind: KIND_TERMS, body: Buffer.concat(records.map(encodeTerm)) };
-  }
-  return { kind: KIND_RECORDS, body: recordPackr.pack(records) };
-}
 
 /** The blocks of `records` (split further when a block would be very large). */
 function* encodeBlocks(records: readonly unknown[]): Generator<Block> {
@@ -356,7 +329,7 @@ export function readSnapshot(file: string): Snapshot {
     if (f === undefined) throw truncated(file, offset, "snapshot ends before its trailer");
     if (f.kind === "truncated") throw truncated(file, offset, "snapshot ends inside a frame");
     if (f.kind === "corrupt") throw corrupt(file, offset, f.why);
-    const kind = f.payload[0];
+    const kind = f.payload[0] ?? -1;
     const body = f.payload.subarray(1);
     if (kind === KIND_TRAILER) {
       let trailer: unknown;
@@ -378,16 +351,12 @@ export function readSnapshot(file: string): Snapshot {
       if (f.end !== buf.length) throw corrupt(file, f.end, "data after the snapshot trailer");
       return { header, records };
     }
-    let block: unknown;
+    let block: unknown[];
     try {
-      if (kind === KIND_RECORDS) block = recordUnpackr.unpack(body);
-      // Rare; decoded from a copy so that binaries do not keep the whole file alive.
-      else if (kind === KIND_TERMS) block = decodeTerms(Buffer.from(body));
-      else throw new Error(`unknown block kind ${String(kind)}`);
+      block = decodeBlock(kind, body);
     } catch (err) {
       throw corrupt(file, offset, `undecodable block: ${(err as Error).message}`);
     }
-    if (!Array.isArray(block)) throw corrupt(file, offset, "a block that is not an array");
     for (let i = 0; i < block.length; i++) records.push(block[i]);
     offset = f.end;
   }
