@@ -2,7 +2,6 @@
 // tables and replays the log after a restart, keeps the log short with checkpoints, and closes
 // it all. The transaction code never sees any of this: it talks to the log (durable-log.ts).
 import fs from "node:fs";
-import { decodeTerm } from "../codec/term-codec.js";
 import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
 import { NoSchemaError } from "../errors.js";
@@ -25,7 +24,7 @@ import {
   writeEmptyCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
-import { DurableLog, type WalPayload } from "./durable-log.js";
+import { DurableLog, decodeWalPayload, type WalPayload } from "./durable-log.js";
 import { DirLayout } from "./layout.js";
 
 const isSchemaOp = (op: LogOp): op is SchemaOp =>
@@ -149,7 +148,7 @@ export class DiscStorage {
     let replayed = 0;
     const S = this.checkpoint.position;
     for (const e of this.recovered) {
-      const payload = decodeTerm(e.bytes) as WalPayload;
+      const payload = decodeWalPayload(e.bytes);
       // Up to the checkpoint, only the writes of disc_copies tables whose snapshot is older.
       const ops =
         e.position > S

@@ -2,7 +2,7 @@
 // entries that concern disc (schema changes, and writes to disc_copies and disc_only_copies
 // tables) are also appended to the write-ahead log. Commits wait for the WAL as their durability
 // mode says; the WAL batches them so that many commits share one fsync (group commit).
-import { encodeTerm } from "../codec/term-codec.js";
+import { decodeBlock, encodeBlockBytes } from "../codec/block-codec.js";
 import type { Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
 import type { ActivityId } from "../types.js";
@@ -13,6 +13,11 @@ export interface WalPayload {
   readonly kind: ActivityId["kind"];
   readonly id: number;
   readonly ops: readonly LogOp[];
+}
+
+/** The payload of a WAL record, as DurableLog wrote it. */
+export function decodeWalPayload(bytes: Uint8Array): WalPayload {
+  return decodeBlock(bytes[0] ?? -1, bytes.subarray(1))[0] as WalPayload;
 }
 
 export interface DurableLogRules {
@@ -49,7 +54,8 @@ export class DurableLog extends MemoryLog {
       : ops.filter((op) => this.rules.logged(op));
     if (logged.length > 0) {
       const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
-      const bytes = encodeTerm(payload);
+      // A block of one value: the ops share a few shapes, which record encoding writes once.
+      const bytes = encodeBlockBytes([payload]);
       this.wal.append(entry.position, bytes);
       this.rules.onLogged?.(logged, bytes.length);
       entry.inWal = true;

@@ -9,8 +9,8 @@
 // no LMDB table. Within that region the database must lose at most the records from the damage on
 // that are above the checkpoint, and keep every other one.
 import fs from "node:fs";
-import { decodeTerm } from "../../src/codec/term-codec.js";
 import { readCheckpoint } from "../../src/disc/checkpoint.js";
+import { decodeWalPayload } from "../../src/disc/durable-log.js";
 import { readFrame } from "../../src/disc/frame.js";
 import { DirLayout } from "../../src/disc/layout.js";
 import { decodePosition, POSITION_BYTES } from "../../src/wal/record.js";
@@ -47,7 +47,7 @@ export function readWal(dir: string, historyStorage: HistoryStorage): WalRecord[
       if (f === undefined || f.kind !== "frame") break;
       const position = decodePosition(f.payload);
       if (position === undefined) break;
-      const payload = decodeTerm(f.payload.subarray(POSITION_BYTES)) as {
+      const payload = decodeWalPayload(f.payload.subarray(POSITION_BYTES)) as {
         readonly ops?: readonly LoggedOp[];
       };
       const transfers: string[] = [];
