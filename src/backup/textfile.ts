@@ -31,26 +31,12 @@ import {
   TransactionAborted,
 } from "../errors.js";
 import { keyProblem } from "../keys/index.js";
-import { validateTableDef, validateTableName } from "../schema/validate-def.js";
+import { TABLE_PROPERTIES, validateTableDef, validateTableName } from "../schema/validate-def.js";
 import type { AnyRecord, StorageType, TableDef, Value } from "../types.js";
 
 export const TEXTFILE_HEADER = "%% mneme textfile 1";
 
-const DEF_PROPERTIES = new Set([
-  "table",
-  "attributes",
-  "type",
-  "storage",
-  "index",
-  "recordName",
-  "accessMode",
-  "loadOrder",
-  "majority",
-  "localContent",
-  "userProperties",
-  "storageProperties",
-  "snmp",
-]);
+const DEF_PROPERTIES = new Set(["table", "attributes", "type", "storage", ...TABLE_PROPERTIES]);
 const STORAGE_TYPES: readonly StorageType[] = ["ram_copies", "disc_copies", "disc_only_copies"];
 
 // ---- values -------------------------------------------------------------------------------------

@@ -10,12 +10,8 @@ import { isKey, isValue } from "../keys/index.js";
 import type { StorageType, TableDef, TableType, UserProperty } from "../types.js";
 import type { TableSpec } from "./table-spec.js";
 
-const OPTIONS = new Set([
-  "attributes",
-  "type",
-  "ramCopies",
-  "discCopies",
-  "discOnlyCopies",
+/** The createTable options that describe a table wherever it is stored (all but the copy lists). */
+export const TABLE_PROPERTIES = [
   "index",
   "recordName",
   "accessMode",
@@ -25,6 +21,15 @@ const OPTIONS = new Set([
   "userProperties",
   "storageProperties",
   "snmp",
+] as const;
+
+const OPTIONS = new Set([
+  "attributes",
+  "type",
+  "ramCopies",
+  "discCopies",
+  "discOnlyCopies",
+  ...TABLE_PROPERTIES,
 ]);
 const TYPES: readonly TableType[] = ["set", "ordered_set", "bag"];
 const SNMP_TYPES = new Set(["integer", "string", "fix_string"]);
