@@ -1,4 +1,7 @@
 // The commands of the mneme CLI, each on a disc database directory or a backup file.
+import { existsSync, rmSync } from "node:fs";
+import { acquireDirLock } from "../disc/dir-lock.js";
+import { DirLayout } from "../disc/layout.js";
 import { type BackupItem, fileBackupModule, Mneme, type RestoreOp } from "../index.js";
 import { startProgress, withProgress } from "./progress.js";
 
@@ -197,5 +200,36 @@ export async function traverseCommand(
     if (options.count) print(String(count));
   } finally {
     await db.close();
+  }
+}
+
+/** `mneme fallback install <dir> <file>`: the backup replaces the database at its next start. */
+export async function fallbackInstallCommand(
+  dir: string,
+  file: string,
+  print: Print = defaultPrint,
+): Promise<void> {
+  await withDb(dir, async (db) => {
+    await db.installFallback(file);
+    print(`fallback installed in ${dir}: ${file} replaces the database at its next start`);
+  });
+}
+
+/**
+ * `mneme fallback uninstall <dir>`. Opening the database would apply the fallback, so this only
+ * takes the directory lock and removes the fallback file.
+ */
+export async function fallbackUninstallCommand(
+  dir: string,
+  print: Print = defaultPrint,
+): Promise<void> {
+  const layout = new DirLayout(dir);
+  const lock = acquireDirLock(dir);
+  try {
+    const had = existsSync(layout.fallback);
+    rmSync(layout.fallback, { force: true });
+    print(had ? `fallback uninstalled from ${dir}` : `no fallback was installed in ${dir}`);
+  } finally {
+    lock.release();
   }
 }

@@ -6,6 +6,8 @@ import { MnemeError } from "../index.js";
 import {
   backupCommand,
   dumpCommand,
+  fallbackInstallCommand,
+  fallbackUninstallCommand,
   infoCommand,
   loadCommand,
   RESTORE_OPS,
@@ -86,6 +88,19 @@ export function buildProgram(): Command {
     .argument("<dir>", "database directory")
     .argument("<textfile>", "text file to read")
     .action((dir: string, textfile: string) => loadCommand(dir, textfile));
+
+  const fallback = program.command("fallback").description("install or uninstall a fallback");
+  fallback
+    .command("install")
+    .description("check <file> and install it: it replaces the database in <dir> at its next start")
+    .argument("<dir>", "database directory")
+    .argument("<file>", "backup file")
+    .action((dir: string, file: string) => fallbackInstallCommand(dir, file));
+  fallback
+    .command("uninstall")
+    .description("remove the fallback installed in <dir>")
+    .argument("<dir>", "database directory")
+    .action((dir: string) => fallbackUninstallCommand(dir));
 
   program
     .command("traverse")

@@ -129,6 +129,21 @@ describe("mneme CLI", () => {
     assert.deepEqual(await withDb(dir2, sortedRecords), await withDb(dir, sortedRecords));
   });
 
+  it("fallback install and uninstall", async () => {
+    const file = path.join(tmp, "fallback.BUP");
+    assert.equal((await cli("backup", dir, file)).code, 0);
+    await withDb(dir, (db) => db.dirtyWrite("t", { k: 77, v: 0n }));
+    const install = await cli("fallback", "install", dir, file);
+    assert.equal(install.code, 0, install.stderr);
+    assert.match(install.stdout, /fallback installed/);
+    const un = await cli("fallback", "uninstall", dir);
+    assert.equal(un.code, 0, un.stderr);
+    assert.match(un.stdout, /fallback uninstalled/);
+    assert.equal((await cli("fallback", "install", dir, file)).code, 0);
+    // The next start applies it: the record written after the backup is gone.
+    await withDb(dir, (db) => assert.deepEqual(db.dirtyRead("t", 77), []));
+  });
+
   it("fails with one stderr line and the right exit code", async () => {
     const empty = path.join(tmp, "empty");
     const corrupt = path.join(tmp, "corrupt.bup");
