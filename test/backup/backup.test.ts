@@ -84,33 +84,59 @@ describe("checkpoints", () => {
 });
 
 describe("restore modes", () => {
-  for (const type of ["set", "bag", "ordered_set"] as const) {
-    it(`${type}: clear, keep, skip and recreate`, async () => {
-      const db = await withTables([type]);
-      const file = path.join(dir, "b.BUP");
-      await db.backup(file);
-      const saved = all(db, type);
-      db.dirtyWrite(type, { k: 100, v: 1 });
-      // keep_tables adds the backup's records to what is there.
-      assert.deepEqual(await db.restore(file, { defaultOp: "keep_tables" }), [type]);
-      assert.deepEqual(
-        all(db, type),
-        [...new Set([...saved, JSON.stringify({ k: 100, v: 1 })])].sort(),
-      );
-      // clear_tables (the default) makes the table exactly the backup.
-      assert.deepEqual(await db.restore(file), [type]);
-      assert.deepEqual(all(db, type), saved);
-      assert.equal(db.dirtyIndexRead(type, 19, "v").length, 1);
-      // skip_tables leaves it alone.
-      db.dirtyWrite(type, { k: 200, v: 2 });
-      assert.deepEqual(await db.restore(file, { skipTables: [type] }), []);
-      assert.equal(db.dirtyRead(type, 200).length, 1);
-      // recreate_tables brings the table back even after it was deleted.
-      await db.deleteTable(type);
-      assert.deepEqual(await db.restore(file, { recreateTables: [type] }), [type]);
-      assert.deepEqual(all(db, type), saved);
-      assert.equal(db.tableInfo(type, "type"), type);
-    });
+  const STORAGES = [
+    ["ramCopies", "ram_copies"],
+    ["discCopies", "disc_copies"],
+    ["discOnlyCopies", "disc_only_copies"],
+  ] as const;
+  for (const [option, storage] of STORAGES) {
+    for (const type of ["set", "bag", "ordered_set"] as const) {
+      it(`${storage} ${type}: clear, keep, skip and recreate, also across a restart`, async () => {
+        const ddir = path.join(dir, "db");
+        const open = async () =>
+          storage === "ram_copies" ? Mneme.open() : Mneme.open({ dir: ddir });
+        if (storage !== "ram_copies") await Mneme.createSchema({ dir: ddir });
+        let db = await open();
+        await db.createTable(type, {
+          attributes: ["k", "v"],
+          type,
+          index: ["v"],
+          [option]: [db.node],
+        });
+        for (let i = 0; i < 20; i++) db.dirtyWrite(type, { k: i % 10, v: i });
+        const file = path.join(dir, "b.BUP");
+        await db.backup(file);
+        const saved = all(db, type);
+        db.dirtyWrite(type, { k: 100, v: 1 });
+        // keep_tables adds the backup's records to what is there.
+        assert.deepEqual(await db.restore(file, { defaultOp: "keep_tables" }), [type]);
+        assert.deepEqual(
+          all(db, type),
+          [...new Set([...saved, JSON.stringify({ k: 100, v: 1 })])].sort(),
+        );
+        // clear_tables (the default) makes the table exactly the backup.
+        assert.deepEqual(await db.restore(file), [type]);
+        assert.deepEqual(all(db, type), saved);
+        assert.equal(db.dirtyIndexRead(type, 19, "v").length, 1);
+        // skip_tables leaves it alone.
+        db.dirtyWrite(type, { k: 200, v: 2 });
+        assert.deepEqual(await db.restore(file, { skipTables: [type] }), []);
+        assert.equal(db.dirtyRead(type, 200).length, 1);
+        // recreate_tables brings the table back even after it was deleted.
+        await db.deleteTable(type);
+        assert.deepEqual(await db.restore(file, { recreateTables: [type] }), [type]);
+        assert.deepEqual(all(db, type), saved);
+        assert.equal(db.tableInfo(type, "type"), type);
+        assert.equal(db.tableInfo(type, "storage_type"), storage);
+        if (storage !== "ram_copies") {
+          await db.close();
+          db = await open();
+          assert.deepEqual(all(db, type), saved);
+          assert.equal(db.dirtyIndexRead(type, 19, "v").length, 1);
+        }
+        await db.close();
+      });
+    }
   }
 
   it("a missing table without recreate: no_exists, and nothing changes", async () => {
