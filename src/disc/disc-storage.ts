@@ -24,7 +24,7 @@ import {
   writeEmptyCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
-import { DurableLog, decodeWalPayload, type WalPayload } from "./durable-log.js";
+import { DurableLog, decodeWalPayload } from "./durable-log.js";
 import { DirLayout } from "./layout.js";
 
 const isSchemaOp = (op: LogOp): op is SchemaOp =>
