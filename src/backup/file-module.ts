@@ -31,6 +31,14 @@ import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
 export const BACKUP_FORMAT = "mneme-backup";
 export const BACKUP_VERSION = 1;
 
+/** The frames of the format, shared with the modules that store the same bytes elsewhere (S3). */
+export const headerFrame = (): Buffer =>
+  encodeFrame(encodeTerm({ format: BACKUP_FORMAT, version: BACKUP_VERSION }));
+export const blockFrame = (items: readonly BackupItem[]): Buffer =>
+  encodeFrame(encodeBlockBytes(items));
+export const trailerFrame = (blocks: number, items: number): Buffer =>
+  encodeFrame(encodeTerm({ end: true, blocks, items }));
+
 export interface FileWriteHandle {
   readonly path: string;
   readonly tmpPath: string;
@@ -204,10 +212,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
       state: { fd, blocks: 0, items: 0, done: false },
     };
     try {
-      await writeAll(
-        fd,
-        encodeFrame(encodeTerm({ format: BACKUP_FORMAT, version: BACKUP_VERSION })),
-      );
+      await writeAll(fd, headerFrame());
     } catch (e) {
       await fileBackupModule.abortWrite(handle).catch(() => {});
       throw e;
@@ -218,7 +223,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
   async write(handle: FileWriteHandle, items: readonly BackupItem[]): Promise<FileWriteHandle> {
     const fd = openState(handle);
     if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
-    await writeAll(fd, encodeFrame(encodeBlockBytes(items)));
+    await writeAll(fd, blockFrame(items));
     handle.state.blocks += 1;
     handle.state.items += items.length;
     return handle;
@@ -227,7 +232,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
   async commitWrite(handle: FileWriteHandle): Promise<void> {
     const fd = openState(handle);
     const { blocks, items } = handle.state;
-    await writeAll(fd, encodeFrame(encodeTerm({ end: true, blocks, items })));
+    await writeAll(fd, trailerFrame(blocks, items));
     await fd.sync();
     handle.state.fd = undefined;
     await fd.close();

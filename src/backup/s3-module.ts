@@ -15,11 +15,8 @@
 // (or bucket) is a NoExistsError. Any other S3 failure is rethrown as an Error whose message names
 // the operation and the object, with the SDK error as its `cause`.
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { encodeBlockBytes } from "../codec/block-codec.js";
-import { encodeTerm } from "../codec/term-codec.js";
-import { encodeFrame } from "../disc/frame.js";
 import { BadArgError, NoExistsError } from "../errors.js";
-import { BACKUP_FORMAT, BACKUP_VERSION, parseBackup } from "./file-module.js";
+import { blockFrame, headerFrame, parseBackup, trailerFrame } from "./file-module.js";
 import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
 
 export interface S3BackupModuleOptions {
@@ -108,14 +105,14 @@ export function s3BackupModule(
   return {
     async openWrite(opaque: unknown): Promise<S3WriteHandle> {
       const location = parseS3Url(opaque);
-      const header = encodeFrame(encodeTerm({ format: BACKUP_FORMAT, version: BACKUP_VERSION }));
+      const header = headerFrame();
       return { ...location, state: { chunks: [header], blocks: 0, items: 0, done: false } };
     },
 
     async write(handle: S3WriteHandle, items: readonly BackupItem[]): Promise<S3WriteHandle> {
       const state = openState(handle);
       if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
-      state.chunks.push(encodeFrame(encodeBlockBytes(items)));
+      state.chunks.push(blockFrame(items));
       state.blocks += 1;
       state.items += items.length;
       return handle;
@@ -124,10 +121,7 @@ export function s3BackupModule(
     async commitWrite(handle: S3WriteHandle): Promise<void> {
       const state = openState(handle);
       const { blocks, items } = state;
-      const body = Buffer.concat([
-        ...state.chunks,
-        encodeFrame(encodeTerm({ end: true, blocks, items })),
-      ]);
+      const body = Buffer.concat([...state.chunks, trailerFrame(blocks, items)]);
       try {
         await s3().send(
           new PutObjectCommand({

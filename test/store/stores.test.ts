@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { compareKeys, type Key, mapKey } from "../../src/keys/index.js";
+import { compareKeys, type Key } from "../../src/keys/index.js";
 import { BagStore } from "../../src/store/bag-store.js";
 import { HashCursor } from "../../src/store/hash-cursor.js";
 import { makeRamStore } from "../../src/store/make-store.js";
@@ -12,33 +12,19 @@ import { OrderedStore } from "../../src/store/ordered-store.js";
 import { SetStore } from "../../src/store/set-store.js";
 import type { KeyBound, TableStore } from "../../src/store/store.js";
 import type { TableType } from "../../src/types.js";
+import { assertProperty, byKey, Model, type Rec, TYPES } from "./model.js";
 import {
-  assertProperty,
-  byKey,
-  canon,
-  canonKeys,
-  keyArb,
-  Model,
-  pickRecord,
-  type Rec,
-  recArb,
-  TYPES,
-  twinKey,
-} from "./model.js";
+  chain,
+  checkStore,
+  type Mutation,
+  mutate,
+  mutationArb,
+  type Traversal,
+  traversalArb,
+  traverse,
+} from "./store-commands.js";
 
 const r = (k: Key, v: unknown = 0, w: unknown = "p"): Rec => Object.freeze({ k, v, w }) as Rec;
-
-/** Follows next() from first() (or prev() from last()) to the end. */
-function chain(s: TableStore, dir: "next" | "prev"): Key[] {
-  const out: Key[] = [];
-  let k = dir === "next" ? s.first() : s.last();
-  while (k !== undefined) {
-    out.push(k);
-    assert.ok(out.length <= s.size() + 1, "traversal does not end");
-    k = dir === "next" ? s.next(k) : s.prev(k);
-  }
-  return out;
-}
 
 function incl(value: Key): KeyBound {
   return { value, inclusive: true };
@@ -606,72 +592,18 @@ describe("HashCursor", () => {
 
 // ---- property: each store against the model ---------------------------------------------------
 
-type StoreOp =
-  | { readonly op: "write"; readonly pick: number; readonly rec: Rec; readonly twin: boolean }
-  | { readonly op: "deleteKey"; readonly pick: number; readonly key: Key }
-  | { readonly op: "deleteObject"; readonly pick: number; readonly rec: Rec }
-  | { readonly op: "clear" }
-  | { readonly op: "move"; readonly pick: number; readonly key: Key }
-  | { readonly op: "step" }
-  | { readonly op: "next"; readonly pick: number; readonly key: Key }
-  | { readonly op: "check" };
+type StoreOp = Mutation | Traversal | { readonly op: "check" };
 
 const storeOpArb: fc.Arbitrary<StoreOp> = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc.record({
-      op: fc.constant("write"),
-      pick: fc.nat(),
-      rec: recArb,
-      twin: fc.boolean(),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ op: fc.constant("deleteKey"), pick: fc.nat(), key: keyArb }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ op: fc.constant("deleteObject"), pick: fc.nat(), rec: recArb }),
-  },
-  { weight: 1, arbitrary: fc.constant({ op: "clear" } as const) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("move"), pick: fc.nat(), key: keyArb }) },
-  { weight: 4, arbitrary: fc.constant({ op: "step" } as const) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant("next"), pick: fc.nat(), key: keyArb }) },
+  { weight: 13, arbitrary: mutationArb },
+  { weight: 8, arbitrary: traversalArb },
   { weight: 3, arbitrary: fc.constant({ op: "check" } as const) },
 );
 
-/**
- * `fallback`, or the key a traversal stands on (the last one next() returned: changing it and then
- * stepping on is the interesting case), or any existing key.
- */
-function pickKey(m: Model, pick: number, fallback: Key, cursor: Key | undefined): Key {
-  const keys = m.keys();
-  if (pick % 3 === 1 && cursor !== undefined) return cursor;
-  return keys.length === 0 || pick % 3 === 0 ? fallback : keys[(pick >> 2) % keys.length]!;
-}
-
-function checkStore(type: TableType, s: TableStore, m: Model): void {
-  assert.equal(s.size(), m.size());
-  const keys = [...s.keys()];
-  assert.deepEqual(canonKeys(type, keys), canonKeys(type, m.keys()));
-  assert.deepEqual(canon(type, [...s.records()]), canon(type, m.records()));
-  const rev = [...s.recordsReverse()];
-  if (type === "ordered_set") assert.deepEqual(rev, m.records().reverse());
-  else assert.deepEqual(rev, [...s.records()]);
-  for (const k of keys) assert.deepEqual(s.lookup(k), m.read(k));
-  // Traversals: the keys in keys() order, forwards (and backwards for ordered_set).
-  assert.deepEqual(chain(s, "next"), keys);
-  assert.deepEqual(chain(s, "prev"), type === "ordered_set" ? keys.slice().reverse() : keys);
+function checkRamStore(type: TableType, s: TableStore, m: Model): void {
+  const keys = checkStore(type, s, m);
   assert.equal(s.first(), keys[0]);
   assert.equal(s.last(), type === "ordered_set" ? keys.at(-1) : keys[0]);
-  // A range over the middle of the key space.
-  const lo: KeyBound = { value: 1, inclusive: false };
-  const hi: KeyBound = { value: [], inclusive: true };
-  const inRange = m
-    .records()
-    .filter((x) => compareKeys(x.k as Key, 1) > 0 && compareKeys(x.k as Key, []) <= 0);
-  assert.deepEqual(canon(type, [...s.range(lo, hi)]), canon(type, inRange));
 }
 
 for (const type of TYPES) {
@@ -682,76 +614,11 @@ for (const type of TYPES) {
         const m = new Model(type);
         let cursor: Key | undefined;
         for (const o of ops) {
-          switch (o.op) {
-            case "write": {
-              const k = pickKey(m, o.pick, o.rec.k as Key, cursor);
-              const rec = { ...o.rec, k: o.twin ? twinKey(k) : k };
-              s.write(rec.k as Key, rec);
-              m.write(rec);
-              break;
-            }
-            case "deleteKey": {
-              const key = pickKey(m, o.pick, o.key, cursor);
-              s.deleteKey(key);
-              m.delete(key);
-              break;
-            }
-            case "deleteObject": {
-              const rec = pickRecord(m, o.pick, o.rec);
-              s.deleteObject(rec.k as Key, rec);
-              m.deleteObject(rec);
-              break;
-            }
-            case "clear":
-              s.clear();
-              m.clear();
-              break;
-            case "move": {
-              // Deletes a key's records and writes them back: the key moves to the end of a hash store.
-              const key = pickKey(m, o.pick, o.key, cursor);
-              const recs = m.read(key);
-              s.deleteKey(key);
-              m.delete(key);
-              for (const x of recs) {
-                s.write(x.k as Key, x);
-                m.write(x);
-              }
-              break;
-            }
-            case "step": {
-              // One step of a traversal interleaved with the other operations.
-              const keys = [...s.keys()];
-              if (cursor === undefined || !m.has(cursor)) {
-                cursor = s.first();
-                assert.deepEqual(cursor, keys[0]);
-              } else {
-                const at = keys.findIndex((k) => mapKey(k) === mapKey(cursor!));
-                cursor = s.next(cursor);
-                assert.deepEqual(cursor, keys[at + 1]);
-              }
-              break;
-            }
-            case "next": {
-              const key = pickKey(m, o.pick, o.key, cursor);
-              // next of a present key is the following key of keys(); ordered: the next greater key.
-              const keys = [...s.keys()];
-              if (type === "ordered_set") {
-                cursor = s.next(key);
-                assert.deepEqual(cursor, m.neighbour(key, 1));
-                assert.deepEqual(s.prev(key), m.neighbour(key, -1));
-              } else if (m.has(key)) {
-                const i = keys.findIndex((k) => mapKey(k) === mapKey(key));
-                cursor = s.next(key);
-                assert.deepEqual(cursor, keys[i + 1]);
-              } else assert.equal(s.next(key), undefined);
-              break;
-            }
-            case "check":
-              checkStore(type, s, m);
-              break;
-          }
+          if (o.op === "check") checkRamStore(type, s, m);
+          else if (o.op === "step" || o.op === "next") cursor = traverse(type, s, m, o, cursor);
+          else mutate(s, m, o, cursor);
         }
-        checkStore(type, s, m);
+        checkRamStore(type, s, m);
       }),
       { numRuns: 1000 },
     );
