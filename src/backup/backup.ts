@@ -1,28 +1,18 @@
-// backup, backup_checkpoint, traverse_backup and restore over backup modules. A backup is schema
-// items (one per table: its definition) followed by record items, as Mnesia writes them.
-import { randomUUID } from "node:crypto";
-import { checkRecord } from "../access/validate-record.js";
+// backup, backup_checkpoint and traverse_backup over backup modules. A backup is schema items (one
+// per table: its definition) followed by record items, as Mnesia writes them. Restore: restore.ts.
+import { BLOCK_RECORDS, decodeBlock, recordCount } from "../codec/block-codec.js";
 import type { DbCore } from "../db/core.js";
-import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
-import type { Key } from "../keys/index.js";
-import type { LogOp } from "../log/entry.js";
-import { LiveTable } from "../schema/live-table.js";
+import { readSnapshotBlocks } from "../disc/snapshot.js";
+import { CorruptFileError } from "../errors.js";
+import { recordBuilder } from "../keys/index.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import type { Rec } from "../store/store.js";
-import { TABLE } from "../txn/locks.js";
 import type { Checkpoint, Checkpoints } from "./checkpoints.js";
+import type { RecordItem, SchemaItem } from "./items.js";
 import type { BackupItem, BackupModule } from "./module.js";
+import type { SnapshotSource } from "./snapshot-source.js";
 
-/** A table's definition in a backup. */
-export interface SchemaItem {
-  readonly schema: string;
-  readonly definition: TableSpec;
-}
-/** A record in a backup. */
-export interface RecordItem {
-  readonly table: string;
-  readonly record: Rec;
-}
+export type { RecordItem, SchemaItem } from "./items.js";
 
 const BLOCK = 1000;
 
@@ -40,6 +30,10 @@ export async function backupCheckpoint(
     }));
     h = await mod.write(h, schema);
     for (const r of c.tables.values()) {
+      if (r.snapshot !== undefined) {
+        h = await copySnapshot(r.spec, r.snapshot, h, mod);
+        continue;
+      }
       for (let i = 0; i < r.records.length; i += BLOCK) {
         const items: RecordItem[] = [];
         const end = Math.min(r.records.length, i + BLOCK);
@@ -52,6 +46,57 @@ export async function backupCheckpoint(
     await mod.abortWrite(h).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Writes the records of a table's snapshot file: its blocks as they are encoded when the module
+ * takes them so (writeEncoded), else decoded into record items.
+ */
+async function copySnapshot<W>(
+  spec: TableSpec,
+  source: SnapshotSource,
+  handle: W,
+  mod: BackupModule<W>,
+): Promise<W> {
+  return source.use(async (fd) => {
+    let h = handle;
+    let count = 0;
+    let expected = -1;
+    const table = spec.name;
+    const build = recordBuilder(spec.attributes) as (r: object) => Rec;
+    for await (const x of readSnapshotBlocks(fd, source.file)) {
+      if (!("kind" in x)) {
+        expected = x.count;
+        continue;
+      }
+      const n = x.kind === BLOCK_RECORDS ? recordCount(x.body) : undefined;
+      if (n !== undefined && mod.writeEncoded !== undefined) {
+        h = await mod.writeEncoded(h, { table, count: n, body: x.body });
+        count += n;
+        continue;
+      }
+      let records: unknown[];
+      try {
+        records = decodeBlock(x.kind, x.body);
+      } catch (e) {
+        throw new CorruptFileError("bad_checksum", (e as Error).message, source.file, 0);
+      }
+      h = await mod.write(
+        h,
+        records.map((r): RecordItem => ({ table, record: build(r as object) })),
+      );
+      count += records.length;
+    }
+    if (count !== expected) {
+      throw new CorruptFileError(
+        "bad_checksum",
+        `snapshot holds ${count} records, its header says ${expected}`,
+        source.file,
+        0,
+      );
+    }
+    return h;
+  });
 }
 
 /** mnesia:backup/2: a temporary checkpoint of every table, written, then deactivated. */
@@ -67,24 +112,6 @@ export async function backupAll(
   } finally {
     checkpoints.deactivate(name);
   }
-}
-
-function isSchemaItem(x: unknown): x is SchemaItem {
-  return (
-    x !== null &&
-    typeof x === "object" &&
-    typeof (x as SchemaItem).schema === "string" &&
-    typeof (x as SchemaItem).definition === "object"
-  );
-}
-function isRecordItem(x: unknown): x is RecordItem {
-  return (
-    x !== null &&
-    typeof x === "object" &&
-    typeof (x as RecordItem).table === "string" &&
-    typeof (x as RecordItem).record === "object" &&
-    (x as RecordItem).record !== null
-  );
 }
 
 /** Every item of a backup, in order. */
@@ -138,122 +165,4 @@ export async function traverseBackup<A>(
     throw e;
   }
   return acc;
-}
-
-export type RestoreOp = "skip_tables" | "clear_tables" | "keep_tables" | "recreate_tables";
-
-export interface RestoreOptions {
-  readonly module?: BackupModule;
-  readonly skipTables?: readonly string[];
-  readonly clearTables?: readonly string[];
-  readonly keepTables?: readonly string[];
-  readonly recreateTables?: readonly string[];
-  /** For tables named in no list. Default "clear_tables", as Mnesia. */
-  readonly defaultOp?: RestoreOp;
-}
-
-const RESTORE_OPS: ReadonlySet<unknown> = new Set([
-  "skip_tables",
-  "clear_tables",
-  "keep_tables",
-  "recreate_tables",
-]);
-
-/**
- * mnesia:restore/2. Everything is read and checked before anything changes; the changes are then
- * one log entry (one transaction): either all of them happen or none. Returns the restored tables.
- */
-export async function restore(
-  core: DbCore,
-  opaque: unknown,
-  options: RestoreOptions,
-  mod: BackupModule,
-): Promise<string[]> {
-  const items = await readBackup(opaque, mod);
-  const specs = new Map<string, TableSpec>();
-  const records = new Map<string, Rec[]>();
-  for (const item of items) {
-    if (isSchemaItem(item)) {
-      specs.set(item.schema, item.definition);
-      records.set(item.schema, []);
-    } else if (isRecordItem(item)) {
-      const list = records.get(item.table);
-      if (list === undefined) {
-        throw new BadArgError(`the backup holds a record of ${item.table} before its definition`, {
-          table: item.table,
-        });
-      }
-      list.push(item.record);
-    } else {
-      throw new BadArgError("not a Mneme backup item", { value: item });
-    }
-  }
-  const defaultOp = options.defaultOp ?? "clear_tables";
-  if (!RESTORE_OPS.has(defaultOp)) {
-    throw new BadArgError(`unknown restore op ${String(defaultOp)}`, { value: defaultOp });
-  }
-  const opOf = (table: string): RestoreOp => {
-    if (options.skipTables?.includes(table)) return "skip_tables";
-    if (options.clearTables?.includes(table)) return "clear_tables";
-    if (options.keepTables?.includes(table)) return "keep_tables";
-    if (options.recreateTables?.includes(table)) return "recreate_tables";
-    return defaultOp;
-  };
-  core.assertRunning();
-  const schemaOps: LogOp[] = [];
-  const ops: LogOp[] = [];
-  const restored: string[] = [];
-  let touchesLmdb = false;
-  for (const [name, backupSpec] of specs) {
-    const op = opOf(name);
-    if (op === "skip_tables") continue;
-    const live = core.tables.get(name);
-    let target: LiveTable;
-    if (op === "recreate_tables") {
-      const storage = backupSpec.storage;
-      if (storage !== "ram_copies" && !core.discSchema) {
-        throw new BadTypeError(`${name}: ${storage} needs a disc schema`, { table: name });
-      }
-      const spec: TableSpec = {
-        ...backupSpec,
-        ramCopies: storage === "ram_copies" ? [core.node] : [],
-        discCopies: storage === "disc_copies" ? [core.node] : [],
-        discOnlyCopies: storage === "disc_only_copies" ? [core.node] : [],
-        cookie: randomUUID(),
-      };
-      if (live !== undefined) schemaOps.push({ op: "delete_table", table: name });
-      schemaOps.push({ op: "create_table", spec });
-      touchesLmdb ||= storage === "disc_only_copies" || live?.spec.storage === "disc_only_copies";
-      target = new LiveTable(spec);
-    } else {
-      if (live === undefined) {
-        throw new NoExistsError(`restore: table ${name} does not exist (use recreateTables)`, {
-          table: name,
-        });
-      }
-      if (live.spec.attributes.join() !== backupSpec.attributes.join()) {
-        throw new BadTypeError(`restore: ${name} has other attributes than in the backup`, {
-          table: name,
-          value: backupSpec.attributes,
-        });
-      }
-      if (op === "clear_tables") ops.push({ op: "clear_table", table: name });
-      target = live;
-    }
-    for (const r of records.get(name) ?? []) {
-      const key: Key = checkRecord(target, r);
-      ops.push({ op: "write", table: name, key, record: target.buildRecord(r) });
-    }
-    restored.push(name);
-  }
-  for (const name of restored) core.locks.woundConflicts(name, TABLE, "write", `table ${name}`);
-  // One entry, so that the restore is all or nothing, also across a crash. LMDB tables cannot be
-  // opened inside the LMDB transaction that applies an entry: recreating one takes two entries.
-  if (touchesLmdb) {
-    core.log.append(core.nextActivityId("tid"), schemaOps);
-    if (ops.length > 0) core.log.append(core.nextActivityId("tid"), ops);
-  } else if (schemaOps.length + ops.length > 0) {
-    core.log.append(core.nextActivityId("tid"), [...schemaOps, ...ops]);
-  }
-  return restored;
 }

@@ -1,11 +1,13 @@
 // Mnesia checkpoints: a transaction-consistent view of some tables at one log position, kept while
 // the tables go on changing. Stored records are immutable, so a retainer is simply the list of
 // the records a table held at activation, taken in one synchronous step (for LMDB tables, read
-// out of LMDB in that same step).
+// out of LMDB in that same step); or, for a disc_copies table that holds exactly its snapshot
+// file, that file, kept open (snapshot-source.ts).
 import type { DbCore } from "../db/core.js";
 import { AlreadyExistsError, BadArgError, NoExistsError } from "../errors.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import type { Rec } from "../store/store.js";
+import { SnapshotSource } from "./snapshot-source.js";
 
 export interface CheckpointArgs {
   /** Default: a generated name. */
@@ -20,11 +22,10 @@ export interface CheckpointArgs {
   readonly ramOverridesDump?: boolean | readonly string[];
 }
 
-/** One table as a checkpoint keeps it. */
-export interface Retainer {
-  readonly spec: TableSpec;
-  readonly records: readonly Rec[];
-}
+/** One table as a checkpoint keeps it: its records, or the snapshot file that holds them. */
+export type Retainer =
+  | { readonly spec: TableSpec; readonly records: readonly Rec[]; readonly snapshot?: undefined }
+  | { readonly spec: TableSpec; readonly records?: undefined; readonly snapshot: SnapshotSource };
 
 export interface Checkpoint {
   readonly name: string;
@@ -42,7 +43,7 @@ export class Checkpoints {
       for (const op of entry.ops) {
         if (op.op !== "delete_table") continue;
         for (const c of [...this.active.values()]) {
-          if (c.tables.has(op.table)) this.active.delete(c.name);
+          if (c.tables.has(op.table)) this.end(c);
         }
       }
     });
@@ -64,19 +65,35 @@ export class Checkpoints {
     if (names.length === 0) {
       throw new BadArgError("activateCheckpoint: no tables given (max or min)", { value: args });
     }
+    for (const n of names) this.core.table(n); // no_exists before anything is opened
     const tables = new Map<string, Retainer>();
     for (const n of names) {
       const t = this.core.table(n);
-      tables.set(n, { spec: t.spec, records: [...t.store.records()] });
+      const file = this.core.cleanSnapshot?.(n);
+      const snapshot = file === undefined ? undefined : SnapshotSource.open(file);
+      tables.set(
+        n,
+        snapshot !== undefined
+          ? { spec: t.spec, snapshot }
+          : { spec: t.spec, records: [...t.store.records()] },
+      );
     }
     this.active.set(name, { name, position: this.core.log.position, tables });
     return { name, nodes: [this.core.node] };
   }
 
   deactivate(name: string): void {
-    if (!this.active.delete(name)) {
-      throw new NoExistsError(`checkpoint ${String(name)} is not active`, { value: name });
-    }
+    this.end(this.get(name));
+  }
+
+  /** Ends every checkpoint (the database closes). */
+  endAll(): void {
+    for (const c of [...this.active.values()]) this.end(c);
+  }
+
+  private end(c: Checkpoint): void {
+    this.active.delete(c.name);
+    for (const r of c.tables.values()) r.snapshot?.close();
   }
 
   get(name: string): Checkpoint {

@@ -3,15 +3,18 @@
 // Format (version 1), a sequence of frames (src/disc/frame.ts: u32 LE length | u32 LE CRC-32 |
 // payload):
 //   header   encodeTerm({ format: "mneme-backup", version: 1 })
-//   blocks   one frame per write() call: a block of its items (src/codec/block-codec.ts: a kind
-//            byte 1 or 2, then the items in msgpackr's record encoding or as terms); a frame
-//            holding encodeTerm(array of items) is read as a block too
+//   blocks   one frame per write() call: a block of its items (src/codec/block-codec.ts): when
+//            the items are records of one table, kind 3 with the table name once and the bare
+//            records (read back as {table, record} items); otherwise kind 1 or 2, the items in
+//            msgpackr's record encoding or as terms. A frame holding encodeTerm(array of items)
+//            is read as a block too
 //   trailer  encodeTerm({ end: true, blocks: <number of blocks>, items: <number of items> })
 // and nothing after the trailer. A block starts with byte 1 or 2, an encoded map never does, and
 // blocks are arrays where the trailer is an object, so they cannot be confused.
 //
 // Writing goes to `path + ".tmp"`; commitWrite appends the trailer, fsyncs, renames over `path` and
 // fsyncs the directory, so `path` is always either the old backup or the complete new one.
+// Frames are gathered into chunks of a few MB, and a chunk is written while the next one fills.
 // abortWrite deletes the tmp file. Two writers of the same path at once are not supported.
 //
 // openRead loads and verifies the whole file before yielding anything, so a damaged backup is
@@ -20,13 +23,24 @@
 // version, undecodable block, counts that disagree with the trailer, data after the trailer) is
 // CorruptFileError("bad_checksum"). Binaries come back as plain Uint8Arrays.
 import type { FileHandle } from "node:fs/promises";
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import { BLOCK_RECORDS, BLOCK_TERMS, decodeBlock, encodeBlockBytes } from "../codec/block-codec.js";
+import {
+  BLOCK_GROUP,
+  BLOCK_RECORDS,
+  BLOCK_TERMS,
+  decodeBlock,
+  decodeGroupBlock,
+  encodeBlockBytes,
+  encodeGroupBlockBytes,
+  groupBlockBytesFromBody,
+} from "../codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame, readFrame } from "../disc/frame.js";
+import { fsyncDir, readWholeFile } from "../disc/fsutil.js";
 import { BadArgError, CorruptFileError, NoExistsError } from "../errors.js";
-import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
+import { type RecordItem, tableOfRecords } from "./items.js";
+import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
 
 export const BACKUP_FORMAT = "mneme-backup";
 export const BACKUP_VERSION = 1;
@@ -34,8 +48,22 @@ export const BACKUP_VERSION = 1;
 /** The frames of the format, shared with the modules that store the same bytes elsewhere (S3). */
 export const headerFrame = (): Buffer =>
   encodeFrame(encodeTerm({ format: BACKUP_FORMAT, version: BACKUP_VERSION }));
-export const blockFrame = (items: readonly BackupItem[]): Buffer =>
-  encodeFrame(encodeBlockBytes(items));
+export function blockFrame(items: readonly BackupItem[]): Buffer {
+  const table = tableOfRecords(items);
+  const group =
+    table === undefined
+      ? undefined
+      : encodeGroupBlockBytes(
+          table,
+          items.map((item) => (item as RecordItem).record),
+        );
+  return encodeFrame(group ?? encodeBlockBytes(items));
+}
+/** The frame of records given encoded; undefined when their table's name cannot head a group block. */
+export function encodedFrame(records: EncodedRecords): Buffer | undefined {
+  const bytes = groupBlockBytesFromBody(records.table, records.body);
+  return bytes === undefined ? undefined : encodeFrame(bytes);
+}
 export const trailerFrame = (blocks: number, items: number): Buffer =>
   encodeFrame(encodeTerm({ end: true, blocks, items }));
 
@@ -47,12 +75,20 @@ export interface FileWriteHandle {
     blocks: number;
     items: number;
     done: boolean;
+    /** Frames not yet handed to the file. */
+    pending: Buffer[];
+    pendingBytes: number;
+    /** The chunk being written, if any. */
+    writing: Promise<void> | undefined;
   };
 }
 
+/** Frames are written in chunks of about this many bytes. */
+const CHUNK_BYTES = 4 << 20;
+
 export interface FileReadHandle {
   readonly path: string;
-  /** @internal */ readonly blocks: readonly (readonly BackupItem[])[];
+  /** @internal */ readonly blocks: readonly ParsedBlock[];
   /** @internal */ readonly next: number;
 }
 
@@ -71,26 +107,34 @@ function openState(handle: FileWriteHandle): FileHandle {
   return fd;
 }
 
-async function writeAll(fd: FileHandle, bytes: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await fd.write(bytes, done, bytes.length - done);
-    done += bytesWritten;
+async function writeAll(fd: FileHandle, chunks: readonly Buffer[]): Promise<void> {
+  for (const bytes of chunks) {
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await fd.write(bytes, done, bytes.length - done);
+      done += bytesWritten;
+    }
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  let fd: FileHandle | undefined;
-  try {
-    fd = await open(dir, "r");
-    await fd.sync();
-  } catch (e) {
-    // Some platforms cannot open or fsync a directory; the rename is still atomic there.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw e;
-  } finally {
-    await fd?.close();
-  }
+/** Queues a frame; once a chunk is full, waits for the previous chunk and starts writing this one. */
+async function put(handle: FileWriteHandle, frame: Buffer): Promise<void> {
+  const { state } = handle;
+  state.pending.push(frame);
+  state.pendingBytes += frame.length;
+  if (state.pendingBytes >= CHUNK_BYTES) await startChunk(handle);
+}
+
+async function startChunk(handle: FileWriteHandle): Promise<void> {
+  const { state } = handle;
+  const fd = openState(handle);
+  const chunks = state.pending;
+  state.pending = [];
+  state.pendingBytes = 0;
+  await state.writing;
+  state.writing = writeAll(fd, chunks);
+  // Observed by the next put or by commitWrite; abortWrite ignores it.
+  state.writing.catch(() => {});
 }
 
 async function removeTmp(tmpPath: string): Promise<void> {
@@ -101,7 +145,10 @@ async function removeTmp(tmpPath: string): Promise<void> {
   }
 }
 
-/** `v` with every Buffer replaced by a plain Uint8Array copy (containers are updated in place). */
+/**
+ * `v` with every Buffer replaced by a plain Uint8Array copy (containers are updated in place).
+ * Needed for the term-encoded blocks only: the others decode binaries as plain Uint8Arrays.
+ */
 function unbuffer(v: unknown): unknown {
   if (typeof v !== "object" || v === null) return v;
   if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? new Uint8Array(v) : v;
@@ -128,8 +175,66 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
+/** The record items of records given encoded. */
+export function decodeRecordItems(records: EncodedRecords): RecordItem[] {
+  const values = decodeBlock(BLOCK_RECORDS, records.body);
+  if (values.length !== records.count) {
+    throw new BadArgError(
+      `encoded records of ${records.table}: ${values.length} records, not ${records.count}`,
+    );
+  }
+  return recordItems(records.table, values);
+}
+
+/**
+ * A block of a backup file: its items, and for records of one table their encoded form. The
+ * items of such a block are made when read: a whole file's records are held at once, and a
+ * million item objects held with them would only make garbage collection slower.
+ */
+export interface ParsedBlock {
+  items(): readonly BackupItem[];
+  readonly encoded?: EncodedRecords;
+}
+
+/** The items of a block of records of one table. */
+function recordItems(table: string, records: readonly unknown[]): RecordItem[] {
+  const items = new Array<RecordItem>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    items[i] = { table, record: records[i] as RecordItem["record"] };
+  }
+  return items;
+}
+
+/** The items of a block of kind 1, 2 or 3. */
+function decodeItems(kind: number, body: Buffer): ParsedBlock {
+  if (kind === BLOCK_GROUP) {
+    const { group, values, valuesBody } = decodeGroupBlock(body);
+    for (const v of values) {
+      if (typeof v !== "object" || v === null) throw new Error("a record that is not an object");
+      // Records come back frozen, as Mneme hands records out; a restore can then keep them as
+      // they are instead of copying them.
+      Object.freeze(v);
+    }
+    return {
+      items: () => recordItems(group, values),
+      encoded: { table: group, count: values.length, body: valuesBody },
+    };
+  }
+  const values = decodeBlock(kind, body);
+  const items = kind === BLOCK_TERMS ? (unbuffer(values) as BackupItem[]) : values;
+  return { items: () => items };
+}
+
+/** The read result of a parsed block. */
+export function readResult<R>(handle: R, block: ParsedBlock): BackupReadResult<R> {
+  const items = block.items();
+  return block.encoded === undefined
+    ? { handle, items }
+    : { handle, items, encoded: block.encoded };
+}
+
 /** Parses and verifies a whole backup file; returns its blocks. */
-export function parseBackup(bytes: Buffer, file: string): BackupItem[][] {
+export function parseBackup(bytes: Buffer, file: string): ParsedBlock[] {
   const bad = (message: string, offset: number): CorruptFileError =>
     new CorruptFileError("bad_checksum", message, file, offset);
   const decodeAt = (payload: Buffer, offset: number): unknown => {
@@ -162,27 +267,28 @@ export function parseBackup(bytes: Buffer, file: string): BackupItem[][] {
     throw bad(`unsupported backup version ${String(header.version)}`, 0);
   }
 
-  const blocks: BackupItem[][] = [];
+  const blocks: ParsedBlock[] = [];
   let items = 0;
   let offset = head.end;
   for (;;) {
     const frame = frameAt(offset, "trailer");
     const first = frame.payload[0];
-    if (first === BLOCK_RECORDS || first === BLOCK_TERMS) {
-      let values: unknown[];
+    if (first === BLOCK_RECORDS || first === BLOCK_TERMS || first === BLOCK_GROUP) {
+      let block: ParsedBlock;
       try {
-        values = decodeBlock(first, frame.payload.subarray(1));
+        block = decodeItems(first, frame.payload.subarray(1));
       } catch (e) {
         throw bad(`undecodable block: ${(e as Error).message}`, offset);
       }
-      blocks.push(unbuffer(values) as BackupItem[]);
-      items += values.length;
+      blocks.push(block);
+      items += block.encoded?.count ?? block.items().length;
       offset = frame.end;
       continue;
     }
     const term = decodeAt(frame.payload, offset);
     if (Array.isArray(term)) {
-      blocks.push(unbuffer(term) as BackupItem[]);
+      const termItems = unbuffer(term) as BackupItem[];
+      blocks.push({ items: () => termItems });
       items += term.length;
       offset = frame.end;
       continue;
@@ -209,10 +315,18 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
     const handle: FileWriteHandle = {
       path,
       tmpPath,
-      state: { fd, blocks: 0, items: 0, done: false },
+      state: {
+        fd,
+        blocks: 0,
+        items: 0,
+        done: false,
+        pending: [],
+        pendingBytes: 0,
+        writing: undefined,
+      },
     };
     try {
-      await writeAll(fd, headerFrame());
+      await put(handle, headerFrame());
     } catch (e) {
       await fileBackupModule.abortWrite(handle).catch(() => {});
       throw e;
@@ -221,18 +335,30 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
   },
 
   async write(handle: FileWriteHandle, items: readonly BackupItem[]): Promise<FileWriteHandle> {
-    const fd = openState(handle);
+    openState(handle);
     if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
-    await writeAll(fd, blockFrame(items));
+    await put(handle, blockFrame(items));
     handle.state.blocks += 1;
     handle.state.items += items.length;
+    return handle;
+  },
+
+  async writeEncoded(handle: FileWriteHandle, records: EncodedRecords): Promise<FileWriteHandle> {
+    openState(handle);
+    const frame = encodedFrame(records);
+    if (frame === undefined) return fileBackupModule.write(handle, decodeRecordItems(records));
+    await put(handle, frame);
+    handle.state.blocks += 1;
+    handle.state.items += records.count;
     return handle;
   },
 
   async commitWrite(handle: FileWriteHandle): Promise<void> {
     const fd = openState(handle);
     const { blocks, items } = handle.state;
-    await writeAll(fd, trailerFrame(blocks, items));
+    await put(handle, trailerFrame(blocks, items));
+    await startChunk(handle);
+    await handle.state.writing;
     await fd.sync();
     handle.state.fd = undefined;
     await fd.close();
@@ -248,6 +374,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
     const fd = state.fd;
     state.fd = undefined;
     try {
+      await state.writing?.catch(() => {});
       await fd?.close();
     } finally {
       await removeTmp(handle.tmpPath);
@@ -258,7 +385,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
     const path = backupPath(opaque);
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      bytes = await readWholeFile(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         throw new NoExistsError(`no backup file ${path}`, { value: path });
@@ -269,9 +396,9 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
   },
 
   async read(handle: FileReadHandle): Promise<BackupReadResult<FileReadHandle> | undefined> {
-    const items = handle.blocks[handle.next];
-    if (items === undefined) return undefined;
-    return { handle: { ...handle, next: handle.next + 1 }, items };
+    const block = handle.blocks[handle.next];
+    if (block === undefined) return undefined;
+    return readResult({ ...handle, next: handle.next + 1 }, block);
   },
 
   async closeRead(_handle: FileReadHandle): Promise<void> {},

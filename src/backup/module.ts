@@ -17,10 +17,23 @@
 /** A schema item or a record; opaque to backup modules (they store and return it unchanged). */
 export type BackupItem = unknown;
 
+/**
+ * Records of one table as Mneme encodes them: `body` is a block body of src/codec/block-codec.ts
+ * (kind 1: an array of `count` records in msgpackr's record encoding). Modules that store Mneme's
+ * own format can take and give records this way, so that they are not encoded again.
+ */
+export interface EncodedRecords {
+  readonly table: string;
+  readonly count: number;
+  readonly body: Uint8Array;
+}
+
 /** One step of reading a backup: the next block of items and the handle to continue with. */
 export interface BackupReadResult<R> {
   readonly handle: R;
   readonly items: readonly BackupItem[];
+  /** Optional: the same items (record items of one table) as the bytes they were read from. */
+  readonly encoded?: EncodedRecords;
 }
 
 export interface BackupModule<W = unknown, R = unknown> {
@@ -28,6 +41,12 @@ export interface BackupModule<W = unknown, R = unknown> {
   openWrite(opaque: unknown): Promise<W>;
   /** Appends one block of items; returns the handle to continue with. */
   write(handle: W, items: readonly BackupItem[]): Promise<W>;
+  /**
+   * Optional: appends a block of records given encoded, for modules storing Mneme's own format
+   * (a backup copies a table's snapshot blocks this way). Its items are the record items of
+   * `records.table`, one per record, in order. Without it the records are decoded and written.
+   */
+  writeEncoded?(handle: W, records: EncodedRecords): Promise<W>;
   /** Completes the backup: it becomes visible (readable) only now, replacing any older one. */
   commitWrite(handle: W): Promise<void>;
   /** Abandons the backup: any partial output is removed; an older committed backup is kept. */

@@ -16,8 +16,17 @@
 // the operation and the object, with the SDK error as its `cause`.
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { BadArgError, NoExistsError } from "../errors.js";
-import { blockFrame, headerFrame, parseBackup, trailerFrame } from "./file-module.js";
-import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
+import {
+  blockFrame,
+  decodeRecordItems,
+  encodedFrame,
+  headerFrame,
+  type ParsedBlock,
+  parseBackup,
+  readResult,
+  trailerFrame,
+} from "./file-module.js";
+import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
 
 export interface S3BackupModuleOptions {
   /** A custom endpoint (e.g. "http://127.0.0.1:4568" for an S3-compatible server). */
@@ -49,7 +58,7 @@ export interface S3WriteHandle extends S3Location {
 }
 
 export interface S3ReadHandle extends S3Location {
-  /** @internal */ readonly blocks: readonly (readonly BackupItem[])[];
+  /** @internal */ readonly blocks: readonly ParsedBlock[];
   /** @internal */ readonly next: number;
 }
 
@@ -118,6 +127,16 @@ export function s3BackupModule(
       return handle;
     },
 
+    async writeEncoded(handle: S3WriteHandle, records: EncodedRecords): Promise<S3WriteHandle> {
+      const state = openState(handle);
+      const frame = encodedFrame(records);
+      if (frame === undefined) return this.write(handle, decodeRecordItems(records));
+      state.chunks.push(frame);
+      state.blocks += 1;
+      state.items += records.count;
+      return handle;
+    },
+
     async commitWrite(handle: S3WriteHandle): Promise<void> {
       const state = openState(handle);
       const { blocks, items } = state;
@@ -165,9 +184,9 @@ export function s3BackupModule(
     },
 
     async read(handle: S3ReadHandle): Promise<BackupReadResult<S3ReadHandle> | undefined> {
-      const items = handle.blocks[handle.next];
-      if (items === undefined) return undefined;
-      return { handle: { ...handle, next: handle.next + 1 }, items };
+      const block = handle.blocks[handle.next];
+      if (block === undefined) return undefined;
+      return readResult({ ...handle, next: handle.next + 1 }, block);
     },
 
     async closeRead(_handle: S3ReadHandle): Promise<void> {},

@@ -70,8 +70,13 @@ export function needsProtection(v: unknown): boolean {
   }
   // for-in, not Object.keys: this runs on every record logged, and allocates nothing. Values are
   // plain objects (null or Object prototype), whose prototypes have no enumerable properties.
+  // Strings and other primitives are tested inline: a record's fields are mostly primitives.
   for (const name in v) {
-    if (!plainKey(name) || needsProtection((v as Record<string, unknown>)[name])) return true;
+    if (!plainKey(name)) return true;
+    const x = (v as Record<string, unknown>)[name];
+    if (typeof x === "string") {
+      if (!x.isWellFormed()) return true;
+    } else if (typeof x === "object" && x !== null && needsProtection(x)) return true;
   }
   return false;
 }

@@ -1,5 +1,7 @@
 // The running database's internal state, shared by the public class, the activity contexts and the
 // schema operations. Not exported from the package.
+
+import type { DiscStorage } from "../disc/disc-storage.js";
 import { NoExistsError, NotRunningError } from "../errors.js";
 import { EventHub } from "../events/event-hub.js";
 import { Applier } from "../log/applier.js";
@@ -36,6 +38,13 @@ export class DbCore {
   checkpointNames: (table?: string) => string[] = () => [];
   /** Counters of the disc storage, when there is one (for systemInfo). */
   discStats: (() => { dumps: number; fsyncs: number; bytes: number }) | undefined;
+  /**
+   * The snapshot file of a disc_copies table that holds exactly that file's records (nothing
+   * logged for it since), for checkpoints to keep instead of the records (disc storage).
+   */
+  cleanSnapshot: ((table: string) => string | undefined) | undefined;
+  /** Writes restored disc_copies tables as snapshot files (disc storage; see restore.ts). */
+  writeTableFiles: DiscStorage["writeTableFiles"] | undefined;
   private tsCounter = 0;
   private activityCounter = 0;
   /** Transactions currently running (for systemInfo('transactions')). */

@@ -11,16 +11,11 @@ import {
   selectAll,
   step,
 } from "../access/reads.js";
-import {
-  backupAll,
-  backupCheckpoint,
-  type RestoreOptions,
-  restore,
-  traverseBackup,
-} from "../backup/backup.js";
+import { backupAll, backupCheckpoint, traverseBackup } from "../backup/backup.js";
 import { type CheckpointArgs, Checkpoints } from "../backup/checkpoints.js";
 import { fileBackupModule } from "../backup/file-module.js";
 import type { BackupItem, BackupModule } from "../backup/module.js";
+import { type RestoreOptions, restore } from "../backup/restore.js";
 import { dumpToTextfile, loadTextfile } from "../backup/textfile.js";
 import { writeEmptyCheckpoint } from "../disc/checkpoint.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
@@ -199,6 +194,7 @@ export class Mneme {
     if (!this.core.running) return;
     this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
     this.core.running = false;
+    this.checkpoints.endAll();
     await this.disc?.close();
     await new Promise<void>((resolve) => queueMicrotask(resolve));
   }

@@ -2,11 +2,12 @@
 // tables and replays the log after a restart, keeps the log short with checkpoints, and closes
 // it all. The transaction code never sees any of this: it talks to the log (durable-log.ts).
 import fs from "node:fs";
+import type { Block } from "../codec/block-codec.js";
 import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
 import { NoSchemaError } from "../errors.js";
 import type { SystemEvent } from "../events/event-types.js";
-import { freezeValue, type Key, recordBuilder } from "../keys/index.js";
+import { freezeValue, isFlatRecord, type Key, recordBuilder } from "../keys/index.js";
 import type { ApplierHooks } from "../log/applier.js";
 import type { LogEntry, LogOp, SchemaOp } from "../log/entry.js";
 import type { LiveTable, StoreFactory } from "../schema/live-table.js";
@@ -26,13 +27,35 @@ import {
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { DurableLog, decodeWalPayload } from "./durable-log.js";
 import { DirLayout } from "./layout.js";
+import { readSnapshot, writeSnapshotBlocks } from "./snapshot.js";
+import type { ReadOp } from "./wal-payload.js";
 
-const isSchemaOp = (op: LogOp): op is SchemaOp =>
+const isSchemaOp = (op: LogOp | ReadOp): op is SchemaOp =>
   op.op === "create_table" ||
   op.op === "delete_table" ||
   op.op === "redefine_table" ||
   op.op === "transform_table" ||
   op.op === "change_copy_type";
+
+/** What reviving a logged record needs of its table (a LiveTable has it). */
+interface RecordShape {
+  readonly spec: TableSpec;
+  buildRecord(record: object): Rec;
+  keyOf(record: Rec): Key;
+}
+
+function shapeOfSpec(spec: TableSpec): RecordShape {
+  const build = recordBuilder(spec.attributes) as (r: object) => Rec;
+  const keyAttr = spec.attributes[0]!;
+  return { spec, buildRecord: build, keyOf: (r) => r[keyAttr] as Key };
+}
+
+/** A table's new content for writeTableFiles: `count` records in encoded blocks. */
+export interface TableFile {
+  readonly spec: TableSpec;
+  readonly count: number;
+  readonly blocks: Iterable<Block>;
+}
 
 export interface DiscStats {
   dumps: number;
@@ -54,6 +77,8 @@ export class DiscStorage {
   /** Bytes logged since start, and per table since its snapshot (see dueTables). */
   private logBytes = 0;
   private readonly tableLogBytes = new Map<string, number>();
+  /** The log position of each table's last logged change (see cleanSnapshot). */
+  private readonly lastChange = new Map<string, number>();
   private readonly logBytesAtSnapshot = new Map<string, number>();
   /** Size of each table's current snapshot file. */
   private readonly snapshotBytes = new Map<string, number>();
@@ -137,6 +162,8 @@ export class DiscStorage {
     this.core = core;
     core.applier.hooks = this.hooks;
     core.applyEntry = (entry) => this.applyEntry(entry);
+    core.writeTableFiles = (tables, commit) => this.writeTableFiles(tables, commit);
+    core.cleanSnapshot = (table) => this.cleanSnapshot(table);
     core.discStats = () => ({
       dumps: this.stats.dumps,
       fsyncs: this.wal.stats.fsyncs,
@@ -157,13 +184,21 @@ export class DiscStorage {
               (op) => !isSchemaOp(op) && e.position > this.snapshotPosition(op.table),
             );
       if (ops.length === 0) continue;
+      // Records are built for their table's attributes, also for a table the entry creates.
+      const created = new Map<string, RecordShape>();
+      const shapeOf = (table: string): RecordShape | undefined =>
+        created.get(table) ?? this.core?.tables.get(table);
+      const revived = ops.map((op) => {
+        if (op.op === "create_table") created.set(op.spec.name, shapeOfSpec(op.spec));
+        return this.revive(op, shapeOf);
+      });
       // Replayed entries count as logged since the snapshots (and replayed schema changes force
       // their table's next snapshot), exactly as when they were first written.
-      this.noteLogged(ops, e.bytes.length, e.position);
+      this.noteLogged(revived, e.bytes.length, e.position);
       core.replay({
         position: e.position,
         activity: { kind: payload.kind, id: payload.id },
-        ops: ops.map((op) => this.revive(op)),
+        ops: revived,
       });
       replayed++;
     }
@@ -224,11 +259,22 @@ export class DiscStorage {
   }
 
   /** A logged op as decoded from the WAL, with its records frozen as the live table would. */
-  private revive(op: LogOp): LogOp {
+  private revive(op: ReadOp, shapeOf: (table: string) => RecordShape | undefined): LogOp {
     switch (op.op) {
+      case "load_file": {
+        // A restore's records, from the snapshot file the entry names.
+        const t = shapeOf(op.table);
+        const file = op.file;
+        if (t === undefined) return { op: "load_table", table: op.table, records: [], file };
+        const attrs = t.spec.attributes;
+        const records = readSnapshot(this.layout.file(file)).records.map((r) =>
+          isFlatRecord(r as object, attrs) ? Object.freeze(r as Rec) : t.buildRecord(r as object),
+        );
+        return { op: "load_table", table: op.table, records, file };
+      }
       case "write":
       case "delete_object": {
-        const t = this.core!.tables.get(op.table);
+        const t = shapeOf(op.table);
         if (t === undefined) return op;
         const record = t.buildRecord(op.record);
         return { ...op, key: t.keyOf(record), record };
@@ -330,16 +376,114 @@ export class DiscStorage {
   private noteLogged(ops: readonly LogOp[], bytes: number, position: number): void {
     const share = bytes / ops.length;
     this.logBytes += bytes;
+    // Runs of ops on one table are added up first: a restore is a million writes to one table.
+    let table: string | undefined;
+    let sum = 0;
+    const flush = (): void => {
+      if (table !== undefined) {
+        this.tableLogBytes.set(table, (this.tableLogBytes.get(table) ?? 0) + sum);
+      }
+      table = undefined;
+      sum = 0;
+    };
     for (const op of ops) {
+      if (op.op === "load_table") {
+        flush();
+        this.lastChange.set(op.table, position);
+        this.adoptSnapshot(op.table, op.file, position);
+        continue;
+      }
       if (!isSchemaOp(op)) {
-        this.tableLogBytes.set(op.table, (this.tableLogBytes.get(op.table) ?? 0) + share);
-      } else if (op.op === "delete_table") {
+        if (op.table !== table) {
+          flush();
+          table = op.table;
+          this.lastChange.set(table, position);
+        }
+        sum += share;
+        continue;
+      }
+      flush();
+      if (op.op === "delete_table") {
         this.tableLogBytes.delete(op.table);
+        this.lastChange.delete(op.table);
         this.forced.delete(op.table);
       } else {
         this.forced.set(op.spec.name, position);
       }
     }
+    flush();
+  }
+
+  /** The snapshot file of a disc_copies table when the table holds exactly its records. */
+  private cleanSnapshot(table: string): string | undefined {
+    const t = this.core?.tables.get(table);
+    const ref = this.files[table];
+    if (
+      t === undefined ||
+      t.spec.storage !== "disc_copies" ||
+      ref === undefined ||
+      ref.cookie !== t.spec.cookie ||
+      this.forced.has(table) ||
+      (this.lastChange.get(table) ?? 0) > ref.position
+    ) {
+      return undefined;
+    }
+    return this.layout.file(ref.file);
+  }
+
+  /**
+   * A restore's snapshot file becomes the table's snapshot at `position` (the entry that loads
+   * it): the table holds exactly that file's records there, so it has nothing logged since.
+   */
+  private adoptSnapshot(table: string, file: string | undefined, position: number): void {
+    const t = this.core?.tables.get(table);
+    if (file === undefined || t === undefined || t.spec.storage !== "disc_copies") return;
+    this.files[table] = { file, position, cookie: t.spec.cookie };
+    this.snapshotBytes.set(table, fileSize(this.layout.file(file)));
+    this.tableLogBytes.set(table, 0);
+    this.logBytesAtSnapshot.set(table, this.logBytes);
+    this.forced.delete(table);
+  }
+
+  /**
+   * restore into disc_copies tables: writes each table's new content as a snapshot file, then
+   * calls `commit` with the file names, which appends the entry that loads them (load_table ops
+   * naming the files). No dump runs meanwhile, so none can drop the files before the entry names
+   * them; if anything fails, the files are removed and nothing changed.
+   */
+  async writeTableFiles(
+    tables: readonly TableFile[],
+    commit: (files: ReadonlyMap<string, string>) => void,
+  ): Promise<void> {
+    const work = (async () => {
+      const written = new Map<string, string>();
+      try {
+        for (const { spec, count, blocks } of tables) {
+          const file = this.layout.restoreName(spec.name);
+          written.set(spec.name, file);
+          await writeSnapshotBlocks(
+            this.layout.file(file),
+            { table: spec.name, position: this.log.position, meta: { cookie: spec.cookie } },
+            count,
+            blocks,
+          );
+        }
+        commit(written);
+      } catch (e) {
+        for (const file of written.values()) fs.rmSync(this.layout.file(file), { force: true });
+        throw e;
+      }
+    })();
+    await this.exclusive(work);
+  }
+
+  /** Runs `work` with no dump running and none starting until it is done. */
+  private async exclusive(work: Promise<void>): Promise<void> {
+    while (this.dumping !== undefined) await this.dumping.catch(() => undefined);
+    this.dumping = work.finally(() => {
+      this.dumping = undefined;
+    });
+    return this.dumping;
   }
 
   private afterEntry(): void {
@@ -507,20 +651,6 @@ export class DiscStorage {
     await this.env?.close();
     this.lock.release();
   }
-}
-
-/** A plain object holding exactly `attrs`, each a primitive (so freezing it is enough). */
-function isFlatRecord(r: object, attrs: readonly string[]): boolean {
-  if (Object.getPrototypeOf(r) !== Object.prototype) return false;
-  const o = r as Record<string, unknown>;
-  let n = 0;
-  for (const _ in o) n++;
-  if (n !== attrs.length) return false;
-  for (let i = 0; i < attrs.length; i++) {
-    const v = o[attrs[i]!];
-    if (v === undefined || (typeof v === "object" && v !== null)) return false;
-  }
-  return true;
 }
 
 /** Removes the database's content (log, LMDB, snapshots) and leaves an empty disc schema. */

@@ -2,23 +2,13 @@
 // entries that concern disc (schema changes, and writes to disc_copies and disc_only_copies
 // tables) are also appended to the write-ahead log. Commits wait for the WAL as their durability
 // mode says; the WAL batches them so that many commits share one fsync (group commit).
-import { decodeBlock, encodeBlockBytes } from "../codec/block-codec.js";
 import type { Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
 import type { ActivityId } from "../types.js";
 import type { Wal } from "../wal/index.js";
+import { encodeWalPayload, type WalPayload } from "./wal-payload.js";
 
-/** What the WAL holds of an entry: the activity and the ops that concern disc. */
-export interface WalPayload {
-  readonly kind: ActivityId["kind"];
-  readonly id: number;
-  readonly ops: readonly LogOp[];
-}
-
-/** The payload of a WAL record, as DurableLog wrote it. */
-export function decodeWalPayload(bytes: Uint8Array): WalPayload {
-  return decodeBlock(bytes[0] ?? -1, bytes.subarray(1))[0] as WalPayload;
-}
+export { decodeWalPayload, type WalPayload } from "./wal-payload.js";
 
 export interface DurableLogRules {
   /** Whether an op must be logged (schema ops, data ops of disc tables). */
@@ -54,10 +44,11 @@ export class DurableLog extends MemoryLog {
       : ops.filter((op) => this.rules.logged(op));
     if (logged.length > 0) {
       const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
-      // A block of one value: the ops share a few shapes, which record encoding writes once.
-      const bytes = encodeBlockBytes([payload]);
-      this.wal.append(entry.position, bytes);
-      this.rules.onLogged?.(logged, bytes.length);
+      const parts = encodeWalPayload(payload);
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      this.wal.append(entry.position, parts);
+      this.rules.onLogged?.(logged, bytes);
       entry.inWal = true;
       this.writes += logged.length;
       // An LMDB write is in the OS the moment it commits; its log record must be there first, or a

@@ -3,9 +3,11 @@
 //   schema.DAT               the latest checkpoint: every table definition, the log position it
 //                            reflects, and the snapshot file of each disc_copies table
 //   <table>.<position>.DCD   a table's records at that log position (snapshot.ts)
+//   <table>.restore-<uuid>.DCD  a table's records written by a restore, loaded by a log entry
 //   wal/                     the write-ahead log segments (src/wal)
 //   lmdb/                    the LMDB environment of the disc_only_copies tables
 //   FALLBACK.BUP             an installed fallback (install_fallback), applied at the next start
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 
 export class DirLayout {
@@ -35,6 +37,11 @@ export class DirLayout {
   /** A table's snapshot file name (relative to the directory): table names may hold any character. */
   snapshotName(table: string, position: number): string {
     return `${encodeURIComponent(table)}.${position}.DCD`;
+  }
+
+  /** A unique snapshot file name for a table's restored content (its position is not known yet). */
+  restoreName(table: string): string {
+    return `${encodeURIComponent(table)}.restore-${randomUUID()}.DCD`;
   }
 
   file(name: string): string {

@@ -4,7 +4,7 @@
 // File format (every part is a frame of ./frame.ts: u32 LE length | u32 LE CRC-32 | payload):
 //
 //   frame 0      header   encodeTerm({ format: "mneme-dcd", version: 1, table, position, count, meta? })
-//   frames 1..n  blocks   u8 kind | body — the records, in order, up to BLOCK_RECORDS per block:
+//   frames 1..n  blocks   u8 kind | body — the records, in order, up to RECORDS_PER_BLOCK per block:
 //                           kind 1: a MessagePack array of the records in msgpackr's *record*
 //                                   encoding (each object shape is defined once, inline, and each
 //                                   object of that shape is then written as its values only);
@@ -18,8 +18,9 @@
 // Why blocks in record encoding rather than a frame per record: on 1,000,000 records of six
 // fields, one msgpackr unpack per record (plain maps) took ~2.8 s; arrays of 1,000 records as plain
 // maps ~1.3 s; arrays of 1,000 records in record encoding ~0.6 s (object creation alone costs
-// ~0.4 s on the same machine), and the file is ~20% smaller. The values read back are exactly what
-// decodeTerm(encodeTerm(record)) gives (binaries come back as Buffers of their own memory).
+// ~0.4 s on the same machine), and the file is ~20% smaller. The values read back are what
+// decodeTerm(encodeTerm(record)) gives, binaries in their own memory (plain Uint8Arrays from kind
+// 1 blocks, Buffers from kind 2).
 //
 // The trailer makes a file cut short on a frame boundary detectable; its count (and the header's)
 // must match the records read. Readers verify every frame's checksum before decoding it.
@@ -32,6 +33,7 @@ import {
   promises as fsp,
   fsyncSync,
   openSync,
+  read,
   readFileSync,
   readSync,
   renameSync,
@@ -40,7 +42,13 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
-import { type Block, decodeBlock, encodeBlock } from "../codec/block-codec.js";
+import {
+  BLOCK_RECORDS,
+  BLOCK_TERMS,
+  type Block,
+  decodeBlock,
+  encodeBlock,
+} from "../codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { CorruptFileError } from "../errors.js";
 import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame } from "./frame.js";
@@ -82,7 +90,7 @@ export interface Snapshot {
 const KIND_TRAILER = 3;
 
 /** Records per block. */
-const BLOCK_RECORDS = 1000;
+const RECORDS_PER_BLOCK = 1000;
 /** A block whose body is larger than this (and holds more than one record) is split in two. */
 const BLOCK_MAX_BYTES = 16 << 20;
 /** Writers hand the file system chunks of about this size. */
@@ -90,8 +98,15 @@ const CHUNK_BYTES = 1 << 20;
 /** The async writer lets the event loop run after about this much encoding (ms). */
 const SLICE_MS = 5;
 
+/** The blocks of a snapshot of `records`. */
+function* recordBlocks(records: readonly unknown[]): Generator<Block> {
+  for (let i = 0; i < records.length; i += RECORDS_PER_BLOCK) {
+    yield* encodeBlocks(records.slice(i, i + RECORDS_PER_BLOCK));
+  }
+}
+
 /** The blocks of `records` (split further when a block would be very large). */
-function* encodeBlocks(records: readonly unknown[]): Generator<Block> {
+export function* encodeBlocks(records: readonly unknown[]): Generator<Block> {
   const block = encodeBlock(records);
   if (block.body.length > BLOCK_MAX_BYTES && records.length > 1) {
     const half = records.length >>> 1;
@@ -124,7 +139,8 @@ function putFrame(out: Buffer, offset: number, kind: number, body: Uint8Array): 
  */
 function* snapshotChunks(
   header: SnapshotHeaderInput,
-  records: readonly unknown[],
+  count: number,
+  blocks: Iterable<Block>,
 ): Generator<Uint8Array | undefined> {
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   let pos = 0;
@@ -143,7 +159,6 @@ function* snapshotChunks(
     }
   }
 
-  const count = records.length;
   const full: SnapshotHeader = {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
@@ -153,11 +168,9 @@ function* snapshotChunks(
     ...(header.meta === undefined ? {} : { meta: header.meta }),
   };
   yield* frame(-1, encodeTerm(full));
-  for (let i = 0; i < count; i += BLOCK_RECORDS) {
-    for (const block of encodeBlocks(records.slice(i, i + BLOCK_RECORDS))) {
-      yield* frame(block.kind, block.body);
-      yield undefined;
-    }
+  for (const block of blocks) {
+    yield* frame(block.kind, block.body);
+    yield undefined;
   }
   yield* frame(KIND_TRAILER, encodeTerm({ end: true, count }));
   if (pos > 0) yield chunk.subarray(0, pos);
@@ -187,7 +200,7 @@ export function writeSnapshotSync(
   const fd = openSync(tmp, "w");
   let bytes = 0;
   try {
-    for (const chunk of snapshotChunks(header, all)) {
+    for (const chunk of snapshotChunks(header, all.length, recordBlocks(all))) {
       if (chunk === undefined) continue;
       let done = 0;
       while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
@@ -215,12 +228,25 @@ export async function writeSnapshot(
   records: Iterable<unknown>,
 ): Promise<SnapshotWriteResult> {
   const all = asArray(records);
+  return writeSnapshotBlocks(file, header, all.length, recordBlocks(all));
+}
+
+/**
+ * As {@link writeSnapshot}, from blocks already encoded (kind 1 or 2 of block-codec.ts, each of
+ * at most 1,000 records, `count` in all): a restore copies a backup's blocks as they are.
+ */
+export async function writeSnapshotBlocks(
+  file: string,
+  header: SnapshotHeaderInput,
+  count: number,
+  blocks: Iterable<Block>,
+): Promise<SnapshotWriteResult> {
   const tmp = `${file}.tmp`;
   const fh = await fsp.open(tmp, "w");
   let bytes = 0;
   try {
     let slice = performance.now();
-    for (const chunk of snapshotChunks(header, all)) {
+    for (const chunk of snapshotChunks(header, count, blocks)) {
       if (chunk === undefined) {
         // Encoding is synchronous work: give the event loop a turn every few milliseconds.
         if (performance.now() - slice >= SLICE_MS) {
@@ -245,7 +271,7 @@ export async function writeSnapshot(
   await fh.close();
   await fsp.rename(tmp, file);
   await fsyncDir(dirname(file));
-  return { bytes, count: all.length };
+  return { bytes, count };
 }
 
 function corrupt(file: string, offset: number, message: string): CorruptFileError {
@@ -360,4 +386,93 @@ export function readSnapshot(file: string): Snapshot {
     for (let i = 0; i < block.length; i++) records.push(block[i]);
     offset = f.end;
   }
+}
+
+/** Bytes read from a file at a time by readSnapshotBlocks. */
+const READ_BYTES = 4 << 20;
+
+/**
+ * The record blocks of a snapshot, as encoded, read from `fd` (open on `file`) from its start:
+ * first the header, then each block. Every frame's checksum is verified, and the file must end
+ * with its trailer, whose count must be the header's (the caller counts the records). Throws
+ * CorruptFileError as readSnapshot does.
+ */
+export async function* readSnapshotBlocks(
+  fd: number,
+  file: string,
+): AsyncGenerator<SnapshotHeader | Block> {
+  let buf = Buffer.allocUnsafe(READ_BYTES);
+  let start = 0; // first byte of buf not yet consumed
+  let end = 0; // bytes of buf filled
+  let filePos = 0; // file offset of buf[0]
+  let eof = false;
+  const fill = async (): Promise<void> => {
+    if (start > 0) {
+      buf.copy(buf, 0, start, end);
+      filePos += start;
+      end -= start;
+      start = 0;
+    }
+    if (end === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, end);
+      buf = bigger;
+    }
+    const n = await readAt(fd, buf, end, buf.length - end, filePos + end);
+    if (n === 0) eof = true;
+    end += n;
+  };
+  /** The next frame's payload (a copy is not made: valid until the next call). */
+  const next = async (what: string): Promise<Buffer> => {
+    for (;;) {
+      const view = buf.subarray(0, end);
+      const f = readFrame(view, start);
+      if (f?.kind === "frame") {
+        start = f.end;
+        return f.payload;
+      }
+      if (f?.kind === "corrupt") throw corrupt(file, filePos + start, `${what}: ${f.why}`);
+      if (eof) throw truncated(file, filePos + start, `snapshot ends before its ${what}`);
+      await fill();
+    }
+  };
+  const header = decodeHeader(file, await next("header"));
+  yield header;
+  for (;;) {
+    const at = filePos + start;
+    const payload = await next("trailer");
+    const kind = payload[0] ?? -1;
+    if (kind === KIND_TRAILER) {
+      let trailer: unknown;
+      try {
+        trailer = decodeTerm(payload.subarray(1));
+      } catch {
+        trailer = undefined;
+      }
+      if (!isRecord(trailer) || trailer.end !== true || trailer.count !== header.count) {
+        throw corrupt(file, at, "malformed snapshot trailer");
+      }
+      if (start !== end || (await readAt(fd, Buffer.alloc(1), 0, 1, filePos + end)) !== 0) {
+        throw corrupt(file, filePos + start, "data after the snapshot trailer");
+      }
+      return;
+    }
+    if (kind !== BLOCK_RECORDS && kind !== BLOCK_TERMS) {
+      throw corrupt(file, at, `unknown block kind ${kind}`);
+    }
+    // A copy: the buffer is reused for the next reads.
+    yield { kind, body: Buffer.from(payload.subarray(1)) };
+  }
+}
+
+function readAt(
+  fd: number,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n)));
+  });
 }

@@ -55,6 +55,31 @@ export function freezeRecord<T extends object>(rec: T, attributes: readonly stri
   return out as T;
 }
 
+/**
+ * Whether `r` is a record as a table's builder would make it, apart from being frozen: a plain
+ * object whose own enumerable keys are exactly `attributes`, in order, each holding a primitive.
+ * Such a record needs no copy: freezing it (if nobody else holds it) makes it storable as it is.
+ */
+export function isFlatRecord(r: object, attributes: readonly string[]): boolean {
+  if (Object.getPrototypeOf(r) !== Object.prototype) return false;
+  const o = r as Record<string, unknown>;
+  let i = 0;
+  for (const name in o) {
+    if (name !== attributes[i++]) return false;
+    const v = o[name];
+    const type = typeof v;
+    if (
+      v === undefined ||
+      (type === "object" && v !== null) ||
+      type === "function" ||
+      type === "symbol"
+    ) {
+      return false;
+    }
+  }
+  return i === attributes.length;
+}
+
 /** Assignment, except that "__proto__" becomes an own property instead of a prototype change. */
 function setOwn(obj: Record<string, unknown>, name: string, value: unknown): void {
   if (name === "__proto__") {

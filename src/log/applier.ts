@@ -128,6 +128,10 @@ export class Applier {
       this.clear(t, activityId);
       return;
     }
+    if (op.op === "load_table") {
+      this.load(t, op.records, activityId);
+      return;
+    }
     const store = t.store;
     const detailed = this.events.hasDetailed(t.name);
     const watched = this.onKeyChange !== undefined && this.watches(t);
@@ -171,6 +175,24 @@ export class Applier {
     // mnesia:ets/1 triggers no subscriptions.
     if (activityId.kind === "ets" || !this.events.hasTableSubscribers(t.name)) return;
     this.emit(t, op, record, before, detailed, activityId);
+  }
+
+  /** The table's content becomes `records`: a clear, then a write of each (with their events). */
+  private load(t: LiveTable, records: readonly Rec[], activityId: ActivityId): void {
+    this.clear(t, activityId);
+    const plain =
+      t.indexes.size === 0 &&
+      !(this.onKeyChange !== undefined && this.watches(t)) &&
+      (activityId.kind === "ets" || !this.events.hasTableSubscribers(t.name));
+    if (plain) {
+      // Nothing beside the store to keep up to date: a restore of a million records.
+      const store = t.store;
+      for (const r of records) store.write(t.keyOf(r), r);
+      return;
+    }
+    for (const record of records) {
+      this.applyData({ op: "write", table: t.name, key: t.keyOf(record), record }, activityId);
+    }
   }
 
   private clear(t: LiveTable, activityId: ActivityId): void {

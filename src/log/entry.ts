@@ -15,6 +15,17 @@ export type DataOp =
       readonly record: Rec;
     }
   | { readonly op: "clear_table"; readonly table: string }
+  /**
+   * restore: the table's whole content becomes `records` (what it held is cleared first). For a
+   * disc_copies table the records are also in the snapshot `file`, written before the entry, and
+   * the WAL names the file instead of holding the records.
+   */
+  | {
+      readonly op: "load_table";
+      readonly table: string;
+      readonly records: readonly Rec[];
+      readonly file: string | undefined;
+    }
   /** dirty_update_counter: applied as an increment at apply time, so concurrent updates never lose one. */
   | {
       readonly op: "update_counter";

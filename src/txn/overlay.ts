@@ -6,7 +6,10 @@ import type { Rec } from "../store/store.js";
 import type { TableType } from "../types.js";
 
 type Id = ReturnType<typeof mapKey>;
-type KeyOp = Exclude<DataOp, { op: "clear_table" } | { op: "update_counter" }>;
+type KeyOp = Exclude<
+  DataOp,
+  { op: "clear_table" } | { op: "update_counter" } | { op: "load_table" }
+>;
 
 export interface KeyChange {
   /** The key as last written (1 and 1n are one key; the store keeps the form written last). */

@@ -1,7 +1,8 @@
 // Records appended since the last write, framed into one buffer so a flush is one write per
 // segment. Records that start a new segment are marked, so the flush knows where to rotate.
-import { FRAME_HEADER_BYTES, writeFrame } from "../disc/frame.js";
-import { encodeRecord, POSITION_BYTES } from "./record.js";
+import { crc32 } from "node:zlib";
+import { FRAME_HEADER_BYTES } from "../disc/frame.js";
+import { POSITION_BYTES, writePosition } from "./record.js";
 
 const INITIAL_BYTES = 64 * 1024;
 
@@ -29,12 +30,28 @@ export class Batch {
     return this.used;
   }
 
-  add(position: number, bytes: Uint8Array, startsSegment: boolean): void {
-    const need = recordBytes(bytes.length);
+  /** Frames a record (its entry is the concatenation of `parts`, `length` bytes) into the batch. */
+  add(
+    position: number,
+    parts: readonly Uint8Array[],
+    length: number,
+    startsSegment: boolean,
+  ): void {
+    const need = recordBytes(length);
     if (this.used + need > this.buf.length) this.grow(this.used + need);
     if (startsSegment) this.starts.push({ offset: this.used, first: position });
     if (this.used === 0) this.firstPosition = position;
-    this.used = writeFrame(this.buf, this.used, encodeRecord(position, bytes));
+    // The frame (src/disc/frame.ts) of the record (./record.ts), written in place.
+    const start = this.used + FRAME_HEADER_BYTES;
+    writePosition(this.buf, start, position);
+    let p = start + POSITION_BYTES;
+    for (const part of parts) {
+      this.buf.set(part, p);
+      p += part.length;
+    }
+    this.buf.writeUInt32LE(p - start, this.used);
+    this.buf.writeUInt32LE(crc32(this.buf.subarray(start, p)), this.used + 4);
+    this.used = p;
     this.lastPosition = position;
   }
 

@@ -10,10 +10,15 @@ export const MAX_ENTRY_BYTES = MAX_FRAME_PAYLOAD - POSITION_BYTES;
 
 const TWO_32 = 0x1_0000_0000;
 
+/** Writes the position prefix of a payload into `out` at `offset`. */
+export function writePosition(out: Buffer, offset: number, position: number): void {
+  out.writeUInt32LE(position % TWO_32, offset);
+  out.writeUInt32LE(Math.floor(position / TWO_32), offset + 4);
+}
+
 export function encodeRecord(position: number, bytes: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(POSITION_BYTES + bytes.length);
-  out.writeUInt32LE(position % TWO_32, 0);
-  out.writeUInt32LE(Math.floor(position / TWO_32), 4);
+  writePosition(out, 0, position);
   out.set(bytes, POSITION_BYTES);
   return out;
 }

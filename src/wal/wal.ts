@@ -92,19 +92,28 @@ export class Wal {
 
   /**
    * Adds a record to the pending batch (no system call). `position` must be a safe integer
-   * above lastPosition. The bytes are copied.
+   * above lastPosition. The entry is `bytes`, or the concatenation of its parts (so a large entry
+   * encoded in pieces is copied once, into the batch). The bytes are copied.
    */
-  append(position: number, bytes: Uint8Array): void {
+  append(position: number, bytes: Uint8Array | readonly Uint8Array[]): void {
     if (!Number.isSafeInteger(position) || position <= this.writer.appended) {
       throw new BadArgError(
         `WAL position must be an integer above ${this.writer.appended}, got ${position}`,
         { value: position },
       );
     }
-    if (!(bytes instanceof Uint8Array) || bytes.length > MAX_ENTRY_BYTES) {
-      throw new BadArgError("WAL entry must be a Uint8Array of at most 1 GiB - 8 bytes");
+    const parts = bytes instanceof Uint8Array ? [bytes] : bytes;
+    let length = 0;
+    for (const part of parts) {
+      if (!(part instanceof Uint8Array)) {
+        throw new BadArgError("a WAL entry must be a Uint8Array or an array of them");
+      }
+      length += part.length;
     }
-    this.writer.append(position, bytes);
+    if (length > MAX_ENTRY_BYTES) {
+      throw new BadArgError("WAL entry must be at most 1 GiB - 8 bytes");
+    }
+    this.writer.append(position, parts, length);
   }
 
   /**

@@ -72,14 +72,14 @@ export class GroupCommitWriter {
     return this.files.fsyncs;
   }
 
-  append(position: number, bytes: Uint8Array): void {
+  append(position: number, parts: readonly Uint8Array[], length: number): void {
     this.checkOpen();
-    const size = recordBytes(bytes.length);
+    const size = recordBytes(length);
     // A record larger than a segment gets a segment of its own.
     const rotate = this.fill < 0 || (this.fill > 0 && this.fill + size > this.segmentBytes);
     if (rotate) this.fill = 0;
     this.fill += size;
-    this.batch.add(position, bytes, rotate);
+    this.batch.add(position, parts, length, rotate);
     this.appended = position;
     this.schedule();
   }
