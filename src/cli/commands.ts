@@ -203,16 +203,17 @@ export async function traverseCommand(
   }
 }
 
-/** `mneme fallback install <dir> <file>`: the backup replaces the database at its next start. */
+/**
+ * `mneme fallback install <dir> <file>`: the backup replaces the database at its next start. The
+ * database is not opened (that would apply a fallback already there), so it may be running.
+ */
 export async function fallbackInstallCommand(
   dir: string,
   file: string,
   print: Print = defaultPrint,
 ): Promise<void> {
-  await withDb(dir, async (db) => {
-    await db.installFallback(file);
-    print(`fallback installed in ${dir}: ${file} replaces the database at its next start`);
-  });
+  await Mneme.installFallback(file, { scope: "local", mnesiaDir: dir });
+  print(`fallback installed in ${dir}: ${file} replaces the database at its next start`);
 }
 
 /**

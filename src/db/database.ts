@@ -13,6 +13,7 @@ import {
 } from "../access/reads.js";
 import { backupAll, backupCheckpoint, traverseBackup } from "../backup/backup.js";
 import { type CheckpointArgs, Checkpoints } from "../backup/checkpoints.js";
+import { type FallbackOptions, installFallback, uninstallFallback } from "../backup/fallback.js";
 import { fileBackupModule } from "../backup/file-module.js";
 import type { BackupItem, BackupModule } from "../backup/module.js";
 import { type RestoreOptions, restore } from "../backup/restore.js";
@@ -251,36 +252,32 @@ export class Mneme {
   }
 
   /**
-   * mnesia:install_fallback/2: checks the backup and installs it in this database's directory.
-   * At the next start it replaces the whole database (tables not in it are gone), then is
-   * removed. Needs a disc schema.
+   * mnesia:install_fallback/2: checks the backup and installs it in this database's directory
+   * (or in `mnesiaDir`, with scope "local"). At the next start there it replaces the whole
+   * database (tables not in it are gone), then is removed. Needs a disc schema.
    */
-  async installFallback(
-    opaque: unknown,
-    options: { readonly module?: BackupModule } = {},
-  ): Promise<void> {
+  async installFallback(opaque: unknown, options: FallbackOptions = {}): Promise<void> {
     this.core.assertRunning();
-    if (this.disc === undefined) {
-      throw new BadTypeError(
-        "installFallback needs a disc schema; this database's schema is in RAM",
-      );
-    }
-    const source = options.module ?? fileBackupModule;
-    // Copied (and so fully read and checked) into the directory, under a name the start-up finds.
-    await traverseBackup(
-      opaque,
-      source,
-      this.disc.layout.fallback,
-      fileBackupModule,
-      (item, n: number) => [[item], n],
-      0,
-    );
+    await installFallback(opaque, options, this.disc?.layout.dir);
   }
 
-  /** mnesia:uninstall_fallback/0. */
-  async uninstallFallback(): Promise<void> {
+  /**
+   * mnesia:install_fallback/2 without a running database: installs into the default directory
+   * ("Mnesia.<node>" in the working directory), or into `mnesiaDir` with scope "local".
+   */
+  static async installFallback(opaque: unknown, options: FallbackOptions = {}): Promise<void> {
+    await installFallback(opaque, options, resolveConfig({}).dir);
+  }
+
+  /** mnesia:uninstall_fallback/1: no_exists when no fallback is installed. */
+  async uninstallFallback(options: FallbackOptions = {}): Promise<void> {
     this.core.assertRunning();
-    if (this.disc !== undefined) fs.rmSync(this.disc.layout.fallback, { force: true });
+    await uninstallFallback(options, this.disc?.layout.dir);
+  }
+
+  /** mnesia:uninstall_fallback/1 without a running database (see the static installFallback). */
+  static async uninstallFallback(options: FallbackOptions = {}): Promise<void> {
+    await uninstallFallback(options, resolveConfig({}).dir);
   }
 
   /** mnesia:dump_to_textfile/1: every table's definition and records, as readable text. */

@@ -6,7 +6,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { BadTypeError, CorruptFileError, Mneme } from "../../src/index.js";
+import {
+  BadArgError,
+  BadTypeError,
+  CombineError,
+  CorruptFileError,
+  MemoryBackupModule,
+  Mneme,
+  NoExistsError,
+} from "../../src/index.js";
 
 let root: string;
 let dir: string;
@@ -63,6 +71,37 @@ describe("fallback", () => {
     const third = await Mneme.open({ dir });
     assert.equal(third.tableInfo("a", "size"), 501);
     await third.close();
+  });
+
+  it("options: scope, mnesiaDir (a fresh directory becomes that database), module", async () => {
+    const { db, backup } = await prepared();
+    await assert.rejects(db.installFallback(backup, { scope: "nowhere" as never }), BadArgError);
+    // Another directory only with scope local, as in Mnesia.
+    const other = path.join(root, "other", "db");
+    await assert.rejects(db.installFallback(backup, { mnesiaDir: other }), CombineError);
+    await db.installFallback(backup, { scope: "local", mnesiaDir: other });
+    assert.equal(db.systemInfo("fallback_activated"), false, "not this database's");
+    await db.close();
+    const fresh = await Mneme.open({ dir: other });
+    assert.deepEqual(fresh.systemInfo("tables"), ["schema", "a", "b"]);
+    assert.equal(fresh.tableInfo("b", "size"), 500);
+    // From any module; and without a running database (the static form).
+    const mem = new MemoryBackupModule();
+    await fresh.backup("m", mem);
+    await fresh.close();
+    await Mneme.installFallback("m", { module: mem, scope: "local", mnesiaDir: dir });
+    await assertIsBackup();
+  });
+
+  it("uninstallFallback: no_exists when none is installed", async () => {
+    const { db } = await prepared();
+    await assert.rejects(db.uninstallFallback(), NoExistsError);
+    const other = path.join(root, "other");
+    await assert.rejects(
+      Mneme.uninstallFallback({ scope: "local", mnesiaDir: other }),
+      NoExistsError,
+    );
+    await db.close();
   });
 
   it("uninstallFallback: nothing happens at the next start", async () => {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import {
+  closeSync,
   existsSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   truncateSync,
@@ -13,10 +15,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { crc32 } from "node:zlib";
 import fc from "fast-check";
+import { decodeBlock } from "../../src/codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../../src/codec/term-codec.js";
 import { encodeFrame, readFrame } from "../../src/disc/frame.js";
 import {
   readSnapshot,
+  RECORDS_PER_BLOCK,
+  readSnapshotBlocks,
   readSnapshotHeader,
   type SnapshotHeaderInput,
   writeSnapshot,
@@ -355,7 +360,7 @@ describe("table snapshots: damage is detected", () => {
 
   it("a large file cut or flipped at sampled offsets is an error, never a load", () => {
     const file = fresh();
-    const records = Array.from({ length: 4500 }, (_, i) => ({ i, s: `r${i}`.repeat(3) }));
+    const records = Array.from({ length: 4.5 * RECORDS_PER_BLOCK }, (_, i) => ({ i }));
     writeSnapshotSync(file, { table: "big", position: 1 }, records);
     const bytes = readFileSync(file);
     const fs = frames(bytes);
@@ -445,5 +450,57 @@ describe("table snapshots: damage is detected", () => {
     assert.equal(err.offset, 0);
     truncateSync(file, 0);
     assert.throws(() => readSnapshotHeader(file), CorruptFileError);
+  });
+});
+
+describe("table snapshots: blocks read from an open file (what backups copy)", () => {
+  const records = Array.from({ length: 25_000 }, (_, i) => ({
+    id: i,
+    v: i % 5000 === 0 ? "\ud800" : `v${i}`, // a few blocks of kind 2
+  }));
+  /** Every record of the file, through readSnapshotBlocks. */
+  async function viaBlocks(file: string): Promise<{ count: number; records: unknown[] }> {
+    const fd = openSync(file, "r");
+    try {
+      let count = -1;
+      const out: unknown[] = [];
+      for await (const x of readSnapshotBlocks(fd, file)) {
+        if ("kind" in x) out.push(...decodeBlock(x.kind, x.body));
+        else count = x.count;
+      }
+      return { count, records: out };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it("gives the header, then blocks holding every record in order", async () => {
+    const file = fresh();
+    writeSnapshotSync(file, { table: "t", position: 3 }, records);
+    const got = await viaBlocks(file);
+    assert.equal(got.count, records.length);
+    assert.deepEqual(plainBinaries(got.records), records.map(viaCodec));
+  });
+
+  it("rejects a file cut short, altered, or with data after its trailer", async () => {
+    const file = fresh();
+    writeSnapshotSync(file, { table: "t", position: 3 }, records);
+    const bytes = readFileSync(file);
+    const cases: [Buffer, string][] = [
+      [bytes.subarray(0, bytes.length - 3), "truncated_binary_file"],
+      [bytes.subarray(0, bytes.length >> 1), "truncated_binary_file"],
+      [Buffer.concat([bytes, Buffer.from([0])]), "bad_checksum"],
+    ];
+    const flipped = Buffer.from(bytes);
+    flipped[bytes.length >> 1] = flipped[bytes.length >> 1]! ^ 1;
+    cases.push([flipped, "bad_checksum"]);
+    for (const [damaged, reason] of cases) {
+      writeFileSync(file, damaged);
+      await assert.rejects(viaBlocks(file), (e: unknown) => {
+        assert.ok(e instanceof CorruptFileError);
+        assert.equal(e.reason, reason);
+        return true;
+      });
+    }
   });
 });

@@ -289,6 +289,15 @@ for (const type of TYPES) {
             })),
           },
           { weight: 1, arbitrary: fc.constant({ op: "clear_table" as const, table: "t" }) },
+          {
+            weight: 1,
+            arbitrary: fc.array(recArb, { maxLength: 6 }).map((recs) => ({
+              op: "load_table" as const,
+              table: "t",
+              records: recs.map((rec) => Object.freeze(rec) as Rec),
+              file: undefined,
+            })),
+          },
         );
         assertProperty(
           fc.property(fc.array(opArb, { maxLength: 40, size: "max" }), (ops) => {
@@ -300,6 +309,10 @@ for (const type of TYPES) {
               else if (op.op === "delete") m.delete(op.key);
               else if (op.op === "delete_object") m.deleteObject(op.record);
               else if (op.op === "clear_table") m.clear();
+              else if (op.op === "load_table") {
+                m.clear();
+                for (const rec of op.records) m.write(rec);
+              }
             }
             assert.equal(t.store.size(), m.size());
             for (const k of m.keys()) assert.deepEqual(t.store.lookup(k), m.read(k));
@@ -310,6 +323,21 @@ for (const type of TYPES) {
       });
     });
   }
+}
+
+for (const type of TYPES) {
+  test(`Applier: load_table on a ${type} table without indexes or subscribers replaces its content`, () => {
+    const { apply, tables, create } = setup();
+    const t = create("p", { attributes: ["k", "v", "w"], type });
+    apply([{ op: "write", table: "p", key: 9, record: r(9, "gone") }]);
+    const records = [r(1, "a"), r(2, "b"), r(1, "c")];
+    apply([{ op: "load_table", table: "p", records, file: undefined }]);
+    const m = new Model(type);
+    for (const rec of records) m.write(rec);
+    assert.equal(tables.get("p")!.store.size(), m.size());
+    for (const k of m.keys()) assert.deepEqual(t.store.lookup(k), m.read(k));
+    assert.deepEqual(t.store.lookup(9), []);
+  });
 }
 
 for (const type of ["set", "ordered_set"] as const) {
