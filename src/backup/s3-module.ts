@@ -5,16 +5,21 @@
 // backup file and vice versa. The frames are built here with the same encodeFrame/encodeTerm
 // calls and the same constants, and read back with the file module's parseBackup.
 //
-// Writing buffers the encoded frames in memory (the whole backup must fit in memory); commitWrite
-// appends the trailer and does a single PutObject of the complete bytes, so the key only ever
-// holds an older backup or the complete new one (S3 PUTs are atomic). abortWrite just drops the
-// buffer: nothing was uploaded.
+// Writing streams the frames to S3 through @aws-sdk/lib-storage's Upload: a multipart upload whose
+// parts (8 MiB) are sent while the backup is written, so memory holds a few parts, not the whole
+// backup (a backup smaller than one part is a single PutObject). commitWrite ends the stream with
+// the trailer and waits for the upload to complete; the object appears only then, so the key only
+// ever holds an older backup or the complete new one. abortWrite aborts the upload: the parts
+// sent are discarded and nothing appears.
 //
 // openRead does one GetObject, reads the whole body and verifies it before yielding anything:
 // a truncated or altered object is a CorruptFileError naming "s3://bucket/key"; a missing object
 // (or bucket) is a NoExistsError. Any other S3 failure is rethrown as an Error whose message names
 // the operation and the object, with the SDK error as its `cause`.
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { once } from "node:events";
+import { PassThrough } from "node:stream";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import { BadArgError, NoExistsError } from "../errors.js";
 import {
   blockFrame,
@@ -50,12 +55,19 @@ export interface S3Location {
 
 export interface S3WriteHandle extends S3Location {
   /** @internal */ readonly state: {
-    chunks: Buffer[];
+    readonly body: PassThrough;
+    readonly upload: Upload;
+    /** The upload's completion; it never rejects (see `failure`). */
+    readonly uploaded: Promise<void>;
+    failure: unknown;
     blocks: number;
     items: number;
     done: boolean;
   };
 }
+
+/** Bytes per part of a multipart upload (S3's minimum is 5 MiB). */
+const PART_BYTES = 8 << 20;
 
 export interface S3ReadHandle extends S3Location {
   /** @internal */ readonly blocks: readonly ParsedBlock[];
@@ -93,7 +105,18 @@ function openState(handle: S3WriteHandle): S3WriteHandle["state"] {
   if (handle.state.done) {
     throw new BadArgError(`backup ${handle.url} is already committed or aborted`);
   }
+  if (handle.state.failure !== undefined)
+    throw s3Failure("upload", handle.url, handle.state.failure);
   return handle.state;
+}
+
+/** Hands a frame to the upload, waiting while the parts in flight are full (backpressure). */
+async function put(handle: S3WriteHandle, frame: Buffer): Promise<void> {
+  const state = openState(handle);
+  if (!state.body.write(frame)) {
+    await Promise.race([once(state.body, "drain"), state.uploaded]);
+    openState(handle);
+  }
 }
 
 /** A backup module storing each backup as one S3 object named by "s3://bucket/key". */
@@ -114,53 +137,70 @@ export function s3BackupModule(
   return {
     async openWrite(opaque: unknown): Promise<S3WriteHandle> {
       const location = parseS3Url(opaque);
-      const header = headerFrame();
-      return { ...location, state: { chunks: [header], blocks: 0, items: 0, done: false } };
+      const body = new PassThrough({ highWaterMark: PART_BYTES });
+      const upload = new Upload({
+        client: s3(),
+        params: {
+          Bucket: location.bucket,
+          Key: location.key,
+          Body: body,
+          ContentType: "application/octet-stream",
+        },
+        partSize: PART_BYTES,
+        queueSize: 2,
+        leavePartsOnError: false,
+      });
+      const state: S3WriteHandle["state"] = {
+        body,
+        upload,
+        uploaded: upload.done().then(
+          () => undefined,
+          (e: unknown) => {
+            state.failure = e;
+          },
+        ),
+        failure: undefined,
+        blocks: 0,
+        items: 0,
+        done: false,
+      };
+      const handle: S3WriteHandle = { ...location, state };
+      await put(handle, headerFrame());
+      return handle;
     },
 
     async write(handle: S3WriteHandle, items: readonly BackupItem[]): Promise<S3WriteHandle> {
-      const state = openState(handle);
       if (!Array.isArray(items)) throw new BadArgError("items must be an array", { value: items });
-      state.chunks.push(blockFrame(items));
-      state.blocks += 1;
-      state.items += items.length;
+      await put(handle, blockFrame(items));
+      handle.state.blocks += 1;
+      handle.state.items += items.length;
       return handle;
     },
 
     async writeEncoded(handle: S3WriteHandle, records: EncodedRecords): Promise<S3WriteHandle> {
-      const state = openState(handle);
       const frame = encodedFrame(records);
       if (frame === undefined) return this.write(handle, decodeRecordItems(records));
-      state.chunks.push(frame);
-      state.blocks += 1;
-      state.items += records.count;
+      await put(handle, frame);
+      handle.state.blocks += 1;
+      handle.state.items += records.count;
       return handle;
     },
 
     async commitWrite(handle: S3WriteHandle): Promise<void> {
       const state = openState(handle);
-      const { blocks, items } = state;
-      const body = Buffer.concat([...state.chunks, trailerFrame(blocks, items)]);
-      try {
-        await s3().send(
-          new PutObjectCommand({
-            Bucket: handle.bucket,
-            Key: handle.key,
-            Body: body,
-            ContentLength: body.length,
-            ContentType: "application/octet-stream",
-          }),
-        );
-      } catch (e) {
-        throw s3Failure("PutObject", handle.url, e);
-      }
+      state.body.end(trailerFrame(state.blocks, state.items));
+      await state.uploaded;
       state.done = true;
-      state.chunks = [];
+      if (state.failure !== undefined) throw s3Failure("upload", handle.url, state.failure);
     },
 
     async abortWrite(handle: S3WriteHandle): Promise<void> {
-      handle.state.done = true;
-      handle.state.chunks = [];
+      const { state } = handle;
+      if (state.done) return;
+      state.done = true;
+      await state.upload.abort().catch(() => undefined);
+      state.body.destroy();
+      await state.uploaded;
     },
 
     async openRead(opaque: unknown): Promise<S3ReadHandle> {

@@ -124,6 +124,27 @@ describe("s3BackupModule", () => {
     assert.deepEqual(await readAll(fileBackupModule as BackupModule, copy), blocks);
   });
 
+  it("a backup of several parts is a multipart upload; aborted, it leaves nothing", async () => {
+    // About 24 MiB: three parts of 8 MiB.
+    const filler = "y".repeat(1000);
+    const blocks: BackupItem[][] = [];
+    for (let b = 0; b < 24; b++) {
+      blocks.push(
+        Array.from({ length: 1000 }, (_, i) => ({ table: "t", record: { b, i, filler } })),
+      );
+    }
+    await writeBackup(mod, "s3://backups/multi", blocks);
+    const back = await readAll(mod, "s3://backups/multi");
+    assert.equal(back.length, 24);
+    assert.deepEqual(back[23]![999], blocks[23]![999]);
+    assert.ok((await getBytes("multi")).length > 16 << 20);
+
+    let h = await mod.openWrite("s3://backups/multi-aborted");
+    for (const block of blocks) h = await mod.write(h, block);
+    await mod.abortWrite(h);
+    await assert.rejects(mod.openRead("s3://backups/multi-aborted"), NoExistsError);
+  });
+
   it("an empty backup round-trips", async () => {
     await writeBackup(mod, "s3://backups/empty", []);
     assert.deepEqual(await readAll(mod, "s3://backups/empty"), []);
@@ -223,10 +244,7 @@ describe("s3BackupModule", () => {
     const denied = s3BackupModule({ client: unreachable });
     let h = await denied.openWrite("s3://backups/unreachable");
     h = await denied.write(h, [1]);
-    await assert.rejects(
-      denied.commitWrite(h),
-      /S3 PutObject of s3:\/\/backups\/unreachable failed/,
-    );
+    await assert.rejects(denied.commitWrite(h), /S3 upload of s3:\/\/backups\/unreachable failed/);
     await assert.rejects(
       denied.openRead("s3://backups/unreachable"),
       /S3 GetObject of s3:\/\/backups\/unreachable failed/,

@@ -19,8 +19,8 @@ import { decodeBlock } from "../../src/codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../../src/codec/term-codec.js";
 import { encodeFrame, readFrame } from "../../src/disc/frame.js";
 import {
-  readSnapshot,
   RECORDS_PER_BLOCK,
+  readSnapshot,
   readSnapshotBlocks,
   readSnapshotHeader,
   type SnapshotHeaderInput,
