@@ -9,7 +9,7 @@ import type { TableSpec } from "../schema/table-spec.js";
 import type { Rec } from "../store/store.js";
 import type { Checkpoint, Checkpoints } from "./checkpoints.js";
 import type { RecordItem, SchemaItem } from "./items.js";
-import type { BackupItem, BackupModule } from "./module.js";
+import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
 import type { SnapshotSource } from "./snapshot-source.js";
 
 export type { RecordItem, SchemaItem } from "./items.js";
@@ -114,20 +114,28 @@ export async function backupAll(
   }
 }
 
-/** Every item of a backup, in order. */
-export async function readBackup(opaque: unknown, mod: BackupModule): Promise<BackupItem[]> {
-  const out: BackupItem[] = [];
+/** The blocks of a backup as its module reads them, in order; the reader is closed at the end. */
+export async function* readBlocks(
+  opaque: unknown,
+  mod: BackupModule,
+): AsyncGenerator<BackupReadResult<unknown>> {
   let h = await mod.openRead(opaque);
   try {
     for (;;) {
       const r = await mod.read(h);
-      if (r === undefined) break;
+      if (r === undefined) return;
       h = r.handle;
-      for (const item of r.items) out.push(item);
+      yield r;
     }
   } finally {
     await mod.closeRead(h);
   }
+}
+
+/** Every item of a backup, in order. */
+export async function readBackup(opaque: unknown, mod: BackupModule): Promise<BackupItem[]> {
+  const out: BackupItem[] = [];
+  for await (const r of readBlocks(opaque, mod)) for (const item of r.items) out.push(item);
   return out;
 }
 

@@ -18,7 +18,11 @@ export interface CheckpointArgs {
   readonly min?: readonly string[];
   /** Accepted for compatibility; there is one node. */
   readonly allowRemote?: boolean;
-  /** Accepted for compatibility: ram_copies tables are always retained as they are in RAM. */
+  /**
+   * Which ram_copies tables are retained as they are in RAM: all (true, Mneme's default), none
+   * (false: Mnesia's default), or the tables listed. The others are retained as their last
+   * dumpTables wrote them, or empty if it never did, as Mnesia does.
+   */
   readonly ramOverridesDump?: boolean | readonly string[];
 }
 
@@ -31,6 +35,18 @@ export interface Checkpoint {
   readonly name: string;
   readonly position: number;
   readonly tables: ReadonlyMap<string, Retainer>;
+}
+
+/** Whether a ram_copies table is retained from RAM, for a ramOverridesDump argument. */
+function ramOverrides(arg: unknown): (table: string) => boolean {
+  if (arg === undefined || arg === true) return () => true;
+  if (arg === false) return () => false;
+  if (Array.isArray(arg) && arg.every((t) => typeof t === "string")) {
+    return (table) => arg.includes(table);
+  }
+  throw new BadArgError("ramOverridesDump must be a boolean or a list of table names", {
+    value: arg,
+  });
 }
 
 export class Checkpoints {
@@ -66,9 +82,20 @@ export class Checkpoints {
       throw new BadArgError("activateCheckpoint: no tables given (max or min)", { value: args });
     }
     for (const n of names) this.core.table(n); // no_exists before anything is opened
+    const inRam = ramOverrides(args.ramOverridesDump);
     const tables = new Map<string, Retainer>();
     for (const n of names) {
       const t = this.core.table(n);
+      if (t.spec.storage === "ram_copies" && !inRam(n)) {
+        // Mnesia's default: the table as dumpTables last wrote it.
+        const dump = this.core.ramDump?.(n);
+        const snapshot = dump === undefined ? undefined : SnapshotSource.open(dump);
+        tables.set(
+          n,
+          snapshot !== undefined ? { spec: t.spec, snapshot } : { spec: t.spec, records: [] },
+        );
+        continue;
+      }
       const file = this.core.cleanSnapshot?.(n);
       const snapshot = file === undefined ? undefined : SnapshotSource.open(file);
       tables.set(

@@ -6,6 +6,7 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import { DirLayout } from "../disc/layout.js";
 import { BadArgError, BadTypeError, CombineError, NoExistsError } from "../errors.js";
+import { readBlocks } from "./backup.js";
 import { fileBackupModule } from "./file-module.js";
 import type { BackupModule } from "./module.js";
 
@@ -78,25 +79,17 @@ export async function copyBackup(
   target: unknown,
   targetMod: BackupModule,
 ): Promise<void> {
-  let r = await sourceMod.openRead(source);
+  let w = await targetMod.openWrite(target);
   try {
-    let w = await targetMod.openWrite(target);
-    try {
-      for (;;) {
-        const block = await sourceMod.read(r);
-        if (block === undefined) break;
-        r = block.handle;
-        w =
-          block.encoded !== undefined && targetMod.writeEncoded !== undefined
-            ? await targetMod.writeEncoded(w, block.encoded)
-            : await targetMod.write(w, block.items);
-      }
-      await targetMod.commitWrite(w);
-    } catch (e) {
-      await targetMod.abortWrite(w).catch(() => undefined);
-      throw e;
+    for await (const block of readBlocks(source, sourceMod)) {
+      w =
+        block.encoded !== undefined && targetMod.writeEncoded !== undefined
+          ? await targetMod.writeEncoded(w, block.encoded)
+          : await targetMod.write(w, block.items);
     }
-  } finally {
-    await sourceMod.closeRead(r);
+    await targetMod.commitWrite(w);
+  } catch (e) {
+    await targetMod.abortWrite(w).catch(() => undefined);
+    throw e;
   }
 }

@@ -19,6 +19,7 @@ import { LiveTable } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import type { Rec } from "../store/store.js";
 import { TABLE } from "../txn/locks.js";
+import { readBlocks } from "./backup.js";
 import { isRecordItem, isSchemaItem } from "./items.js";
 import type { BackupModule } from "./module.js";
 
@@ -65,43 +66,34 @@ async function readTables(opaque: unknown, mod: BackupModule): Promise<Map<strin
     }
     return t;
   };
-  let h = await mod.openRead(opaque);
-  try {
-    for (;;) {
-      const r = await mod.read(h);
-      if (r === undefined) break;
-      h = r.handle;
-      const { items, encoded } = r;
-      if (encoded !== undefined && encoded.count === items.length && items.length > 0) {
-        const records = new Array<Rec>(items.length);
-        for (let i = 0; i < items.length; i++) {
-          const item = items[i];
-          if (!isRecordItem(item) || item.table !== encoded.table) {
-            throw new BadArgError("a backup block whose items and encoded records differ");
-          }
-          records[i] = item.record;
+  for await (const { items, encoded } of readBlocks(opaque, mod)) {
+    if (encoded !== undefined && encoded.count === items.length && items.length > 0) {
+      const records = new Array<Rec>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        if (!isRecordItem(item) || item.table !== encoded.table) {
+          throw new BadArgError("a backup block whose items and encoded records differ");
         }
-        tableOf(encoded.table).blocks.push({ records, encoded: encoded.body });
-        continue;
+        records[i] = item.record;
       }
-      let run: { table: string; block: RecordBlock } | undefined;
-      for (const item of items) {
-        if (isSchemaItem(item)) {
-          tables.set(item.schema, { spec: item.definition, blocks: [] });
-          run = undefined;
-        } else if (isRecordItem(item)) {
-          if (run === undefined || run.table !== item.table) {
-            run = { table: item.table, block: { records: [], encoded: undefined } };
-            tableOf(item.table).blocks.push(run.block);
-          }
-          run.block.records.push(item.record);
-        } else {
-          throw new BadArgError("not a Mneme backup item", { value: item });
+      tableOf(encoded.table).blocks.push({ records, encoded: encoded.body });
+      continue;
+    }
+    let run: { table: string; block: RecordBlock } | undefined;
+    for (const item of items) {
+      if (isSchemaItem(item)) {
+        tables.set(item.schema, { spec: item.definition, blocks: [] });
+        run = undefined;
+      } else if (isRecordItem(item)) {
+        if (run === undefined || run.table !== item.table) {
+          run = { table: item.table, block: { records: [], encoded: undefined } };
+          tableOf(item.table).blocks.push(run.block);
         }
+        run.block.records.push(item.record);
+      } else {
+        throw new BadArgError("not a Mneme backup item", { value: item });
       }
     }
-  } finally {
-    await mod.closeRead(h);
   }
   return tables;
 }

@@ -43,6 +43,8 @@ export class DbCore {
    * logged for it since), for checkpoints to keep instead of the records (disc storage).
    */
   cleanSnapshot: ((table: string) => string | undefined) | undefined;
+  /** The file of a ram_copies table's last dumpTables, if any (disc storage). */
+  ramDump: ((table: string) => string | undefined) | undefined;
   /** Writes restored disc_copies tables as snapshot files (disc storage; see restore.ts). */
   writeTableFiles: DiscStorage["writeTableFiles"] | undefined;
   private tsCounter = 0;

@@ -164,6 +164,13 @@ export class DiscStorage {
     core.applyEntry = (entry) => this.applyEntry(entry);
     core.writeTableFiles = (tables, commit) => this.writeTableFiles(tables, commit);
     core.cleanSnapshot = (table) => this.cleanSnapshot(table);
+    core.ramDump = (table) => {
+      const t = this.core?.tables.get(table);
+      const ref = this.files[table];
+      return t?.spec.storage === "ram_copies" && ref?.ram === true && ref.cookie === t.spec.cookie
+        ? this.layout.file(ref.file)
+        : undefined;
+    };
     core.discStats = () => ({
       dumps: this.stats.dumps,
       fsyncs: this.wal.stats.fsyncs,

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import fc from "fast-check";
 import {
   AlreadyExistsError,
+  BadArgError,
   BadTypeError,
   CorruptFileError,
   MemoryBackupModule,
@@ -80,6 +81,79 @@ describe("checkpoints", () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it("property: the same for a disc_copies table kept as its snapshot file, dumped meanwhile", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(15), fc.integer()), { maxLength: 30 }),
+        fc.array(fc.tuple(fc.boolean(), fc.nat(15), fc.integer()), { maxLength: 30 }),
+        async (before, after) => {
+          const ddir = path.join(dir, `p${run++}`);
+          await Mneme.createSchema({ dir: ddir });
+          const db = await Mneme.open({ dir: ddir });
+          await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+          for (const [k, v] of before) db.dirtyWrite("t", { k, v });
+          await db.dumpLog(); // the table now holds exactly its snapshot
+          const expected = all(db, "t");
+          const { name } = db.activateCheckpoint({ max: ["t"] });
+          const file = path.join(ddir, "cp.BUP");
+          const backup = db.backupCheckpoint(name, file);
+          for (const [del, k, v] of after) {
+            await db.transaction(async (tx) => (del ? tx.delete("t", k) : tx.write("t", { k, v })));
+          }
+          await db.dumpLog(); // a new snapshot replaces the one the checkpoint holds
+          await backup;
+          await db.restore(file);
+          assert.deepEqual(all(db, "t"), expected);
+          await db.close();
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("ramOverridesDump: ram_copies tables from RAM (default), or as dumpTables left them", async () => {
+    const ddir = path.join(dir, "ram");
+    await Mneme.createSchema({ dir: ddir });
+    const db = await Mneme.open({ dir: ddir });
+    await db.createTable("r", { attributes: ["k", "v"] });
+    await db.createTable("s", { attributes: ["k", "v"] });
+    db.dirtyWrite("r", { k: 1, v: 1 });
+    db.dirtyWrite("s", { k: 1, v: 1 });
+    await db.dumpTables(["r"]);
+    db.dirtyWrite("r", { k: 2, v: 2 });
+    db.dirtyWrite("s", { k: 2, v: 2 });
+    const backupOf = async (ramOverridesDump: boolean | string[] | undefined) => {
+      const { name } = db.activateCheckpoint({ max: ["r", "s"], ramOverridesDump });
+      const mod = new MemoryBackupModule();
+      await db.backupCheckpoint(name, "b", mod);
+      db.deactivateCheckpoint(name);
+      const seen = await db.traverseBackup(
+        "b",
+        mod,
+        undefined,
+        "read_only",
+        (item, acc: string[]) => {
+          const r = item as RecordItem;
+          return [[], r.record === undefined ? acc : [...acc, `${r.table}${r.record.k}`]];
+        },
+        [],
+      );
+      return seen.sort();
+    };
+    const ram = ["r1", "r2", "s1", "s2"];
+    assert.deepEqual(await backupOf(undefined), ram);
+    assert.deepEqual(await backupOf(true), ram);
+    // Mnesia's default: the dumped state ("r" as dumpTables wrote it; "s" was never dumped).
+    assert.deepEqual(await backupOf(false), ["r1"]);
+    assert.deepEqual(await backupOf(["s"]), ["r1", "s1", "s2"]);
+    assert.throws(
+      () => db.activateCheckpoint({ max: ["r"], ramOverridesDump: "r" as never }),
+      BadArgError,
+    );
+    await db.close();
   });
 });
 
