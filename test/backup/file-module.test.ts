@@ -76,6 +76,11 @@ async function smallBackup(): Promise<{ bytes: Buffer; blocks: BackupItem[][] }>
       ["t", 1, "a"],
       ["t", 2n, new Uint8Array([3])],
     ],
+    // Records of one table: a block of kind 3 (the table name once).
+    [
+      { table: "t", record: { k: 1, v: "a" } },
+      { table: "t", record: { k: 2, v: new Uint8Array([4]) } },
+    ],
   ];
   const p = fresh();
   await writeBackup(p, blocks);
@@ -122,6 +127,39 @@ describe("file backup module: round trips", () => {
     assert.deepStrictEqual(got, allKinds);
     const bytes = (got![17] as { nested: { bytes: Uint8Array } }).nested.bytes;
     assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+  });
+
+  it("records of one table: one kind 3 block, read back as frozen records with their encoding", async () => {
+    const p = fresh();
+    const block = Array.from({ length: 50 }, (_, i) => ({
+      table: "tab",
+      record: { k: i, v: `v${i}` },
+    }));
+    await writeBackup(p, [
+      block,
+      [
+        { table: "tab", record: { k: 99 } },
+        { table: "other", record: { k: 1 } },
+      ],
+    ]);
+    const r0 = await mod.openRead(p);
+    const first = await mod.read(r0);
+    assert.ok(first !== undefined);
+    assert.deepEqual(first.items, block);
+    assert.ok(first.items.every((item) => Object.isFrozen((item as { record: object }).record)));
+    assert.equal(first.encoded?.table, "tab");
+    assert.equal(first.encoded?.count, 50);
+    // A block mixing tables is an ordinary block: no encoded form.
+    const second = await mod.read(first.handle);
+    assert.equal(second?.encoded, undefined);
+    assert.equal(second?.items.length, 2);
+    await mod.closeRead(second!.handle);
+    // What writeEncoded writes reads back the same.
+    const q = fresh();
+    let w = await mod.openWrite(q);
+    w = await mod.writeEncoded!(w, first.encoded!);
+    await mod.commitWrite(w);
+    assert.deepEqual(await readAll(q), [block]);
   });
 
   it("10,000 items in several blocks", async () => {

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { Mneme } from "../../src/index.js";
+import { MemoryBackupModule, Mneme } from "../../src/index.js";
 
 let dir: string;
 let db: Mneme | undefined;
@@ -100,6 +100,33 @@ describe("restore through snapshot files", () => {
     await db.close();
     db = await Mneme.open({ dir: dbDir() });
     assert.deepEqual(values(db), new Map([["new", N]]));
+  });
+
+  it("records the backup cannot hand over encoded are encoded into the file", async () => {
+    await Mneme.createSchema({ dir: dbDir() });
+    db = await Mneme.open({ dir: dbDir() });
+    await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+    // Values that need the term codec's protection, and a copy-on-restore record (nested value).
+    const odd = [
+      { k: 1, v: "lone \ud800 surrogate" },
+      { k: 2, v: { nested: [1, 2n, new Uint8Array([7])] } },
+      { k: 3, v: "plain" },
+    ];
+    for (const r of odd) db.dirtyWrite("t", r);
+    const mem = new MemoryBackupModule();
+    await db.backup(backupFile());
+    await db.backup("m", mem);
+    for (const [source, module] of [
+      [backupFile(), undefined],
+      ["m", mem],
+    ] as const) {
+      await db.clearTable("t");
+      await db.restore(source, module === undefined ? {} : { module });
+      await db.close();
+      db = await Mneme.open({ dir: dbDir() });
+      const got = (db.dirtySelect("t", [[{}, [], ["$_"]]]) as Row[]).sort((a, b) => a.k - b.k);
+      assert.deepEqual(got, odd);
+    }
   });
 
   it("writes after a restore are logged on top of it, also across a restart", async () => {
