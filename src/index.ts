@@ -1,10 +1,16 @@
 // Mneme: Mnesia's data model for TypeScript. The public API only.
 export type { SelectChunk, SelectContinuation } from "./access/reads.js";
 export type { CheckpointArgs } from "./backup/checkpoints.js";
+export type { FallbackOptions } from "./backup/fallback.js";
 export { fileBackupModule } from "./backup/file-module.js";
 export type { RecordItem, SchemaItem } from "./backup/items.js";
 export { MemoryBackupModule } from "./backup/memory-module.js";
-export type { BackupItem, BackupModule, BackupReadResult } from "./backup/module.js";
+export type {
+  BackupItem,
+  BackupModule,
+  BackupReadResult,
+  EncodedRecords,
+} from "./backup/module.js";
 export type { RestoreOp, RestoreOptions } from "./backup/restore.js";
 export { s3BackupModule } from "./backup/s3-module.js";
 export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/config.js";

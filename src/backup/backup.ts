@@ -9,38 +9,44 @@ import type { TableSpec } from "../schema/table-spec.js";
 import type { Rec } from "../store/store.js";
 import type { Checkpoint, Checkpoints } from "./checkpoints.js";
 import type { RecordItem, SchemaItem } from "./items.js";
-import type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
+import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
 import type { SnapshotSource } from "./snapshot-source.js";
 
 export type { RecordItem, SchemaItem } from "./items.js";
 
 const BLOCK = 1000;
 
-/** Writes a checkpoint's tables through a backup module; nothing is left if it fails. */
-export async function backupCheckpoint(
-  c: Checkpoint,
+/** Writes blocks of one backup, always through the handle the module returned last. */
+export interface BackupWriter {
+  write(items: readonly BackupItem[]): Promise<void>;
+  /** Records given encoded; undefined when the module cannot take them so. */
+  readonly writeEncoded: ((records: EncodedRecords) => Promise<void>) | undefined;
+}
+
+/**
+ * Writes a backup named `opaque` with `body`, then commits it; if anything fails, the write is
+ * aborted, which leaves nothing (an older backup of that name stays).
+ */
+export async function writeBackup<W>(
+  mod: BackupModule<W>,
   opaque: unknown,
-  mod: BackupModule,
+  body: (w: BackupWriter) => Promise<void>,
 ): Promise<void> {
   let h = await mod.openWrite(opaque);
+  const writeEncoded = mod.writeEncoded?.bind(mod);
+  const writer: BackupWriter = {
+    write: async (items) => {
+      h = await mod.write(h, items);
+    },
+    writeEncoded:
+      writeEncoded === undefined
+        ? undefined
+        : async (records) => {
+            h = await writeEncoded(h, records);
+          },
+  };
   try {
-    const schema: SchemaItem[] = [...c.tables.values()].map((r) => ({
-      schema: r.spec.name,
-      definition: r.spec,
-    }));
-    h = await mod.write(h, schema);
-    for (const r of c.tables.values()) {
-      if (r.snapshot !== undefined) {
-        h = await copySnapshot(r.spec, r.snapshot, h, mod);
-        continue;
-      }
-      for (let i = 0; i < r.records.length; i += BLOCK) {
-        const items: RecordItem[] = [];
-        const end = Math.min(r.records.length, i + BLOCK);
-        for (let k = i; k < end; k++) items.push({ table: r.spec.name, record: r.records[k]! });
-        h = await mod.write(h, items);
-      }
-    }
+    await body(writer);
     await mod.commitWrite(h);
   } catch (e) {
     await mod.abortWrite(h).catch(() => undefined);
@@ -48,18 +54,43 @@ export async function backupCheckpoint(
   }
 }
 
+/** Writes a checkpoint's tables through a backup module; nothing is left if it fails. */
+export async function backupCheckpoint(
+  c: Checkpoint,
+  opaque: unknown,
+  mod: BackupModule,
+): Promise<void> {
+  await writeBackup(mod, opaque, async (w) => {
+    const schema: SchemaItem[] = [...c.tables.values()].map((r) => ({
+      schema: r.spec.name,
+      definition: r.spec,
+    }));
+    await w.write(schema);
+    for (const r of c.tables.values()) {
+      if (r.snapshot !== undefined) {
+        await copySnapshot(r.spec, r.snapshot, w);
+        continue;
+      }
+      for (let i = 0; i < r.records.length; i += BLOCK) {
+        const items: RecordItem[] = [];
+        const end = Math.min(r.records.length, i + BLOCK);
+        for (let k = i; k < end; k++) items.push({ table: r.spec.name, record: r.records[k]! });
+        await w.write(items);
+      }
+    }
+  });
+}
+
 /**
  * Writes the records of a table's snapshot file: its blocks as they are encoded when the module
  * takes them so (writeEncoded), else decoded into record items.
  */
-async function copySnapshot<W>(
+async function copySnapshot(
   spec: TableSpec,
   source: SnapshotSource,
-  handle: W,
-  mod: BackupModule<W>,
-): Promise<W> {
-  return source.use(async (fd) => {
-    let h = handle;
+  w: BackupWriter,
+): Promise<void> {
+  await source.use(async (fd) => {
     let count = 0;
     let expected = -1;
     const table = spec.name;
@@ -70,8 +101,8 @@ async function copySnapshot<W>(
         continue;
       }
       const n = x.kind === BLOCK_RECORDS ? recordCount(x.body) : undefined;
-      if (n !== undefined && mod.writeEncoded !== undefined) {
-        h = await mod.writeEncoded(h, { table, count: n, body: x.body });
+      if (n !== undefined && w.writeEncoded !== undefined) {
+        await w.writeEncoded({ table, count: n, body: x.body });
         count += n;
         continue;
       }
@@ -81,10 +112,7 @@ async function copySnapshot<W>(
       } catch (e) {
         throw new CorruptFileError("bad_checksum", (e as Error).message, source.file, 0);
       }
-      h = await mod.write(
-        h,
-        records.map((r): RecordItem => ({ table, record: build(r as object) })),
-      );
+      await w.write(records.map((r): RecordItem => ({ table, record: build(r as object) })));
       count += records.length;
     }
     if (count !== expected) {
@@ -95,7 +123,6 @@ async function copySnapshot<W>(
         0,
       );
     }
-    return h;
   });
 }
 
@@ -156,8 +183,7 @@ export async function traverseBackup<A>(
     for (const item of items) acc = fn(item, acc)[1];
     return acc;
   }
-  let h = await targetMod.openWrite(target);
-  try {
+  await writeBackup(targetMod, target, async (w) => {
     for (let i = 0; i < items.length; i += BLOCK) {
       const out: BackupItem[] = [];
       for (const item of items.slice(i, i + BLOCK)) {
@@ -165,12 +191,8 @@ export async function traverseBackup<A>(
         out.push(...written);
         acc = next;
       }
-      h = await targetMod.write(h, out);
+      await w.write(out);
     }
-    await targetMod.commitWrite(h);
-  } catch (e) {
-    await targetMod.abortWrite(h).catch(() => undefined);
-    throw e;
-  }
+  });
   return acc;
 }

@@ -6,7 +6,7 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import { DirLayout } from "../disc/layout.js";
 import { BadArgError, BadTypeError, CombineError, NoExistsError } from "../errors.js";
-import { readBlocks } from "./backup.js";
+import { readBlocks, writeBackup } from "./backup.js";
 import { fileBackupModule } from "./file-module.js";
 import type { BackupModule } from "./module.js";
 
@@ -79,17 +79,13 @@ export async function copyBackup(
   target: unknown,
   targetMod: BackupModule,
 ): Promise<void> {
-  let w = await targetMod.openWrite(target);
-  try {
+  await writeBackup(targetMod, target, async (w) => {
     for await (const block of readBlocks(source, sourceMod)) {
-      w =
-        block.encoded !== undefined && targetMod.writeEncoded !== undefined
-          ? await targetMod.writeEncoded(w, block.encoded)
-          : await targetMod.write(w, block.items);
+      if (block.encoded !== undefined && w.writeEncoded !== undefined) {
+        await w.writeEncoded(block.encoded);
+      } else {
+        await w.write(block.items);
+      }
     }
-    await targetMod.commitWrite(w);
-  } catch (e) {
-    await targetMod.abortWrite(w).catch(() => undefined);
-    throw e;
-  }
+  });
 }

@@ -4,4 +4,4 @@ export {
   type MemoryReadHandle,
   type MemoryWriteHandle,
 } from "./memory-module.js";
-export type { BackupItem, BackupModule, BackupReadResult } from "./module.js";
+export type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";

@@ -1,6 +1,6 @@
 // A progress indicator for the long CLI jobs: a cli-progress bar on a TTY, nothing otherwise.
 import cliProgress from "cli-progress";
-import type { BackupItem, BackupModule } from "../index.js";
+import type { BackupItem, BackupModule, EncodedRecords } from "../index.js";
 
 export interface Progress {
   /** Adds `n` done items. */
@@ -44,6 +44,7 @@ export function withProgress<W, R>(
   module: BackupModule<W, R>,
   progress: Progress,
 ): BackupModule<W, R> {
+  const writeEncoded = module.writeEncoded?.bind(module);
   return {
     openWrite: (opaque) => module.openWrite(opaque),
     write: async (handle: W, items: readonly BackupItem[]) => {
@@ -51,6 +52,16 @@ export function withProgress<W, R>(
       progress.tick(items.length);
       return next;
     },
+    // Kept when the module has it: snapshots are then copied without decoding a record.
+    ...(writeEncoded === undefined
+      ? {}
+      : {
+          writeEncoded: async (handle: W, records: EncodedRecords) => {
+            const next = await writeEncoded(handle, records);
+            progress.tick(records.count);
+            return next;
+          },
+        }),
     commitWrite: (handle) => module.commitWrite(handle),
     abortWrite: (handle) => module.abortWrite(handle),
     openRead: (opaque) => module.openRead(opaque),
