@@ -11,7 +11,7 @@ import { checkRecord } from "../access/validate-record.js";
 import { BLOCK_RECORDS, type Block } from "../codec/block-codec.js";
 import type { DbCore } from "../db/core.js";
 import type { TableFile } from "../disc/disc-storage.js";
-import { encodeBlocks } from "../disc/snapshot.js";
+import { encodeBlocks, RECORDS_PER_BLOCK } from "../disc/snapshot.js";
 import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
 import { isFlatRecord, type Key, keyProblem } from "../keys/index.js";
 import type { DataOp, LogEntry, LogOp } from "../log/entry.js";
@@ -139,8 +139,8 @@ function* snapshotBlocks(blocks: readonly RecordBlock[]): Generator<Block> {
   for (const b of blocks) {
     if (b.encoded !== undefined) yield { kind: BLOCK_RECORDS, body: b.encoded };
     else {
-      for (let i = 0; i < b.records.length; i += 1000) {
-        yield* encodeBlocks(b.records.slice(i, i + 1000));
+      for (let i = 0; i < b.records.length; i += RECORDS_PER_BLOCK) {
+        yield* encodeBlocks(b.records.slice(i, i + RECORDS_PER_BLOCK));
       }
     }
   }

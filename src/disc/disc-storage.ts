@@ -393,13 +393,17 @@ export class DiscStorage {
       table = undefined;
       sum = 0;
     };
+    // The entry is not applied yet: a table it creates is known by its create_table op only.
+    const created = new Map<string, TableSpec>();
     for (const op of ops) {
       if (op.op === "load_table") {
         flush();
         this.lastChange.set(op.table, position);
-        this.adoptSnapshot(op.table, op.file, position);
+        const spec = created.get(op.table) ?? this.core?.tables.get(op.table)?.spec;
+        this.adoptSnapshot(spec, op.file, position);
         continue;
       }
+      if (op.op === "create_table") created.set(op.spec.name, op.spec);
       if (!isSchemaOp(op)) {
         if (op.table !== table) {
           flush();
@@ -442,10 +446,14 @@ export class DiscStorage {
    * A restore's snapshot file becomes the table's snapshot at `position` (the entry that loads
    * it): the table holds exactly that file's records there, so it has nothing logged since.
    */
-  private adoptSnapshot(table: string, file: string | undefined, position: number): void {
-    const t = this.core?.tables.get(table);
-    if (file === undefined || t === undefined || t.spec.storage !== "disc_copies") return;
-    this.files[table] = { file, position, cookie: t.spec.cookie };
+  private adoptSnapshot(
+    spec: TableSpec | undefined,
+    file: string | undefined,
+    position: number,
+  ): void {
+    if (file === undefined || spec === undefined || spec.storage !== "disc_copies") return;
+    const table = spec.name;
+    this.files[table] = { file, position, cookie: spec.cookie };
     this.snapshotBytes.set(table, fileSize(this.layout.file(file)));
     this.tableLogBytes.set(table, 0);
     this.logBytesAtSnapshot.set(table, this.logBytes);

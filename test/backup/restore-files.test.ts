@@ -102,6 +102,22 @@ describe("restore through snapshot files", () => {
     assert.deepEqual(values(db), new Map([["new", N]]));
   });
 
+  it("recreate_tables too: the recreated table's snapshot is the restore's file", async () => {
+    db = await prepared();
+    await db.deleteTable("t");
+    await db.restore(backupFile(), { recreateTables: ["t"] });
+    assert.deepEqual(values(db), new Map([["new", N]]));
+    const before = snapshots();
+    await db.dumpLog();
+    const files = snapshots();
+    assert.equal(files.length, 1);
+    assert.match(files[0]!, /^t\.restore-[0-9a-f-]+\.DCD$/);
+    assert.ok(before.includes(files[0]!), "the dump kept the restore's file");
+    await db.close();
+    db = await Mneme.open({ dir: dbDir() });
+    assert.deepEqual(values(db), new Map([["new", N]]));
+  });
+
   it("records the backup cannot hand over encoded are encoded into the file", async () => {
     await Mneme.createSchema({ dir: dbDir() });
     db = await Mneme.open({ dir: dbDir() });
