@@ -2,7 +2,7 @@
 // per table: its definition) followed by record items, as Mnesia writes them. Restore: restore.ts.
 import { BLOCK_RECORDS, decodeBlock, recordCount } from "../codec/block-codec.js";
 import type { DbCore } from "../db/core.js";
-import { readSnapshotBlocks } from "../disc/snapshot.js";
+import { RECORDS_PER_BLOCK, readSnapshotBlocks } from "../disc/snapshot.js";
 import { CorruptFileError } from "../errors.js";
 import { recordBuilder } from "../keys/index.js";
 import type { TableSpec } from "../schema/table-spec.js";
@@ -14,7 +14,8 @@ import type { SnapshotSource } from "./snapshot-source.js";
 
 export type { RecordItem, SchemaItem } from "./items.js";
 
-const BLOCK = 1000;
+/** Items per block written (as many records per block as a table snapshot holds). */
+const BLOCK = RECORDS_PER_BLOCK;
 
 /** Writes blocks of one backup, always through the handle the module returned last. */
 export interface BackupWriter {
