@@ -37,7 +37,7 @@ import {
 } from "../codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame, readFrame } from "../disc/frame.js";
-import { fsyncDir, readWholeFile } from "../disc/fsutil.js";
+import { fsyncDir } from "../disc/fsutil.js";
 import { BadArgError, CorruptFileError, NoExistsError } from "../errors.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
@@ -194,6 +194,8 @@ export function decodeRecordItems(records: EncodedRecords): RecordItem[] {
 export interface ParsedBlock {
   items(): readonly BackupItem[];
   readonly encoded?: EncodedRecords;
+  /** With `encoded`: the decoded records. */
+  readonly records?: readonly unknown[];
 }
 
 /** The items of a block of records of one table. */
@@ -218,6 +220,7 @@ function decodeItems(kind: number, body: Buffer): ParsedBlock {
     return {
       items: () => recordItems(group, values),
       encoded: { table: group, count: values.length, body: valuesBody },
+      records: values,
     };
   }
   const values = decodeBlock(kind, body);
@@ -227,83 +230,173 @@ function decodeItems(kind: number, body: Buffer): ParsedBlock {
 
 /** The read result of a parsed block. */
 export function readResult<R>(handle: R, block: ParsedBlock): BackupReadResult<R> {
-  const items = block.items();
-  return block.encoded === undefined
-    ? { handle, items }
-    : { handle, items, encoded: block.encoded };
+  const { encoded, records } = block;
+  if (encoded === undefined || records === undefined) return { handle, items: block.items() };
+  // Items made on first access: a restore reads `records` and never needs them.
+  let items: readonly BackupItem[] | undefined;
+  return {
+    handle,
+    encoded,
+    records,
+    get items() {
+      items ??= block.items();
+      return items;
+    },
+  };
 }
 
-/** Parses and verifies a whole backup file; returns its blocks. */
-export function parseBackup(bytes: Buffer, file: string): ParsedBlock[] {
-  const bad = (message: string, offset: number): CorruptFileError =>
-    new CorruptFileError("bad_checksum", message, file, offset);
-  const decodeAt = (payload: Buffer, offset: number): unknown => {
+/**
+ * Parses and verifies a backup's frames as its bytes arrive: `bytes` has the size of the whole
+ * backup, and `advance(filled)` parses the frames that lie wholly within its first `filled` bytes,
+ * so that reading the rest of a file goes on while the first blocks are decoded.
+ */
+class BackupParser {
+  readonly blocks: ParsedBlock[] = [];
+  private items = 0;
+  private offset = 0;
+  private header = false;
+  private done = false;
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly file: string,
+  ) {}
+
+  private bad(message: string, offset: number): CorruptFileError {
+    return new CorruptFileError("bad_checksum", message, this.file, offset);
+  }
+
+  private decodeAt(payload: Buffer, offset: number): unknown {
     try {
       return decodeTerm(payload);
     } catch {
-      throw bad("undecodable frame", offset);
+      throw this.bad("undecodable frame", offset);
     }
-  };
-  const frameAt = (offset: number, what: string): { payload: Buffer; end: number } => {
-    const frame = readFrame(bytes, offset);
-    if (frame === undefined || frame.kind === "truncated") {
-      throw new CorruptFileError(
-        "truncated_binary_file",
-        `backup ends before its ${what}`,
-        file,
-        offset,
-      );
-    }
-    if (frame.kind === "corrupt") throw bad(`${what}: ${frame.why}`, offset);
-    return frame;
-  };
-
-  const head = frameAt(0, "header");
-  const header = decodeAt(head.payload, 0);
-  if (!isRecord(header) || header.format !== BACKUP_FORMAT || Object.keys(header).length !== 2) {
-    throw bad("not a Mneme backup (bad header)", 0);
-  }
-  if (header.version !== BACKUP_VERSION) {
-    throw bad(`unsupported backup version ${String(header.version)}`, 0);
   }
 
-  const blocks: ParsedBlock[] = [];
-  let items = 0;
-  let offset = head.end;
-  for (;;) {
-    const frame = frameAt(offset, "trailer");
-    const first = frame.payload[0];
+  advance(filled: number): void {
+    const view = filled === this.bytes.length ? this.bytes : this.bytes.subarray(0, filled);
+    while (!this.done) {
+      const offset = this.offset;
+      const what = this.header ? "trailer" : "header";
+      const frame = readFrame(view, offset);
+      if (frame === undefined || frame.kind === "truncated") {
+        if (filled < this.bytes.length) return; // the rest has not arrived yet
+        throw new CorruptFileError(
+          "truncated_binary_file",
+          `backup ends before its ${what}`,
+          this.file,
+          offset,
+        );
+      }
+      if (frame.kind === "corrupt") throw this.bad(`${what}: ${frame.why}`, offset);
+      this.offset = frame.end;
+      if (!this.header) {
+        this.checkHeader(frame.payload);
+        continue;
+      }
+      this.frame(frame.payload, offset, frame.end);
+    }
+  }
+
+  private checkHeader(payload: Buffer): void {
+    const header = this.decodeAt(payload, 0);
+    if (!isRecord(header) || header.format !== BACKUP_FORMAT || Object.keys(header).length !== 2) {
+      throw this.bad("not a Mneme backup (bad header)", 0);
+    }
+    if (header.version !== BACKUP_VERSION) {
+      throw this.bad(`unsupported backup version ${String(header.version)}`, 0);
+    }
+    this.header = true;
+  }
+
+  /** A frame after the header: a block, or the trailer. */
+  private frame(payload: Buffer, offset: number, end: number): void {
+    const first = payload[0];
     if (first === BLOCK_RECORDS || first === BLOCK_TERMS || first === BLOCK_GROUP) {
       let block: ParsedBlock;
       try {
-        block = decodeItems(first, frame.payload.subarray(1));
+        block = decodeItems(first, payload.subarray(1));
       } catch (e) {
-        throw bad(`undecodable block: ${(e as Error).message}`, offset);
+        throw this.bad(`undecodable block: ${(e as Error).message}`, offset);
       }
-      blocks.push(block);
-      items += block.encoded?.count ?? block.items().length;
-      offset = frame.end;
-      continue;
+      this.blocks.push(block);
+      this.items += block.encoded?.count ?? block.items().length;
+      return;
     }
-    const term = decodeAt(frame.payload, offset);
+    const term = this.decodeAt(payload, offset);
     if (Array.isArray(term)) {
       const termItems = unbuffer(term) as BackupItem[];
-      blocks.push({ items: () => termItems });
-      items += term.length;
-      offset = frame.end;
-      continue;
+      this.blocks.push({ items: () => termItems });
+      this.items += term.length;
+      return;
     }
     if (
       !isRecord(term) ||
       term.end !== true ||
       Object.keys(term).length !== 3 ||
-      term.blocks !== blocks.length ||
-      term.items !== items
+      term.blocks !== this.blocks.length ||
+      term.items !== this.items
     ) {
-      throw bad("bad trailer (or its counts disagree with the blocks)", offset);
+      throw this.bad("bad trailer (or its counts disagree with the blocks)", offset);
     }
-    if (frame.end !== bytes.length) throw bad("data after the trailer", frame.end);
-    return blocks;
+    if (end !== this.bytes.length) throw this.bad("data after the trailer", end);
+    this.done = true;
+  }
+}
+
+/** Parses and verifies a whole backup file; returns its blocks. */
+export function parseBackup(bytes: Buffer, file: string): ParsedBlock[] {
+  const parser = new BackupParser(bytes, file);
+  parser.advance(bytes.length);
+  return parser.blocks;
+}
+
+/** Bytes read at a time from a backup file, the next read going on while a chunk is parsed. */
+const READ_BYTES = 8 << 20;
+
+/** Reads and verifies a whole backup file, parsing each chunk while the next one is read. */
+async function readBackupFile(path: string): Promise<ParsedBlock[]> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new NoExistsError(`no backup file ${path}`, { value: path });
+    }
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    const parser = new BackupParser(bytes, path);
+    let filled = 0;
+    const readAt = (at: number) => fh.read(bytes, at, Math.min(READ_BYTES, size - at), at);
+    let reading = size > 0 ? readAt(0) : undefined;
+    try {
+      while (reading !== undefined) {
+        const { bytesRead } = await reading;
+        reading = undefined;
+        if (bytesRead === 0) {
+          throw new CorruptFileError(
+            "truncated_binary_file",
+            "backup file shrank while it was read",
+            path,
+            filled,
+          );
+        }
+        filled += bytesRead;
+        if (filled < size) reading = readAt(filled);
+        parser.advance(filled);
+      }
+    } finally {
+      // A damaged block found while the next chunk is read: that read ends before the file closes.
+      await reading?.catch(() => undefined);
+    }
+    parser.advance(size);
+    return parser.blocks;
+  } finally {
+    await fh.close();
   }
 }
 
@@ -383,16 +476,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
 
   async openRead(opaque: unknown): Promise<FileReadHandle> {
     const path = backupPath(opaque);
-    let bytes: Buffer;
-    try {
-      bytes = await readWholeFile(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new NoExistsError(`no backup file ${path}`, { value: path });
-      }
-      throw e;
-    }
-    return { path, blocks: parseBackup(bytes, path), next: 0 };
+    return { path, blocks: await readBackupFile(path), next: 0 };
   },
 
   async read(handle: FileReadHandle): Promise<BackupReadResult<FileReadHandle> | undefined> {

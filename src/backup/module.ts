@@ -34,6 +34,11 @@ export interface BackupReadResult<R> {
   readonly items: readonly BackupItem[];
   /** Optional: the same items (record items of one table) as the bytes they were read from. */
   readonly encoded?: EncodedRecords;
+  /**
+   * Optional, with `encoded`: the records of those items, in order, without the item objects (a
+   * restore needs only these; a module may then make `items` on first access).
+   */
+  readonly records?: readonly unknown[];
 }
 
 export interface BackupModule<W = unknown, R = unknown> {

@@ -66,21 +66,26 @@ async function readTables(opaque: unknown, mod: BackupModule): Promise<Map<strin
     }
     return t;
   };
-  for await (const { items, encoded } of readBlocks(opaque, mod)) {
-    if (encoded !== undefined && encoded.count === items.length && items.length > 0) {
-      const records = new Array<Rec>(items.length);
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (!isRecordItem(item) || item.table !== encoded.table) {
-          throw new BadArgError("a backup block whose items and encoded records differ");
+  for await (const r of readBlocks(opaque, mod)) {
+    const { encoded, records } = r;
+    if (encoded !== undefined && records !== undefined && records.length === encoded.count) {
+      const block = new Array<Rec>(records.length);
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i];
+        if (typeof record !== "object" || record === null) {
+          throw new BadArgError(`a record of ${encoded.table} that is not an object`, {
+            table: encoded.table,
+            value: record,
+          });
         }
-        records[i] = item.record;
+        block[i] = record as Rec;
       }
-      tableOf(encoded.table).blocks.push({ records, encoded: encoded.body });
+      if (block.length > 0)
+        tableOf(encoded.table).blocks.push({ records: block, encoded: encoded.body });
       continue;
     }
     let run: { table: string; block: RecordBlock } | undefined;
-    for (const item of items) {
+    for (const item of r.items) {
       if (isSchemaItem(item)) {
         tables.set(item.schema, { spec: item.definition, blocks: [] });
         run = undefined;
