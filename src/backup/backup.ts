@@ -160,13 +160,6 @@ export async function* readBlocks(
   }
 }
 
-/** Every item of a backup, in order. */
-export async function readBackup(opaque: unknown, mod: BackupModule): Promise<BackupItem[]> {
-  const out: BackupItem[] = [];
-  for await (const r of readBlocks(opaque, mod)) for (const item of r.items) out.push(item);
-  return out;
-}
-
 /**
  * mnesia:traverse_backup/6: calls fn on every item of the source (schema items first), with an
  * accumulator; the items fn returns are written to the target, unless the target is "read_only".
@@ -179,17 +172,20 @@ export async function traverseBackup<A>(
   fn: (item: BackupItem, acc: A) => [readonly BackupItem[], A],
   acc: A,
 ): Promise<A> {
-  const items = await readBackup(source, sourceMod);
+  // Block by block: the source's blocks become the target's, never the whole backup in memory
+  // (a module may still read and check its whole backup before handing out the first block).
   if (targetMod === "read_only") {
-    for (const item of items) acc = fn(item, acc)[1];
+    for await (const r of readBlocks(source, sourceMod)) {
+      for (const item of r.items) acc = fn(item, acc)[1];
+    }
     return acc;
   }
   await writeBackup(targetMod, target, async (w) => {
-    for (let i = 0; i < items.length; i += BLOCK) {
+    for await (const r of readBlocks(source, sourceMod)) {
       const out: BackupItem[] = [];
-      for (const item of items.slice(i, i + BLOCK)) {
+      for (const item of r.items) {
         const [written, next] = fn(item, acc);
-        out.push(...written);
+        for (const x of written) out.push(x);
         acc = next;
       }
       await w.write(out);
