@@ -4,6 +4,7 @@
 // Keeping the flavours as distinct types means an await can never be forgotten.
 
 import type { SelectChunk, SelectContinuation } from "../access/reads.js";
+import type { TableInfoItem, TableInfoResult } from "../db/info.js";
 import type { Key } from "../keys/index.js";
 import type {
   ActivityId,
@@ -137,6 +138,14 @@ export interface Activity<F extends Flavour> {
     attribute: AttrName<T> | number,
     lock?: LockKind,
   ): Ret<F, T[]>;
+  /**
+   * mnesia:table_info/2 inside the activity: as db.tableInfo (it takes no lock), but through the
+   * activity's access module when it has a tableInfo callback.
+   */
+  tableInfo<I extends TableInfoItem>(
+    table: TableRef<object, never> | string,
+    item: I,
+  ): TableInfoResult<I>;
   /** mnesia:lock/2. Ignored (returns []) outside transactions, as in Mnesia. */
   lock(item: LockItem, kind: LockKind): Ret<F, LockResult>;
   readLockTable(table: TableRef<object, never> | string): Ret<F, "ok">;

@@ -18,6 +18,7 @@ import { assertWritable, checkRecord, ownRecord } from "../access/validate-recor
 import { type TableView, viewOf } from "../access/view.js";
 import type { DbCore } from "../db/core.js";
 import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } from "../db/dirty.js";
+import { tableInfo } from "../db/info.js";
 import { BadTypeError, MnemeError, NoTransactionError, TransactionAborted } from "../errors.js";
 import type { Key } from "../keys/index.js";
 import type { LiveTable } from "../schema/live-table.js";
@@ -220,6 +221,12 @@ export class ActivityContext {
       const mode = this.checkKind(t, lock, READ_KINDS);
       return this.locked(t.name, TABLE, mode, () => selectAll(this.view(t), spec));
     });
+  }
+
+  tableInfo(ref: Ref, item: string): unknown {
+    if (this.mod?.tableInfo !== undefined)
+      return this.mod.tableInfo(this.activityId, this.api, nameOf(ref), item);
+    return tableInfo(this.core, nameOf(ref), item);
   }
 
   selectLimit(ref: Ref, spec: unknown, limit: number, lock: LockKind = "read"): unknown {

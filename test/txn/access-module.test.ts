@@ -88,6 +88,10 @@ function recorder(): { mod: AccessModule; calls: Call[] } {
       log("foldr", id, acc, table, kind);
       return o(opaque).foldr!(table, fn, acc, kind);
     },
+    tableInfo: (id, opaque, table, item) => {
+      log("tableInfo", id, table, item);
+      return o(opaque).tableInfo!(table, item);
+    },
   };
   return { mod, calls };
 }
@@ -112,6 +116,7 @@ function everything(c: SyncActivity): unknown[] {
     c.foldl("o", count, 0),
     c.foldr("o", count, 100),
     c.lock({ record: "s", key: 1 }, "read"),
+    c.tableInfo("o", "size"),
   ];
 }
 
@@ -132,6 +137,7 @@ const EVERYTHING_CALLS = (kind: string): Call[] => [
   ["foldl", kind, 0, "o", "read"],
   ["foldr", kind, 100, "o", "read"],
   ["lock", kind, { record: "s", key: 1 }, "read"],
+  ["tableInfo", kind, "o", "size"],
 ];
 
 describe("a module that records every call and forwards it to opaque", () => {
@@ -174,6 +180,7 @@ describe("a module that records every call and forwards it to opaque", () => {
           out.push(await tx.foldl("o", count, 0));
           out.push(await tx.foldr("o", count, 100));
           out.push(await tx.lock({ record: "s", key: 1 }, "read"));
+          out.push(tx.tableInfo("o", "size"));
           return out;
         },
         mod,
