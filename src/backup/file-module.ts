@@ -59,10 +59,13 @@ export function blockFrame(items: readonly BackupItem[]): Buffer {
         );
   return encodeFrame(group ?? encodeBlockBytes(items));
 }
-/** The frame of records given encoded; undefined when their table's name cannot head a group block. */
-export function encodedFrame(records: EncodedRecords): Buffer | undefined {
+/**
+ * The frame of records given encoded: their bytes under their table's name, or (a name that needs
+ * the term codec's protection) the block of their record items.
+ */
+export function encodedFrame(records: EncodedRecords): Buffer {
   const bytes = groupBlockBytesFromBody(records.table, records.body);
-  return bytes === undefined ? undefined : encodeFrame(bytes);
+  return bytes === undefined ? blockFrame(decodeRecordItems(records)) : encodeFrame(bytes);
 }
 export const trailerFrame = (blocks: number, items: number): Buffer =>
   encodeFrame(encodeTerm({ end: true, blocks, items }));
@@ -176,7 +179,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** The record items of records given encoded. */
-export function decodeRecordItems(records: EncodedRecords): RecordItem[] {
+function decodeRecordItems(records: EncodedRecords): RecordItem[] {
   const values = decodeBlock(BLOCK_RECORDS, records.body);
   if (values.length !== records.count) {
     throw new BadArgError(
@@ -438,9 +441,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
 
   async writeEncoded(handle: FileWriteHandle, records: EncodedRecords): Promise<FileWriteHandle> {
     openState(handle);
-    const frame = encodedFrame(records);
-    if (frame === undefined) return fileBackupModule.write(handle, decodeRecordItems(records));
-    await put(handle, frame);
+    await put(handle, encodedFrame(records));
     handle.state.blocks += 1;
     handle.state.items += records.count;
     return handle;

@@ -23,7 +23,6 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { BadArgError, NoExistsError } from "../errors.js";
 import {
   blockFrame,
-  decodeRecordItems,
   encodedFrame,
   headerFrame,
   type ParsedBlock,
@@ -178,9 +177,7 @@ export function s3BackupModule(
     },
 
     async writeEncoded(handle: S3WriteHandle, records: EncodedRecords): Promise<S3WriteHandle> {
-      const frame = encodedFrame(records);
-      if (frame === undefined) return this.write(handle, decodeRecordItems(records));
-      await put(handle, frame);
+      await put(handle, encodedFrame(records));
       handle.state.blocks += 1;
       handle.state.items += records.count;
       return handle;

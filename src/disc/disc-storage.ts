@@ -394,16 +394,17 @@ export class DiscStorage {
       sum = 0;
     };
     // The entry is not applied yet: a table it creates is known by its create_table op only.
-    const created = new Map<string, TableSpec>();
+    // (Made only when needed: this runs for every commit to a disc table.)
+    let created: Map<string, TableSpec> | undefined;
     for (const op of ops) {
       if (op.op === "load_table") {
         flush();
         this.lastChange.set(op.table, position);
-        const spec = created.get(op.table) ?? this.core?.tables.get(op.table)?.spec;
+        const spec = created?.get(op.table) ?? this.core?.tables.get(op.table)?.spec;
         this.adoptSnapshot(spec, op.file, position);
         continue;
       }
-      if (op.op === "create_table") created.set(op.spec.name, op.spec);
+      if (op.op === "create_table") (created ??= new Map()).set(op.spec.name, op.spec);
       if (!isSchemaOp(op)) {
         if (op.table !== table) {
           flush();

@@ -16,14 +16,6 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return out;
 }
 
-/** Writes the frame of `payload` into `out` at `offset`; returns the offset after it. */
-export function writeFrame(out: Buffer, offset: number, payload: Uint8Array): number {
-  out.writeUInt32LE(payload.length, offset);
-  out.writeUInt32LE(crc32(payload), offset + 4);
-  out.set(payload, offset + FRAME_HEADER_BYTES);
-  return offset + FRAME_HEADER_BYTES + payload.length;
-}
-
 export type FrameResult =
   | {
       readonly kind: "frame";

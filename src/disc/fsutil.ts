@@ -47,25 +47,3 @@ export async function fsyncDir(dir: string): Promise<void> {
 export function hasCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === code;
 }
-
-/**
- * A whole file, read with as few system calls as its size allows: fs.promises.readFile reads in
- * small chunks, one thread-pool round trip each, which made reading a 100 MB backup 2-3x slower.
- */
-export async function readWholeFile(file: string): Promise<Buffer> {
-  const fh = await fsp.open(file, "r");
-  try {
-    const { size } = await fh.stat();
-    const buf = Buffer.allocUnsafe(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await fh.read(buf, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    // A file that shrank meanwhile is read as it is now; one that grew, up to its first size.
-    return done === size ? buf : buf.subarray(0, done);
-  } finally {
-    await fh.close();
-  }
-}

@@ -314,6 +314,20 @@ function decodeHeader(file: string, payload: Uint8Array): SnapshotHeader {
   return h as unknown as SnapshotHeader;
 }
 
+/** The record count a trailer's body states; CorruptFileError when it is not a trailer. */
+function trailerCount(file: string, offset: number, body: Uint8Array): number {
+  let trailer: unknown;
+  try {
+    trailer = decodeTerm(body);
+  } catch {
+    trailer = undefined;
+  }
+  if (!isRecord(trailer) || trailer.end !== true || typeof trailer.count !== "number") {
+    throw corrupt(file, offset, "malformed snapshot trailer");
+  }
+  return trailer.count;
+}
+
 /** The header of the snapshot `file` (reads only its first frame). */
 export function readSnapshotHeader(file: string): SnapshotHeader {
   const fd = openSync(file, "r");
@@ -361,20 +375,12 @@ export function readSnapshot(file: string): Snapshot {
     const kind = f.payload[0] ?? -1;
     const body = f.payload.subarray(1);
     if (kind === KIND_TRAILER) {
-      let trailer: unknown;
-      try {
-        trailer = decodeTerm(body);
-      } catch {
-        trailer = undefined;
-      }
-      if (!isRecord(trailer) || trailer.end !== true || typeof trailer.count !== "number") {
-        throw corrupt(file, offset, "malformed snapshot trailer");
-      }
-      if (trailer.count !== records.length || header.count !== records.length) {
+      const count = trailerCount(file, offset, body);
+      if (count !== records.length || header.count !== records.length) {
         throw corrupt(
           file,
           offset,
-          `snapshot holds ${records.length} records, its trailer says ${trailer.count} and its header ${header.count}`,
+          `snapshot holds ${records.length} records, its trailer says ${count} and its header ${header.count}`,
         );
       }
       if (f.end !== buf.length) throw corrupt(file, f.end, "data after the snapshot trailer");
@@ -446,13 +452,7 @@ export async function* readSnapshotBlocks(
     const payload = await next("trailer");
     const kind = payload[0] ?? -1;
     if (kind === KIND_TRAILER) {
-      let trailer: unknown;
-      try {
-        trailer = decodeTerm(payload.subarray(1));
-      } catch {
-        trailer = undefined;
-      }
-      if (!isRecord(trailer) || trailer.end !== true || trailer.count !== header.count) {
+      if (trailerCount(file, at, payload.subarray(1)) !== header.count) {
         throw corrupt(file, at, "malformed snapshot trailer");
       }
       if (start !== end || (await readAt(fd, Buffer.alloc(1), 0, 1, filePos + end)) !== 0) {

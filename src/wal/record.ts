@@ -16,13 +16,6 @@ export function writePosition(out: Buffer, offset: number, position: number): vo
   out.writeUInt32LE(Math.floor(position / TWO_32), offset + 4);
 }
 
-export function encodeRecord(position: number, bytes: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(POSITION_BYTES + bytes.length);
-  writePosition(out, 0, position);
-  out.set(bytes, POSITION_BYTES);
-  return out;
-}
-
 /** The position a payload starts with; undefined if the payload is too short or the value unsafe. */
 export function decodePosition(payload: Buffer): number | undefined {
   if (payload.length < POSITION_BYTES) return undefined;

@@ -14,21 +14,11 @@ import type { LmdbStore } from "../../src/store/lmdb-store.js";
 import type { KeyBound, TableStore } from "../../src/store/store.js";
 import type { TableType } from "../../src/types.js";
 import { type Rec, TYPES } from "./model.js";
+import { chain } from "./store-commands.js";
 
 const r = (k: Key, v: unknown = 0, w: unknown = "p"): Rec => Object.freeze({ k, v, w }) as Rec;
 const incl = (value: Key): KeyBound => ({ value, inclusive: true });
 const excl = (value: Key): KeyBound => ({ value, inclusive: false });
-
-function chain(s: TableStore, dir: "next" | "prev"): Key[] {
-  const out: Key[] = [];
-  let k = dir === "next" ? s.first() : s.last();
-  while (k !== undefined) {
-    out.push(k);
-    assert.ok(out.length <= s.size() + 1, "traversal does not end");
-    k = dir === "next" ? s.next(k) : s.prev(k);
-  }
-  return out;
-}
 
 let dir: string;
 let env: LmdbEnv;

@@ -2,6 +2,15 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wal, type WalOptions } from "../../src/wal/index.js";
+import { POSITION_BYTES, writePosition } from "../../src/wal/record.js";
+
+/** The payload of a WAL record (position, then the entry), built here as the format says. */
+export function encodeRecord(position: number, bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(POSITION_BYTES + bytes.length);
+  writePosition(out, 0, position);
+  out.set(bytes, POSITION_BYTES);
+  return out;
+}
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
 export async function withDir<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {

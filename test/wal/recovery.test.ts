@@ -7,8 +7,15 @@ import { encodeFrame } from "../../src/disc/frame.js";
 import { CorruptFileError } from "../../src/errors.js";
 import { recordBytes } from "../../src/wal/batch.js";
 import { type RepairReport, segmentFileName, Wal } from "../../src/wal/index.js";
-import { encodeRecord } from "../../src/wal/record.js";
-import { dirContents, entryFor, plain, segmentNames, withDir, writeWal } from "./helpers.js";
+import {
+  dirContents,
+  encodeRecord,
+  entryFor,
+  plain,
+  segmentNames,
+  withDir,
+  writeWal,
+} from "./helpers.js";
 
 const FIVE = [1, 2, 3, 4, 5];
 const SEG1 = segmentFileName(1);
