@@ -17,8 +17,10 @@ import { isFlatRecord, type Key, keyProblem } from "../keys/index.js";
 import type { DataOp, LogEntry, LogOp } from "../log/entry.js";
 import { LiveTable } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
+import { TABLE_PROPERTIES, validateTableDef, validateTableName } from "../schema/validate-def.js";
 import type { Rec } from "../store/store.js";
 import { TABLE } from "../txn/locks.js";
+import type { TableDef } from "../types.js";
 import { readBlocks } from "./backup.js";
 import { isRecordItem, isSchemaItem } from "./items.js";
 import type { BackupModule } from "./module.js";
@@ -43,19 +45,22 @@ const RESTORE_OPS: ReadonlySet<unknown> = new Set([
 ]);
 
 /** Records of one table in a backup, with their encoded form when the module gave it. */
-interface RecordBlock {
+export interface RecordBlock {
   readonly records: Rec[];
   readonly encoded: Uint8Array | undefined;
 }
 
 /** A table in a backup: its last definition and the records after it. */
-interface BackupTable {
+export interface BackupTable {
   readonly spec: TableSpec;
   readonly blocks: RecordBlock[];
 }
 
 /** Reads a whole backup, checking that it is made of schema items and records of their tables. */
-async function readTables(opaque: unknown, mod: BackupModule): Promise<Map<string, BackupTable>> {
+export async function readBackupTables(
+  opaque: unknown,
+  mod: BackupModule,
+): Promise<Map<string, BackupTable>> {
   const tables = new Map<string, BackupTable>();
   const tableOf = (name: string): BackupTable => {
     const t = tables.get(name);
@@ -118,7 +123,7 @@ interface TablePlan {
 }
 
 /** Validates and freezes a table's records; a block keeps its encoded form if no record changed. */
-function checkBlocks(target: LiveTable, blocks: readonly RecordBlock[]): RecordBlock[] {
+export function checkBlocks(target: LiveTable, blocks: readonly RecordBlock[]): RecordBlock[] {
   const attrs = target.spec.attributes;
   const keyAttr = target.keyAttr;
   return blocks.map(({ records, encoded }) => {
@@ -140,7 +145,8 @@ function checkBlocks(target: LiveTable, blocks: readonly RecordBlock[]): RecordB
   });
 }
 
-function* snapshotBlocks(blocks: readonly RecordBlock[]): Generator<Block> {
+/** The snapshot blocks of a table's checked records (encoded blocks copied as they are). */
+export function* snapshotBlocks(blocks: readonly RecordBlock[]): Generator<Block> {
   for (const b of blocks) {
     if (b.encoded !== undefined) yield { kind: BLOCK_RECORDS, body: b.encoded };
     else {
@@ -158,7 +164,7 @@ export async function restore(
   options: RestoreOptions,
   mod: BackupModule,
 ): Promise<string[]> {
-  const tables = await readTables(opaque, mod);
+  const tables = await readBackupTables(opaque, mod);
   const defaultOp = options.defaultOp ?? "clear_tables";
   if (!RESTORE_OPS.has(defaultOp)) {
     throw new BadArgError(`unknown restore op ${String(defaultOp)}`, { value: defaultOp });
@@ -190,22 +196,50 @@ export async function restore(
   return plans.map((p) => p.name);
 }
 
+const COPIES = {
+  ram_copies: "ramCopies",
+  disc_copies: "discCopies",
+  disc_only_copies: "discOnlyCopies",
+} as const;
+
+/**
+ * A table definition read from a backup, checked exactly as createTable checks its options, for
+ * a copy of the table's storage type on `node` (a backup may come from another node).
+ */
+export function specFromBackup(
+  name: string,
+  spec: TableSpec,
+  node: string,
+  cookie: string,
+): TableSpec {
+  validateTableName(name);
+  if (spec === null || typeof spec !== "object") {
+    throw new BadArgError(`the backup's definition of ${name} is not an object`, { table: name });
+  }
+  const copies = Object.hasOwn(COPIES, spec.storage)
+    ? COPIES[spec.storage as keyof typeof COPIES]
+    : undefined;
+  if (copies === undefined) {
+    throw new BadTypeError(
+      `storage of ${name} must be ram_copies, disc_copies or disc_only_copies, got ${String(spec.storage)}`,
+      { table: name, value: spec.storage },
+    );
+  }
+  const def: Record<string, unknown> = { type: spec.type, [copies]: [node] };
+  if (spec.attributes !== undefined) def.attributes = spec.attributes;
+  for (const p of TABLE_PROPERTIES) if (spec[p] !== undefined) def[p] = spec[p];
+  return validateTableDef(name, def as unknown as TableDef<object>, node, cookie);
+}
+
 function planTable(core: DbCore, name: string, op: RestoreOp, backup: BackupTable): TablePlan {
   const live = core.tables.get(name);
   const schemaOps: LogOp[] = [];
   let target: LiveTable;
   if (op === "recreate_tables") {
-    const storage = backup.spec.storage;
-    if (storage !== "ram_copies" && !core.discSchema) {
-      throw new BadTypeError(`${name}: ${storage} needs a disc schema`, { table: name });
+    const spec = specFromBackup(name, backup.spec, core.node, randomUUID());
+    if (spec.storage !== "ram_copies" && !core.discSchema) {
+      throw new BadTypeError(`${name}: ${spec.storage} needs a disc schema`, { table: name });
     }
-    const spec: TableSpec = {
-      ...backup.spec,
-      ramCopies: storage === "ram_copies" ? [core.node] : [],
-      discCopies: storage === "disc_copies" ? [core.node] : [],
-      discOnlyCopies: storage === "disc_only_copies" ? [core.node] : [],
-      cookie: randomUUID(),
-    };
     if (live !== undefined) schemaOps.push({ op: "delete_table", table: name });
     schemaOps.push({ op: "create_table", spec });
     target = new LiveTable(spec);

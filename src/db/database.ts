@@ -14,6 +14,7 @@ import {
 import { backupAll, backupCheckpoint, traverseBackup } from "../backup/backup.js";
 import { type CheckpointArgs, Checkpoints } from "../backup/checkpoints.js";
 import { type FallbackOptions, installFallback, uninstallFallback } from "../backup/fallback.js";
+import { applyPendingFallback } from "../backup/fallback-apply.js";
 import { fileBackupModule } from "../backup/file-module.js";
 import type { BackupItem, BackupModule } from "../backup/module.js";
 import { type RestoreOptions, restore } from "../backup/restore.js";
@@ -117,19 +118,13 @@ export class Mneme {
    */
   static async open(options: OpenOptions = {}): Promise<Mneme> {
     const config = resolveConfig(options);
+    // An installed fallback becomes the database before it is opened.
+    if (config.schemaLocation !== "ram") await applyPendingFallback(config.dir, config.node);
     const disc = DiscStorage.open(config);
     const db = new Mneme(config, disc);
     if (disc !== undefined) {
       try {
         await disc.attach(db.core);
-        const fallback = disc.pendingFallback;
-        if (fallback !== undefined) {
-          // The fallback becomes the database: every table of the backup, recreated.
-          await restore(db.core, fallback, { defaultOp: "recreate_tables" }, fileBackupModule);
-          await disc.dump();
-          fs.rmSync(fallback, { force: true });
-          disc.pendingFallback = undefined;
-        }
       } catch (e) {
         await disc.close().catch(() => undefined);
         throw e;
@@ -175,6 +170,8 @@ export class Mneme {
       fs.rmSync(layout.schema, { force: true });
       fs.rmSync(layout.wal, { recursive: true, force: true });
       fs.rmSync(layout.lmdb, { recursive: true, force: true });
+      fs.rmSync(layout.fallbackStage, { recursive: true, force: true });
+      fs.rmSync(layout.fallbackStageTmp, { recursive: true, force: true });
       for (const name of fs.readdirSync(options.dir)) {
         if (layout.isSnapshot(name) || name.endsWith(".DCD.tmp") || name.endsWith(".DAT.tmp")) {
           fs.rmSync(layout.file(name), { force: true });

@@ -22,7 +22,6 @@ import {
   readTableSnapshot,
   type SnapshotRef,
   writeCheckpoint,
-  writeEmptyCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { DurableLog, decodeWalPayload } from "./durable-log.js";
@@ -48,6 +47,11 @@ function shapeOfSpec(spec: TableSpec): RecordShape {
   const build = recordBuilder(spec.attributes) as (r: object) => Rec;
   const keyAttr = spec.attributes[0]!;
   return { spec, buildRecord: build, keyOf: (r) => r[keyAttr] as Key };
+}
+
+/** The LMDB sub-database of one incarnation of a table. */
+export function lmdbTableName(spec: TableSpec): string {
+  return `${spec.name}#${spec.cookie}`;
 }
 
 /** A table's new content for writeTableFiles: `count` records in encoded blocks. */
@@ -89,8 +93,6 @@ export class DiscStorage {
   private readonly forced = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** The fallback file to restore once the (emptied) database is open. */
-  pendingFallback: string | undefined;
   /** Problems found while opening, reported as system events once subscribers can exist. */
   readonly repairs: RepairReport[] = [];
 
@@ -107,7 +109,7 @@ export class DiscStorage {
     if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
-      logged: (op) => isSchemaOp(op) || this.storageOf(op.table) !== "ram_copies",
+      loggedOps: (ops) => this.loggedOps(ops),
       touchesLmdb: (op) => !isSchemaOp(op) && this.storageOf(op.table) === "disc_only_copies",
       onLogged: (ops, bytes) => this.noteLogged(ops, bytes, this.log.position),
     });
@@ -120,8 +122,8 @@ export class DiscStorage {
   static open(config: DbConfig): DiscStorage | undefined {
     if (config.schemaLocation === "ram") return undefined;
     const layout = new DirLayout(config.dir);
-    const fallback = fs.existsSync(layout.fallback);
-    if (!fs.existsSync(layout.schema) && !fallback) {
+    // An installed fallback has been applied before this (backup/fallback-apply.ts).
+    if (!fs.existsSync(layout.schema)) {
       if (config.schemaLocation === "disc") {
         throw new NoSchemaError(
           `schemaLocation is disc but ${config.dir} holds no schema; create it with Mneme.createSchema`,
@@ -132,9 +134,6 @@ export class DiscStorage {
     }
     const lock = acquireDirLock(config.dir);
     try {
-      // A fallback replaces the database: start from nothing; Mneme.open then restores it. Until
-      // that is done the fallback file stays, so a crash meanwhile starts the replacement again.
-      if (fallback) wipeForFallback(layout);
       const checkpoint = readCheckpoint(layout)!;
       const repairs: RepairReport[] = [];
       const { wal, entries } = Wal.open(layout.wal, {
@@ -143,7 +142,6 @@ export class DiscStorage {
       });
       const disc = new DiscStorage(config, layout, lock, checkpoint, wal, entries);
       disc.repairs.push(...repairs);
-      disc.pendingFallback = fallback ? layout.fallback : undefined;
       return disc;
     } catch (e) {
       lock.release();
@@ -153,6 +151,30 @@ export class DiscStorage {
 
   private storageOf(table: string): TableSpec["storage"] | undefined {
     return this.core?.tables.get(table)?.spec.storage;
+  }
+
+  /**
+   * Schema ops, and data ops of tables that are on disc where the op stands in its entry: a
+   * restore creates (or recreates, with another storage type) a table and loads it in one entry.
+   */
+  private loggedOps(ops: readonly LogOp[]): readonly LogOp[] {
+    let defined: Map<string, TableSpec["storage"] | undefined> | undefined;
+    let out: LogOp[] | undefined;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      let logged = true;
+      if (!isSchemaOp(op)) {
+        const storage = defined?.has(op.table) ? defined.get(op.table) : this.storageOf(op.table);
+        logged = storage !== "ram_copies";
+      } else if (op.op === "delete_table") {
+        (defined ??= new Map()).set(op.table, undefined);
+      } else {
+        (defined ??= new Map()).set(op.spec.name, op.spec.storage);
+      }
+      if (!logged) out ??= ops.slice(0, i);
+      else out?.push(op);
+    }
+    return out ?? ops;
   }
 
   // ---- loading --------------------------------------------------------------------------------
@@ -325,9 +347,8 @@ export class DiscStorage {
     return this.env;
   }
 
-  /** The LMDB sub-database of one incarnation of a table. */
   private static lmdbName(spec: TableSpec): string {
-    return `${spec.name}#${spec.cookie}`;
+    return lmdbTableName(spec);
   }
 
   private readonly makeStore: StoreFactory = (spec, buildRecord, fresh) => {
@@ -667,16 +688,6 @@ export class DiscStorage {
     await this.env?.close();
     this.lock.release();
   }
-}
-
-/** Removes the database's content (log, LMDB, snapshots) and leaves an empty disc schema. */
-function wipeForFallback(layout: DirLayout): void {
-  fs.rmSync(layout.wal, { recursive: true, force: true });
-  fs.rmSync(layout.lmdb, { recursive: true, force: true });
-  for (const name of fs.readdirSync(layout.dir)) {
-    if (layout.isSnapshot(name)) fs.rmSync(layout.file(name), { force: true });
-  }
-  writeEmptyCheckpoint(layout);
 }
 
 function fileSize(file: string): number {

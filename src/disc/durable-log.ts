@@ -11,8 +11,8 @@ import { encodeWalPayload, type WalPayload } from "./wal-payload.js";
 export { decodeWalPayload, type WalPayload } from "./wal-payload.js";
 
 export interface DurableLogRules {
-  /** Whether an op must be logged (schema ops, data ops of disc tables). */
-  logged(op: LogOp): boolean;
+  /** The ops of an entry that must be logged (schema ops, data ops of disc tables). */
+  loggedOps(ops: readonly LogOp[]): readonly LogOp[];
   /** Whether an op changes an LMDB table: its WAL record must reach the OS before LMDB sees it. */
   touchesLmdb(op: LogOp): boolean;
   /** Told of every record written to the WAL: its ops and its size. */
@@ -39,9 +39,7 @@ export class DurableLog extends MemoryLog {
   override append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
     const entry: WalLogEntry = { position: this.position + 1, activity, ops, inWal: false };
     this.startAfter(entry.position);
-    const logged = ops.every((op) => this.rules.logged(op))
-      ? ops
-      : ops.filter((op) => this.rules.logged(op));
+    const logged = this.rules.loggedOps(ops);
     if (logged.length > 0) {
       const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
       const parts = encodeWalPayload(payload);

@@ -7,6 +7,8 @@
 //   wal/                     the write-ahead log segments (src/wal)
 //   lmdb/                    the LMDB environment of the disc_only_copies tables
 //   FALLBACK.BUP             an installed fallback (install_fallback), applied at the next start
+//   fallback-stage.tmp/      the database a fallback becomes, being built (fallback-switch.ts)
+//   fallback-stage/          ... built: the switch to it is under way, and finished by any start
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 
@@ -28,6 +30,16 @@ export class DirLayout {
   /** An installed fallback: a backup that replaces the database at the next start. */
   get fallback(): string {
     return path.join(this.dir, "FALLBACK.BUP");
+  }
+
+  /** Where a fallback's database is built; renamed to fallbackStage once complete. */
+  get fallbackStageTmp(): string {
+    return path.join(this.dir, "fallback-stage.tmp");
+  }
+
+  /** A fallback's complete database: its existence commits the switch to it. */
+  get fallbackStage(): string {
+    return path.join(this.dir, "fallback-stage");
   }
 
   get lmdb(): string {
