@@ -17,6 +17,8 @@ export type AbortReason =
   | "bad_type"
   | "node_not_running"
   | "truncated_binary_file"
+  | "not_a_log_file"
+  | "enoent"
   | "active"
   | "illegal"
   | "not_running"
@@ -121,17 +123,27 @@ export class TimeoutError extends MnemeError {
 
 /**
  * A file on disc is damaged: it ends inside a record (truncated_binary_file) or a record fails its
- * checksum (bad_checksum). `file` and `offset` say where the first bad byte is.
+ * checksum (bad_checksum); or it is not a file of the kind expected at all (not_a_log_file, as
+ * Mnesia says of a backup that is not one). `file` and `offset` say where the first bad byte is.
  */
 export class CorruptFileError extends MnemeError {
   constructor(
-    reason: "truncated_binary_file" | "bad_checksum",
+    reason: "truncated_binary_file" | "bad_checksum" | "not_a_log_file",
     message: string,
     readonly file: string,
     readonly offset: number,
     details?: ErrorDetails,
   ) {
     super(reason, `${message} (${file} at offset ${offset})`, details);
+  }
+}
+/** A file that was named does not exist (Mnesia: enoent, e.g. restoring a missing backup). */
+export class FileNotFoundError extends MnemeError {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super("enoent", `${message} (${file})`, { value: file });
   }
 }
 /** The database directory is open in another process (its lock file is held). */
@@ -190,6 +202,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   bad_type: "Bad type specified in argument",
   node_not_running: "Node is not running",
   truncated_binary_file: "Truncated binary in file",
+  not_a_log_file: "The file is not a file of the kind expected (not a backup)",
+  enoent: "No such file",
   active: "Some delete operations require that all active records are removed",
   illegal: "Operation not supported on this record",
   not_running: "Mnesia is not running",

@@ -26,6 +26,7 @@ export {
   CorruptFileError,
   DirectoryLockedError,
   errorDescription,
+  FileNotFoundError,
   IllegalError,
   IndexExistsError,
   MnemeError,

@@ -40,6 +40,8 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   bad_type: "Bad type specified in argument",
   node_not_running: "Node is not running",
   truncated_binary_file: "Truncated binary in file",
+  not_a_log_file: "The file is not a file of the kind expected (not a backup)",
+  enoent: "No such file",
   active: "Some delete operations require that all active records are removed",
   illegal: "Operation not supported on this record",
   not_running: "Mnesia is not running",

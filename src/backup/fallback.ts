@@ -5,7 +5,7 @@
 // "local" only), which the fallback then prepares for use as a database directory.
 import { mkdir, rm, stat } from "node:fs/promises";
 import { DirLayout } from "../disc/layout.js";
-import { BadArgError, BadTypeError, CombineError, NoExistsError } from "../errors.js";
+import { BadArgError, BadTypeError, CombineError, FileNotFoundError } from "../errors.js";
 import { readBlocks, writeBackup } from "./backup.js";
 import { fileBackupModule } from "./file-module.js";
 import type { BackupModule } from "./module.js";
@@ -58,7 +58,7 @@ export async function installFallback(
   await copyBackup(opaque, options.module ?? fileBackupModule, layout.fallback, fileBackupModule);
 }
 
-/** Removes the directory's fallback; no_exists when there is none (Mnesia: {error, enoent}). */
+/** Removes the directory's fallback; enoent when there is none (as Mnesia: {error, enoent}). */
 export async function uninstallFallback(
   options: FallbackOptions,
   dir: string | undefined,
@@ -68,7 +68,7 @@ export async function uninstallFallback(
     () => true,
     () => false,
   );
-  if (!exists) throw new NoExistsError(`no fallback installed in ${layout.dir}`);
+  if (!exists) throw new FileNotFoundError("no fallback installed", layout.fallback);
   await rm(layout.fallback, { force: true });
 }
 

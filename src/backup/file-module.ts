@@ -38,7 +38,7 @@ import {
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame, readFrame } from "../disc/frame.js";
 import { fsyncDir } from "../disc/fsutil.js";
-import { BadArgError, CorruptFileError, NoExistsError } from "../errors.js";
+import { BadArgError, CorruptFileError, FileNotFoundError } from "../errors.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
 
@@ -48,6 +48,9 @@ export const BACKUP_VERSION = 1;
 /** The frames of the format, shared with the modules that store the same bytes elsewhere (S3). */
 export const headerFrame = (): Buffer =>
   encodeFrame(encodeTerm({ format: BACKUP_FORMAT, version: BACKUP_VERSION }));
+/** The header frame every backup of this version starts with. */
+const HEADER = headerFrame();
+
 export function blockFrame(items: readonly BackupItem[]): Buffer {
   const table = tableOfRecords(items);
   const group =
@@ -285,6 +288,7 @@ class BackupParser {
       const frame = readFrame(view, offset);
       if (frame === undefined || frame.kind === "truncated") {
         if (filled < this.bytes.length) return; // the rest has not arrived yet
+        if (!this.header) this.checkHeaderStart(view);
         throw new CorruptFileError(
           "truncated_binary_file",
           `backup ends before its ${what}`,
@@ -292,7 +296,10 @@ class BackupParser {
           offset,
         );
       }
-      if (frame.kind === "corrupt") throw this.bad(`${what}: ${frame.why}`, offset);
+      if (frame.kind === "corrupt") {
+        if (!this.header) this.checkHeaderStart(view);
+        throw this.bad(`${what}: ${frame.why}`, offset);
+      }
       this.offset = frame.end;
       if (!this.header) {
         this.checkHeader(frame.payload);
@@ -302,13 +309,27 @@ class BackupParser {
     }
   }
 
+  /** A file that does not start as a backup does is not one (Mnesia: not_a_log_file). */
+  private checkHeaderStart(view: Buffer): void {
+    const n = Math.min(view.length, HEADER.length);
+    if (!view.subarray(0, n).equals(HEADER.subarray(0, n))) {
+      throw new CorruptFileError("not_a_log_file", "not a Mneme backup", this.file, 0);
+    }
+  }
+
   private checkHeader(payload: Buffer): void {
-    const header = this.decodeAt(payload, 0);
+    let header: unknown;
+    try {
+      header = decodeTerm(payload);
+    } catch {
+      header = undefined;
+    }
     if (!isRecord(header) || header.format !== BACKUP_FORMAT || Object.keys(header).length !== 2) {
-      throw this.bad("not a Mneme backup (bad header)", 0);
+      throw new CorruptFileError("not_a_log_file", "not a Mneme backup (bad header)", this.file, 0);
     }
     if (header.version !== BACKUP_VERSION) {
-      throw this.bad(`unsupported backup version ${String(header.version)}`, 0);
+      const message = `unsupported backup version ${String(header.version)}`;
+      throw new CorruptFileError("not_a_log_file", message, this.file, 0);
     }
     this.header = true;
   }
@@ -365,7 +386,7 @@ async function readBackupFile(path: string): Promise<ParsedBlock[]> {
     fh = await open(path, "r");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new NoExistsError(`no backup file ${path}`, { value: path });
+      throw new FileNotFoundError("no backup file", path);
     }
     throw e;
   }

@@ -10,8 +10,11 @@ import {
   BadArgError,
   BadTypeError,
   CorruptFileError,
+  FileNotFoundError,
+  fileBackupModule,
   MemoryBackupModule,
   Mneme,
+  type MnemeError,
   NoExistsError,
   type RecordItem,
 } from "../../src/index.js";
@@ -269,6 +272,104 @@ describe("restore modes", () => {
     assert.equal(db.tableInfo("do", "storage_type"), "disc_only_copies");
     assert.deepEqual(db.dirtyRead("do", 7), [{ k: 7, v: -7 }]);
     await db.close();
+  });
+});
+
+describe("restore: recreating with another storage type", () => {
+  it("a table recreated as ram_copies or disc_copies where the other was (disc schema)", async () => {
+    const ddir = path.join(dir, "db");
+    await Mneme.createSchema({ dir: ddir });
+    let db = await Mneme.open({ dir: ddir });
+    await db.createTable("a", { attributes: ["k", "v"], discCopies: [db.node] });
+    await db.createTable("r", { attributes: ["k", "v"], ramCopies: [db.node] });
+    for (let i = 0; i < 10; i++) {
+      db.dirtyWrite("a", { k: i, v: i });
+      db.dirtyWrite("r", { k: i, v: i });
+    }
+    const file = path.join(dir, "b.BUP");
+    await db.backup(file);
+    await db.deleteTable("a");
+    await db.deleteTable("r");
+    await db.createTable("a", { attributes: ["k", "v"], ramCopies: [db.node] });
+    await db.createTable("r", { attributes: ["k", "v"], discCopies: [db.node] });
+    assert.deepEqual(await db.restore(file, { defaultOp: "recreate_tables" }), ["a", "r"]);
+    assert.equal(db.tableInfo("a", "storage_type"), "disc_copies");
+    assert.equal(db.tableInfo("r", "storage_type"), "ram_copies");
+    assert.equal(db.tableInfo("a", "size"), 10);
+    assert.equal(db.tableInfo("r", "size"), 10);
+    await db.close();
+    db = await Mneme.open({ dir: ddir });
+    assert.equal(db.tableInfo("a", "storage_type"), "disc_copies");
+    assert.equal(db.tableInfo("a", "size"), 10, "the restored disc_copies table was logged");
+    assert.equal(db.tableInfo("r", "size"), 0, "a ram_copies table starts empty");
+    await db.close();
+  });
+
+  it("a backup's definition that createTable refuses: bad_type, and nothing changes", async () => {
+    const db = await withTables(["set"]);
+    const file = path.join(dir, "b.BUP");
+    const bad = path.join(dir, "bad.BUP");
+    await db.backup(file);
+    await db.traverseBackup(
+      file,
+      fileBackupModule,
+      bad,
+      fileBackupModule,
+      (item, acc) => {
+        const x = item as { schema?: string; definition?: object };
+        return [[x.schema ? { ...x, definition: { ...x.definition, type: "heap" } } : item], acc];
+      },
+      0,
+    );
+    db.dirtyWrite("set", { k: 99, v: 99 });
+    await assert.rejects(db.restore(bad, { recreateTables: ["set"] }), (e: Error) => {
+      assert.ok(e instanceof BadTypeError);
+      assert.match(e.message, /type of set must be set, ordered_set or bag, got heap/);
+      return true;
+    });
+    assert.equal(db.dirtyRead("set", 99).length, 1);
+    assert.equal(db.tableInfo("set", "type"), "set");
+  });
+});
+
+describe("admin errors of the backup functions (reasons as Mnesia's)", () => {
+  const reason = (r: string, file?: string) => (e: Error) => {
+    assert.equal((e as MnemeError).reason, r, e.message);
+    if (file !== undefined) assert.ok(e.message.includes(file), e.message);
+    return true;
+  };
+
+  it("restore, traverseBackup, installFallback: a missing file is enoent, garbage not_a_log_file", async () => {
+    const db = await withTables(["set"]);
+    const missing = path.join(dir, "nope.BUP");
+    const garbage = path.join(dir, "garbage.BUP");
+    fs.writeFileSync(garbage, "hello this is garbage");
+    const traverse = (f: string) =>
+      db.traverseBackup(f, fileBackupModule, null, "read_only", (x, a) => [[x], a], 0);
+    const install = (f: string) =>
+      Mneme.installFallback(f, { scope: "local", mnesiaDir: path.join(dir, "fb") });
+    for (const op of [(f: string) => db.restore(f), traverse, install]) {
+      await assert.rejects(op(missing), reason("enoent", missing));
+      await assert.rejects(op(missing), FileNotFoundError);
+      await assert.rejects(op(garbage), reason("not_a_log_file", garbage));
+      await assert.rejects(op(garbage), CorruptFileError);
+    }
+    assert.equal(db.tableInfo("set", "size"), 10);
+  });
+
+  it("backupCheckpoint of an unknown checkpoint: no_exists (Mnesia: {no_exists, Name})", async () => {
+    const db = await withTables(["set"]);
+    await assert.rejects(db.backupCheckpoint("nocp", path.join(dir, "c.BUP")), NoExistsError);
+    await assert.rejects(db.backupCheckpoint("nocp", path.join(dir, "c.BUP")), reason("no_exists"));
+    assert.equal(fs.existsSync(path.join(dir, "c.BUP")), false);
+  });
+
+  it("activateCheckpoint naming a missing table: no_exists (a documented difference)", async () => {
+    const db = await withTables(["set"]);
+    for (const args of [{ max: ["nosuch"] }, { min: ["nosuch"] }, { max: ["set", "nosuch"] }]) {
+      assert.throws(() => db.activateCheckpoint(args), reason("no_exists", "nosuch"));
+    }
+    assert.deepEqual(db.systemInfo("checkpoints"), []);
   });
 });
 

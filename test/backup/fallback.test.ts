@@ -7,13 +7,15 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import {
+  type BackupItem,
   BadArgError,
   BadTypeError,
   CombineError,
   CorruptFileError,
+  FileNotFoundError,
+  fileBackupModule,
   MemoryBackupModule,
   Mneme,
-  NoExistsError,
 } from "../../src/index.js";
 
 let root: string;
@@ -57,7 +59,106 @@ async function assertIsBackup(): Promise<void> {
   await db.close();
 }
 
+/** The database as prepared() left it (the fallback was not applied). */
+async function assertIsOld(): Promise<void> {
+  const db = await Mneme.open({ dir });
+  assert.deepEqual(db.systemInfo("tables"), ["schema", "a", "b", "c"]);
+  assert.equal(db.tableInfo("a", "size"), 0);
+  assert.equal(db.tableInfo("b", "size"), 500);
+  assert.deepEqual(db.dirtyRead("b", 1), [{ k: 1, v: 999 }]);
+  assert.deepEqual(db.dirtyRead("b", 2), [{ k: 2, v: -2 }]);
+  await db.close();
+}
+
+/** Opening fails with `type`, naming the fallback; the database stays; uninstalled, it is back. */
+async function assertRefused(type: new (...args: never[]) => Error): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(Mneme.open({ dir }), (e: Error) => {
+      assert.ok(e instanceof type, `${e.constructor.name}: ${e.message}`);
+      assert.match(
+        e.message,
+        /the fallback .*FALLBACK\.BUP cannot be applied, the database is unchanged/,
+      );
+      return true;
+    });
+  }
+  assert.equal(fs.existsSync(path.join(dir, "fallback-stage.tmp")), false);
+  assert.equal(fs.existsSync(path.join(dir, "fallback-stage")), false);
+  await Mneme.uninstallFallback({ scope: "local", mnesiaDir: dir });
+  await assertIsOld();
+}
+
+/** Writes `backup`, changed item by item by `fn`, as the installed fallback of the database. */
+async function writeFallback(backup: string, fn: (item: BackupItem) => BackupItem): Promise<void> {
+  const target = path.join(dir, "FALLBACK.BUP");
+  const db = await Mneme.open();
+  await db.traverseBackup(
+    backup,
+    fileBackupModule,
+    target,
+    fileBackupModule,
+    (item, acc) => [[fn(item)], acc],
+    0,
+  );
+  await db.close();
+}
+
 describe("fallback", () => {
+  it("a damaged fallback (one bit flipped) leaves the database as it was", async () => {
+    const { db, backup } = await prepared();
+    await db.installFallback(backup);
+    await db.close();
+    const file = path.join(dir, "FALLBACK.BUP");
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x10;
+    fs.writeFileSync(file, bytes);
+    await assertRefused(CorruptFileError);
+  });
+
+  it("a fallback with a table definition createTable refuses leaves the database as it was", async () => {
+    const { db, backup } = await prepared();
+    await db.close();
+    await writeFallback(backup, (item) => {
+      const x = item as { schema?: string; definition?: object };
+      return x.schema === "b" ? { ...x, definition: { ...x.definition, type: "heap" } } : item;
+    });
+    await assertRefused(BadTypeError);
+  });
+
+  it("a fallback with a record its table refuses leaves the database as it was", async () => {
+    const { db, backup } = await prepared();
+    await db.close();
+    await writeFallback(backup, (item) => {
+      const x = item as { table?: string; record?: { k: number } };
+      return x.table === "b" && x.record?.k === 7 ? { table: "b", record: { k: 7, w: 1 } } : item;
+    });
+    await assertRefused(BadTypeError);
+  });
+
+  it("a backup of disc_copies and ram_copies tables: the ram table starts empty (as Mnesia)", async () => {
+    await Mneme.createSchema({ dir });
+    const db = await Mneme.open({ dir });
+    await db.createTable("d", { attributes: ["k", "v"], discCopies: [db.node] });
+    await db.createTable("r", { attributes: ["k", "v"], ramCopies: [db.node] });
+    for (let i = 0; i < 10; i++) {
+      db.dirtyWrite("d", { k: i, v: i });
+      db.dirtyWrite("r", { k: i, v: i });
+    }
+    const backup = path.join(root, "dr.BUP");
+    await db.backup(backup);
+    await db.installFallback(backup);
+    await db.close();
+    for (let i = 0; i < 2; i++) {
+      const again = await Mneme.open({ dir });
+      assert.deepEqual(again.systemInfo("tables"), ["schema", "d", "r"]);
+      assert.equal(again.tableInfo("d", "size"), 10);
+      assert.equal(again.tableInfo("r", "size"), 0);
+      assert.equal(again.tableInfo("r", "storage_type"), "ram_copies");
+      assert.equal(again.systemInfo("fallback_activated"), false);
+      await again.close();
+    }
+  });
+
   it("installed, it replaces the database at the next start, then is gone", async () => {
     const { db, backup } = await prepared();
     await db.installFallback(backup);
@@ -93,14 +194,12 @@ describe("fallback", () => {
     await assertIsBackup();
   });
 
-  it("uninstallFallback: no_exists when none is installed", async () => {
+  it("uninstallFallback: enoent when none is installed (as Mnesia)", async () => {
     const { db } = await prepared();
-    await assert.rejects(db.uninstallFallback(), NoExistsError);
+    const enoent = (e: Error) => e instanceof FileNotFoundError && e.reason === "enoent";
+    await assert.rejects(db.uninstallFallback(), enoent);
     const other = path.join(root, "other");
-    await assert.rejects(
-      Mneme.uninstallFallback({ scope: "local", mnesiaDir: other }),
-      NoExistsError,
-    );
+    await assert.rejects(Mneme.uninstallFallback({ scope: "local", mnesiaDir: other }), enoent);
     await db.close();
   });
 
