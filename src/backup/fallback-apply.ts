@@ -26,6 +26,7 @@ import { RECORDS_PER_BLOCK, writeSnapshotBlocks } from "../disc/snapshot.js";
 import { LiveTable } from "../schema/live-table.js";
 import { LmdbEnv } from "../store/lmdb-env.js";
 import { fileBackupModule } from "./file-module.js";
+import type { BackupModule } from "./module.js";
 import {
   checkBlocks,
   type RecordBlock,
@@ -37,7 +38,7 @@ import {
 export type { FallbackTrace } from "../disc/fallback-switch.js";
 
 /** A table of the fallback, checked and ready to be written. */
-interface StagedTable {
+export interface StagedTable {
   readonly table: LiveTable;
   readonly blocks: readonly RecordBlock[];
   readonly count: number;
@@ -71,10 +72,17 @@ export async function applyPendingFallback(
   }
 }
 
-/** Reads and checks the whole fallback; throws, naming the file, if anything is wrong. */
-async function readFallback(file: string, node: string): Promise<StagedTable[]> {
+/**
+ * Reads and checks a whole backup as a fallback: every table definition as createTable checks it
+ * (for a copy on `node`), every record as a write checks it.
+ */
+export async function readFallback(
+  opaque: unknown,
+  node: string,
+  mod: BackupModule = fileBackupModule,
+): Promise<StagedTable[]> {
   const out: StagedTable[] = [];
-  for (const [name, backup] of await readBackupTables(file, fileBackupModule)) {
+  for (const [name, backup] of await readBackupTables(opaque, mod)) {
     const table = new LiveTable(specFromBackup(name, backup.spec, node, randomUUID()));
     const blocks = checkBlocks(table, backup.blocks);
     let count = 0;

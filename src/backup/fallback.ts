@@ -7,6 +7,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { DirLayout } from "../disc/layout.js";
 import { BadArgError, BadTypeError, CombineError, FileNotFoundError } from "../errors.js";
 import { readBlocks, writeBackup } from "./backup.js";
+import { readFallback } from "./fallback-apply.js";
 import { fileBackupModule } from "./file-module.js";
 import type { BackupModule } from "./module.js";
 
@@ -45,17 +46,21 @@ function targetDir(options: FallbackOptions, dir: string | undefined, what: stri
 }
 
 /**
- * Checks the backup (every block is read) and installs it as the fallback of the directory:
- * written beside it and renamed into place, so the directory has the old fallback or the new.
+ * Checks the backup as its application will (every block, definition and record) and installs it
+ * as the fallback of the directory: written beside it and renamed into place, so the directory has
+ * the old fallback or the new.
  */
 export async function installFallback(
   opaque: unknown,
   options: FallbackOptions,
   dir: string | undefined,
+  node: string,
 ): Promise<void> {
   const layout = new DirLayout(targetDir(options, dir, "installFallback"));
+  const mod = options.module ?? fileBackupModule;
+  await readFallback(opaque, node, mod);
   await mkdir(layout.dir, { recursive: true });
-  await copyBackup(opaque, options.module ?? fileBackupModule, layout.fallback, fileBackupModule);
+  await copyBackup(opaque, mod, layout.fallback, fileBackupModule);
 }
 
 /** Removes the directory's fallback; enoent when there is none (as Mnesia: {error, enoent}). */

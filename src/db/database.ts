@@ -255,7 +255,7 @@ export class Mneme {
    */
   async installFallback(opaque: unknown, options: FallbackOptions = {}): Promise<void> {
     this.core.assertRunning();
-    await installFallback(opaque, options, this.disc?.layout.dir);
+    await installFallback(opaque, options, this.disc?.layout.dir, this.core.node);
   }
 
   /**
@@ -263,7 +263,8 @@ export class Mneme {
    * ("Mnesia.<node>" in the working directory), or into `mnesiaDir` with scope "local".
    */
   static async installFallback(opaque: unknown, options: FallbackOptions = {}): Promise<void> {
-    await installFallback(opaque, options, resolveConfig({}).dir);
+    const { dir, node } = resolveConfig({});
+    await installFallback(opaque, options, dir, node);
   }
 
   /** mnesia:uninstall_fallback/1: no_exists when no fallback is installed. */

@@ -135,6 +135,29 @@ describe("fallback", () => {
     await assertRefused(BadTypeError);
   });
 
+  it("installFallback refuses a backup whose definition or record would be refused", async () => {
+    const { db, backup } = await prepared();
+    const bad = path.join(root, "bad.BUP");
+    await db.traverseBackup(
+      backup,
+      fileBackupModule,
+      bad,
+      fileBackupModule,
+      (item, acc) => {
+        const x = item as { schema?: string; definition?: object };
+        return [
+          [x.schema === "a" ? { ...x, definition: { ...x.definition, type: 7 } } : item],
+          acc,
+        ];
+      },
+      0,
+    );
+    await assert.rejects(db.installFallback(bad), BadTypeError);
+    assert.equal(db.systemInfo("fallback_activated"), false);
+    await db.close();
+    await assertIsOld();
+  });
+
   it("a backup of disc_copies and ram_copies tables: the ram table starts empty (as Mnesia)", async () => {
     await Mneme.createSchema({ dir });
     const db = await Mneme.open({ dir });
