@@ -11,7 +11,7 @@ import { runChild } from "./child.js";
 
 const FALLBACK_CHILD = "test/crash/fixtures/fallback-child.ts";
 const RESTORE_CHILD = "test/crash/fixtures/restore-child.ts";
-const N = 2000;
+const N = 1000;
 
 let root: string;
 before(() => {
