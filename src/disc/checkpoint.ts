@@ -21,14 +21,18 @@ export interface SnapshotRef {
   readonly ram?: boolean;
 }
 
+/** Snapshot references by table name (a Map: any string names a table, "__proto__" too). */
+export type SnapshotFiles = Map<string, SnapshotRef>;
+
 export interface Checkpoint {
   readonly position: number;
   readonly specs: readonly TableSpec[];
-  readonly files: Readonly<Record<string, SnapshotRef>>;
+  readonly files: ReadonlyMap<string, SnapshotRef>;
 }
 
+/** schema.DAT's meta: the snapshot references as an object keyed by table name. */
 interface SchemaMeta {
-  readonly files: Record<string, SnapshotRef>;
+  readonly files: { readonly [table: string]: SnapshotRef };
 }
 
 /** The checkpoint of a directory, or undefined when it has no disc schema. */
@@ -36,7 +40,14 @@ export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
   if (!fs.existsSync(layout.schema)) return undefined;
   const { header, records } = readSnapshot(layout.schema);
   const meta = header.meta as SchemaMeta;
-  return { position: header.position, specs: records as TableSpec[], files: meta.files };
+  // The codec brings an own "__proto__" key back as an own property: Object.entries sees it.
+  const files: SnapshotFiles = new Map(Object.entries(meta.files));
+  return { position: header.position, specs: records as TableSpec[], files };
+}
+
+/** schema.DAT's meta for `files` (fromEntries defines own properties, "__proto__" included). */
+function schemaMeta(files: ReadonlyMap<string, SnapshotRef>): SchemaMeta {
+  return { files: Object.fromEntries(files) };
 }
 
 /** The records of a table's snapshot. */
@@ -50,7 +61,7 @@ export interface CheckpointPlan {
   /** Tables whose content is written now (taken at `position`). */
   readonly contents: ReadonlyMap<string, readonly Rec[]>;
   /** Snapshots of earlier checkpoints that stay valid (tables not rewritten, dumped ram tables). */
-  readonly kept: Readonly<Record<string, SnapshotRef>>;
+  readonly kept: ReadonlyMap<string, SnapshotRef>;
   /** The ram_copies tables among `contents` (dumpTables). */
   readonly ram: ReadonlySet<string>;
 }
@@ -59,8 +70,8 @@ export interface CheckpointPlan {
 export async function writeCheckpoint(
   layout: DirLayout,
   plan: CheckpointPlan,
-): Promise<{ files: Record<string, SnapshotRef>; tableBytes: Map<string, number> }> {
-  const files: Record<string, SnapshotRef> = { ...plan.kept };
+): Promise<{ files: SnapshotFiles; tableBytes: Map<string, number> }> {
+  const files: SnapshotFiles = new Map(plan.kept);
   const tableBytes = new Map<string, number>();
   for (const spec of plan.specs) {
     const records = plan.contents.get(spec.name);
@@ -72,17 +83,16 @@ export async function writeCheckpoint(
       records,
     );
     tableBytes.set(spec.name, r.bytes);
-    files[spec.name] = {
+    files.set(spec.name, {
       file,
       position: plan.position,
       cookie: spec.cookie,
       ...(plan.ram.has(spec.name) ? { ram: true } : {}),
-    };
+    });
   }
-  const meta: SchemaMeta = { files };
   await writeSnapshot(
     layout.schema,
-    { table: "schema", position: plan.position, meta },
+    { table: "schema", position: plan.position, meta: schemaMeta(files) },
     plan.specs,
   );
   removeUnreferenced(layout, files);
@@ -91,12 +101,16 @@ export async function writeCheckpoint(
 
 /** The empty checkpoint of a new disc schema (create_schema). */
 export function writeEmptyCheckpoint(layout: DirLayout): void {
-  writeSnapshotSync(layout.schema, { table: "schema", position: 0, meta: { files: {} } }, []);
+  writeSnapshotSync(
+    layout.schema,
+    { table: "schema", position: 0, meta: schemaMeta(new Map()) },
+    [],
+  );
 }
 
 /** Deletes snapshot files no checkpoint refers to (older checkpoints, deleted tables, crashes). */
-function removeUnreferenced(layout: DirLayout, files: Record<string, SnapshotRef>): void {
-  const live = new Set(Object.values(files).map((f) => f.file));
+function removeUnreferenced(layout: DirLayout, files: ReadonlyMap<string, SnapshotRef>): void {
+  const live = new Set([...files.values()].map((f) => f.file));
   for (const name of fs.readdirSync(layout.dir)) {
     if ((layout.isSnapshot(name) && !live.has(name)) || name.endsWith(".DCD.tmp")) {
       fs.rmSync(layout.file(name), { force: true });

@@ -20,13 +20,13 @@ import {
   type Checkpoint,
   readCheckpoint,
   readTableSnapshot,
-  type SnapshotRef,
+  type SnapshotFiles,
   writeCheckpoint,
   writeEmptyCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { DurableLog, decodeWalPayload } from "./durable-log.js";
-import { DirLayout } from "./layout.js";
+import { DirLayout, lmdbTableName } from "./layout.js";
 import { readSnapshot, writeSnapshotBlocks } from "./snapshot.js";
 import type { ReadOp } from "./wal-payload.js";
 
@@ -71,7 +71,7 @@ export class DiscStorage {
   private replaying = false;
   /** ram_copies tables whose dumped content was loaded at start (kept after the replay). */
   private readonly loadedRamDumps = new Set<LiveTable>();
-  private files: Record<string, SnapshotRef>;
+  private files: SnapshotFiles;
   private dumping: Promise<void> | undefined;
   private writesAtDump = 0;
   /** Bytes logged since start, and per table since its snapshot (see dueTables). */
@@ -102,7 +102,7 @@ export class DiscStorage {
     private readonly wal: Wal,
     private readonly recovered: WalEntry[],
   ) {
-    this.files = { ...checkpoint.files };
+    this.files = new Map(checkpoint.files);
     const last = recovered.length > 0 ? recovered[recovered.length - 1]!.position : 0;
     if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
@@ -166,7 +166,7 @@ export class DiscStorage {
     core.cleanSnapshot = (table) => this.cleanSnapshot(table);
     core.ramDump = (table) => {
       const t = this.core?.tables.get(table);
-      const ref = this.files[table];
+      const ref = this.files.get(table);
       return t?.spec.storage === "ram_copies" && ref?.ram === true && ref.cookie === t.spec.cookie
         ? this.layout.file(ref.file)
         : undefined;
@@ -222,7 +222,7 @@ export class DiscStorage {
     }
     this.loadedRamDumps.clear();
     this.writesAtDump = this.log.writes;
-    for (const [name, ref] of Object.entries(this.files)) {
+    for (const [name, ref] of this.files) {
       this.snapshotBytes.set(name, fileSize(this.layout.file(ref.file)));
     }
     core.log.subscribe(() => this.afterEntry());
@@ -238,7 +238,7 @@ export class DiscStorage {
   /** The log position of a disc_copies table's snapshot in the checkpoint (Infinity: not one). */
   private snapshotPosition(table: string): number {
     const t = this.core!.tables.get(table);
-    const ref = this.files[table];
+    const ref = this.files.get(table);
     if (t === undefined || t.spec.storage !== "disc_copies" || ref === undefined) return Infinity;
     return ref.cookie === t.spec.cookie ? ref.position : Infinity;
   }
@@ -246,7 +246,7 @@ export class DiscStorage {
   private loadTable(spec: TableSpec): void {
     const core = this.core!;
     const t = core.createLiveTable(spec);
-    const ref = this.files[spec.name];
+    const ref = this.files.get(spec.name);
     const loads =
       ref !== undefined &&
       ref.cookie === spec.cookie &&
@@ -327,7 +327,7 @@ export class DiscStorage {
 
   /** The LMDB sub-database of one incarnation of a table. */
   private static lmdbName(spec: TableSpec): string {
-    return `${spec.name}#${spec.cookie}`;
+    return lmdbTableName(spec.name, spec.cookie);
   }
 
   private readonly makeStore: StoreFactory = (spec, buildRecord, fresh) => {
@@ -429,7 +429,7 @@ export class DiscStorage {
   /** The snapshot file of a disc_copies table when the table holds exactly its records. */
   private cleanSnapshot(table: string): string | undefined {
     const t = this.core?.tables.get(table);
-    const ref = this.files[table];
+    const ref = this.files.get(table);
     if (
       t === undefined ||
       t.spec.storage !== "disc_copies" ||
@@ -454,7 +454,7 @@ export class DiscStorage {
   ): void {
     if (file === undefined || spec === undefined || spec.storage !== "disc_copies") return;
     const table = spec.name;
-    this.files[table] = { file, position, cookie: spec.cookie };
+    this.files.set(table, { file, position, cookie: spec.cookie });
     this.snapshotBytes.set(table, fileSize(this.layout.file(file)));
     this.tableLogBytes.set(table, 0);
     this.logBytesAtSnapshot.set(table, this.logBytes);
@@ -523,7 +523,7 @@ export class DiscStorage {
     for (const b of this.snapshotBytes.values()) dataBytes += b;
     for (const t of this.core!.tables.values()) {
       if (t.spec.storage !== "disc_copies") continue;
-      const ref = this.files[t.name];
+      const ref = this.files.get(t.name);
       const own = this.tableLogBytes.get(t.name) ?? 0;
       const size = this.snapshotBytes.get(t.name) ?? 0;
       const held = this.logBytes - (this.logBytesAtSnapshot.get(t.name) ?? 0);
@@ -572,10 +572,10 @@ export class DiscStorage {
     const position = core.log.position;
     const specs = [...core.tables.values()].map((t) => t.spec);
     const contents = new Map<string, readonly Rec[]>();
-    const kept: Record<string, SnapshotRef> = {};
+    const kept: SnapshotFiles = new Map();
     const due = new Set(this.dueTables(all));
     for (const t of core.tables.values()) {
-      const ref = this.files[t.name];
+      const ref = this.files.get(t.name);
       if (due.has(t) || extraRam.includes(t.name)) {
         contents.set(t.name, [...t.store.records()]);
       } else if (ref !== undefined && ref.cookie === t.spec.cookie) {
@@ -585,7 +585,7 @@ export class DiscStorage {
           t.spec.storage === "disc_copies" ||
           (t.spec.storage === "ram_copies" && ref.ram === true)
         )
-          kept[t.name] = ref;
+          kept.set(t.name, ref);
       }
     }
     const logBytesAtStart = this.logBytes;
@@ -601,7 +601,7 @@ export class DiscStorage {
     });
     this.files = files;
     for (const [name, at] of [...this.forced]) {
-      if (at <= position && files[name]?.position === position) this.forced.delete(name);
+      if (at <= position && files.get(name)?.position === position) this.forced.delete(name);
     }
     for (const [name, bytes] of tableBytes) {
       this.snapshotBytes.set(name, bytes);
@@ -613,12 +613,12 @@ export class DiscStorage {
       );
     }
     for (const name of this.snapshotBytes.keys()) {
-      if (files[name] === undefined) this.snapshotBytes.delete(name);
+      if (!files.has(name)) this.snapshotBytes.delete(name);
     }
     // The log is needed from the oldest snapshot of a disc_copies table on.
     let keepFrom = position;
     for (const t of core.tables.values()) {
-      const ref = files[t.name];
+      const ref = files.get(t.name);
       if (t.spec.storage === "disc_copies" && ref !== undefined)
         keepFrom = Math.min(keepFrom, ref.position);
     }

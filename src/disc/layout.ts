@@ -7,8 +7,49 @@
 //   wal/                     the write-ahead log segments (src/wal)
 //   lmdb/                    the LMDB environment of the disc_only_copies tables
 //   FALLBACK.BUP             an installed fallback (install_fallback), applied at the next start
-import { randomUUID } from "node:crypto";
+//
+// Any non-empty string names a table, so a table's part of a file name (and of its LMDB
+// sub-database name) is derived from the name so that every name fits: its URI encoding when that
+// is short enough, or else (lone surrogates, long or mostly non-ASCII names) "%%" and a hash of the
+// name, which no URI encoding can start with. schema.DAT records each table's file name, so the
+// name is never read back from a file name.
+import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
+
+/**
+ * Longest URI-encoded table name used as it is in a file name (ASCII, so bytes): the longest name
+ * derived from it, "<stem>.restore-<uuid>.DCD.tmp", then stays within the 255 bytes of a file name.
+ */
+const MAX_STEM = 200;
+/** Longest table name (UTF-8 bytes) used as it is in an LMDB sub-database name (max key 511). */
+const MAX_LMDB_NAME = 400;
+
+/** A hash of every UTF-16 code unit of a name (lone surrogates included). */
+function nameHash(table: string): string {
+  return `%%${createHash("sha256").update(Buffer.from(table, "utf16le")).digest("hex")}`;
+}
+
+/** A table's part of its file names: distinct for distinct names, and always storable. */
+export function tableFileStem(table: string): string {
+  if (table.isWellFormed()) {
+    const encoded = encodeURIComponent(table);
+    if (encoded.length <= MAX_STEM) return encoded;
+  }
+  return nameHash(table);
+}
+
+/**
+ * The LMDB sub-database name of one incarnation (cookie) of a table. LMDB names are C strings of
+ * UTF-8 within its largest key: a name LMDB cannot hold exactly is replaced by its hash (the
+ * cookie, a UUID, keeps incarnations apart either way). Names it can hold keep their old form.
+ */
+export function lmdbTableName(table: string, cookie: string): string {
+  const raw =
+    table.isWellFormed() &&
+    !table.includes("\0") &&
+    Buffer.byteLength(table, "utf8") <= MAX_LMDB_NAME;
+  return `${raw ? table : nameHash(table)}#${cookie}`;
+}
 
 export class DirLayout {
   constructor(readonly dir: string) {}
@@ -34,14 +75,14 @@ export class DirLayout {
     return path.join(this.dir, "lmdb");
   }
 
-  /** A table's snapshot file name (relative to the directory): table names may hold any character. */
+  /** A table's snapshot file name (relative to the directory). */
   snapshotName(table: string, position: number): string {
-    return `${encodeURIComponent(table)}.${position}.DCD`;
+    return `${tableFileStem(table)}.${position}.DCD`;
   }
 
   /** A unique snapshot file name for a table's restored content (its position is not known yet). */
   restoreName(table: string): string {
-    return `${encodeURIComponent(table)}.restore-${randomUUID()}.DCD`;
+    return `${tableFileStem(table)}.restore-${randomUUID()}.DCD`;
   }
 
   file(name: string): string {
