@@ -64,10 +64,24 @@ export interface CheckpointPlan {
   readonly kept: ReadonlyMap<string, SnapshotRef>;
   /** The ram_copies tables among `contents` (dumpTables). */
   readonly ram: ReadonlySet<string>;
+  /** Every snapshot the log may still need now (a failed checkpoint deletes all others). */
+  readonly live: ReadonlyMap<string, SnapshotRef>;
 }
 
 /** Writes a checkpoint; returns the snapshot references it holds and the size of each new one. */
 export async function writeCheckpoint(
+  layout: DirLayout,
+  plan: CheckpointPlan,
+): Promise<{ files: SnapshotFiles; tableBytes: Map<string, number> }> {
+  try {
+    return await writeCheckpointFiles(layout, plan);
+  } catch (e) {
+    removeFailed(layout, plan.live);
+    throw e;
+  }
+}
+
+async function writeCheckpointFiles(
   layout: DirLayout,
   plan: CheckpointPlan,
 ): Promise<{ files: SnapshotFiles; tableBytes: Map<string, number> }> {
@@ -95,7 +109,11 @@ export async function writeCheckpoint(
     { table: "schema", position: plan.position, meta: schemaMeta(files) },
     plan.specs,
   );
-  removeUnreferenced(layout, files);
+  try {
+    removeUnreferenced(layout, files);
+  } catch {
+    // The checkpoint is written; what could not be deleted now goes at the next one.
+  }
   return { files, tableBytes };
 }
 
@@ -108,9 +126,23 @@ export function writeEmptyCheckpoint(layout: DirLayout): void {
   );
 }
 
+/**
+ * After a failed checkpoint: deletes its snapshots (and temporary files), so that failing
+ * checkpoints do not pile up files. What schema.DAT names stays, should the failure have come
+ * after its rename; if schema.DAT cannot be read, nothing is deleted.
+ */
+function removeFailed(layout: DirLayout, live: ReadonlyMap<string, SnapshotRef>): void {
+  try {
+    const onDisc = readCheckpoint(layout)?.files ?? new Map<string, SnapshotRef>();
+    removeUnreferenced(layout, live, onDisc);
+  } catch {
+    // The next checkpoint deletes what is left.
+  }
+}
+
 /** Deletes snapshot files no checkpoint refers to (older checkpoints, deleted tables, crashes). */
-function removeUnreferenced(layout: DirLayout, files: ReadonlyMap<string, SnapshotRef>): void {
-  const live = new Set([...files.values()].map((f) => f.file));
+function removeUnreferenced(layout: DirLayout, ...kept: ReadonlyMap<string, SnapshotRef>[]): void {
+  const live = new Set(kept.flatMap((files) => [...files.values()].map((f) => f.file)));
   for (const name of fs.readdirSync(layout.dir)) {
     if ((layout.isSnapshot(name) && !live.has(name)) || name.endsWith(".DCD.tmp")) {
       fs.rmSync(layout.file(name), { force: true });

@@ -25,7 +25,7 @@ import {
   writeEmptyCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
-import { DurableLog, decodeWalPayload } from "./durable-log.js";
+import { DurableLog, decodeWalPayload, type EntryStorage } from "./durable-log.js";
 import { DirLayout, lmdbTableName } from "./layout.js";
 import { readSnapshot, writeSnapshotBlocks } from "./snapshot.js";
 import type { ReadOp } from "./wal-payload.js";
@@ -107,8 +107,9 @@ export class DiscStorage {
     if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
-      logged: (op) => isSchemaOp(op) || this.storageOf(op.table) !== "ram_copies",
-      touchesLmdb: (op) => !isSchemaOp(op) && this.storageOf(op.table) === "disc_only_copies",
+      logged: (op, defined) => isSchemaOp(op) || this.storageOf(op.table, defined) !== "ram_copies",
+      touchesLmdb: (op, defined) =>
+        !isSchemaOp(op) && this.storageOf(op.table, defined) === "disc_only_copies",
       onLogged: (ops, bytes) => this.noteLogged(ops, bytes, this.log.position),
     });
   }
@@ -151,7 +152,9 @@ export class DiscStorage {
     }
   }
 
-  private storageOf(table: string): TableSpec["storage"] | undefined {
+  /** Where a table is stored, after the schema ops of the entry being logged (`defined`). */
+  private storageOf(table: string, defined?: EntryStorage): TableSpec["storage"] | undefined {
+    if (defined?.has(table)) return defined.get(table);
     return this.core?.tables.get(table)?.spec.storage;
   }
 
@@ -598,6 +601,7 @@ export class DiscStorage {
       contents,
       kept,
       ram: new Set(extraRam),
+      live: this.files,
     });
     this.files = files;
     for (const [name, at] of [...this.forced]) {
