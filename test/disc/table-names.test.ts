@@ -97,7 +97,11 @@ for (const [what, names] of [
     it("backup, then restore (recreate and clear) into a database with a disc schema", async () => {
       await Mneme.createSchema({ dir });
       let db = await Mneme.open({ dir });
-      const byStorage = new Map(STORAGES.map((s) => [s, names.map((n) => `${n}.${s}`)]));
+      // The names as they are for disc_copies (restore files, adopted as snapshots), suffixed
+      // for the others (one database holds them all).
+      const byStorage = new Map(
+        STORAGES.map((s) => [s, names.map((n) => (s === "disc_copies" ? n : `${n}.${s}`))]),
+      );
       const all = [...byStorage.values()].flat();
       for (const [s, ns] of byStorage) await create(db, ns, s);
       for (const n of all) db.dirtyWrite(n, { k: 1, v: n });
