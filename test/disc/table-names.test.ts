@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { Mneme, type StorageType } from "../../src/index.js";
+import { BadTypeError, Mneme, type StorageType, TransactionAborted } from "../../src/index.js";
 
 let dir: string;
 beforeEach(() => {
@@ -272,4 +272,29 @@ describe("restore recreating a table with another storage type", () => {
       await db.close();
     });
   }
+});
+
+describe("records of a table with a __proto__ attribute", () => {
+  it("must have it as an own property: the inherited Object.prototype is no value", async () => {
+    const db = await Mneme.open();
+    await db.createTable("pv", { attributes: ["k", "__proto__"] });
+    await db.createTable("pk", { attributes: ["__proto__", "v"] });
+    for (const [t, r, what] of [
+      ["pv", { k: 1, v: 2 }, /unknown attribute 'v'/],
+      ["pv", { k: 1 }, /attribute '__proto__' is missing/],
+      ["pk", { v: 2 }, /bad key in '__proto__': undefined is not a valid key/],
+    ] as const) {
+      assert.throws(
+        () => db.dirtyWrite(t, r as never),
+        (e: unknown) => e instanceof BadTypeError && what.test(e.message),
+      );
+      await assert.rejects(
+        db.transaction(async (tx) => tx.write(t, r as never)),
+        (e: unknown) => e instanceof TransactionAborted && e.cause instanceof BadTypeError,
+      );
+    }
+    assert.equal(db.tableInfo("pv", "size"), 0);
+    assert.equal(db.tableInfo("pk", "size"), 0);
+    await db.close();
+  });
 });
