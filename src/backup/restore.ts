@@ -12,11 +12,12 @@ import { BLOCK_RECORDS, type Block } from "../codec/block-codec.js";
 import type { DbCore } from "../db/core.js";
 import type { TableFile } from "../disc/disc-storage.js";
 import { encodeBlocks, RECORDS_PER_BLOCK } from "../disc/snapshot.js";
-import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
+import { BadArgError, BadTypeError, MnemeError, NoExistsError } from "../errors.js";
 import { isFlatRecord, type Key, keyProblem } from "../keys/index.js";
 import type { DataOp, LogEntry, LogOp } from "../log/entry.js";
 import { LiveTable } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
+import { validateStoredSpec } from "../schema/validate-def.js";
 import type { Rec } from "../store/store.js";
 import { TABLE } from "../txn/locks.js";
 import { readBlocks } from "./backup.js";
@@ -54,8 +55,32 @@ interface BackupTable {
   readonly blocks: RecordBlock[];
 }
 
+/**
+ * A backup's table definition, checked exactly as createTable checks its options: a backup is
+ * input like any other, and a definition restored as it is could lose the table's records at the
+ * next start. Whatever is wrong is a badarg naming the table.
+ */
+function checkedDefinition(name: string, definition: unknown, node: string): TableSpec {
+  try {
+    return validateStoredSpec(name, definition, node, randomUUID());
+  } catch (e) {
+    if (!(e instanceof MnemeError)) throw e;
+    throw new BadArgError(
+      `restore: the backup's definition of ${name} is not valid: ${e.message}`,
+      {
+        table: name,
+        value: definition,
+      },
+    );
+  }
+}
+
 /** Reads a whole backup, checking that it is made of schema items and records of their tables. */
-async function readTables(opaque: unknown, mod: BackupModule): Promise<Map<string, BackupTable>> {
+async function readTables(
+  opaque: unknown,
+  mod: BackupModule,
+  node: string,
+): Promise<Map<string, BackupTable>> {
   const tables = new Map<string, BackupTable>();
   const tableOf = (name: string): BackupTable => {
     const t = tables.get(name);
@@ -87,7 +112,8 @@ async function readTables(opaque: unknown, mod: BackupModule): Promise<Map<strin
     let run: { table: string; block: RecordBlock } | undefined;
     for (const item of r.items) {
       if (isSchemaItem(item)) {
-        tables.set(item.schema, { spec: item.definition, blocks: [] });
+        const spec = checkedDefinition(item.schema, item.definition, node);
+        tables.set(item.schema, { spec, blocks: [] });
         run = undefined;
       } else if (isRecordItem(item)) {
         if (run === undefined || run.table !== item.table) {
@@ -158,7 +184,7 @@ export async function restore(
   options: RestoreOptions,
   mod: BackupModule,
 ): Promise<string[]> {
-  const tables = await readTables(opaque, mod);
+  const tables = await readTables(opaque, mod, core.node);
   const defaultOp = options.defaultOp ?? "clear_tables";
   if (!RESTORE_OPS.has(defaultOp)) {
     throw new BadArgError(`unknown restore op ${String(defaultOp)}`, { value: defaultOp });
