@@ -179,7 +179,21 @@ describe("attributes named __proto__", () => {
       db.dirtyWrite("pv", { k: 1, ["__proto__"]: { x: 1 } });
       if (storage === "ram_copies") await db.dumpTables(["pk", "pv"]);
       await db.dumpLog();
+      // Logged after the checkpoint: replayed from the WAL at the next start (disc tables).
+      if (storage !== "ram_copies") db.dirtyWrite("pv", { k: 2, ["__proto__"]: "logged" });
+      const logged =
+        storage === "ram_copies"
+          ? []
+          : [
+              ["k", 2],
+              ["__proto__", "logged"],
+            ];
       const check = (d: Mneme): void => {
+        const w = d.dirtyRead("pv", 2 as never) as object[];
+        assert.deepEqual(
+          w.flatMap((r) => Object.entries(r)),
+          logged,
+        );
         const [a] = d.dirtyRead("pk", 1 as never) as object[];
         assert.equal(Object.getPrototypeOf(a), Object.prototype);
         assert.deepEqual(Object.entries(a!), [
