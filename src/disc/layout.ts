@@ -9,10 +9,12 @@
 //   FALLBACK.BUP             an installed fallback (install_fallback), applied at the next start
 //
 // Any non-empty string names a table, so a table's part of a file name (and of its LMDB
-// sub-database name) is derived from the name so that every name fits: its URI encoding when that
-// is short enough, or else (lone surrogates, long or mostly non-ASCII names) "%%" and a hash of the
-// name, which no URI encoding can start with. schema.DAT records each table's file name, so the
-// name is never read back from a file name.
+// sub-database name) is derived from the name so that every name fits: its URI encoding, with
+// upper-case letters and "*" escaped too (so that no two names differ only in case, for file
+// systems that ignore case, and none holds a character Windows refuses) when that is short enough,
+// or else (lone surrogates, long or mostly non-ASCII names) "%%" and a hash of the name, which no
+// such encoding can start with. schema.DAT records each table's file name, so the name is never
+// read back from a file name.
 import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 
@@ -29,11 +31,25 @@ function nameHash(table: string): string {
   return `%%${createHash("sha256").update(Buffer.from(table, "utf16le")).digest("hex")}`;
 }
 
-/** A table's part of its file names: distinct for distinct names, and always storable. */
+/** Names Windows reserves for devices (before the first dot, whatever follows it). */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/** "%" and the hexadecimal code of an ASCII character, as encodeURIComponent writes escapes. */
+const escapeAscii = (c: string): string =>
+  `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
+
+/**
+ * A table's part of its file names, always storable, and distinct for distinct names even where
+ * the file system ignores case: its only letters are lower-case ones and the upper-case hex
+ * digits of escapes, which encodeURIComponent never writes in lower case.
+ */
 export function tableFileStem(table: string): string {
   if (table.isWellFormed()) {
-    const encoded = encodeURIComponent(table);
-    if (encoded.length <= MAX_STEM) return encoded;
+    let stem = encodeURIComponent(table).replace(/%[0-9A-F]{2}|[A-Z*]/g, (m) =>
+      m.length === 3 ? m : escapeAscii(m),
+    );
+    if (RESERVED.test(stem.split(".", 1)[0]!)) stem = escapeAscii(stem[0]!) + stem.slice(1);
+    if (stem.length <= MAX_STEM) return stem;
   }
   return nameHash(table);
 }
