@@ -213,18 +213,23 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   no_schema: "There is no disc schema in the database directory",
 };
 
+/** A reason's description; an own property only ("constructor" is no reason). */
+function reasonDescription(reason: string): string {
+  return Object.hasOwn(DESCRIPTIONS, reason) ? DESCRIPTIONS[reason]! : reason;
+}
+
 /**
  * mnesia:error_description/1. Accepts a reason name, a MnemeError, a TransactionAborted,
  * or an `{error, Reason}` / `{aborted, Reason}`-style object ({error: r} or {aborted: r}).
  */
 export function errorDescription(error: unknown): string {
-  if (error instanceof MnemeError) return DESCRIPTIONS[error.reason] ?? error.reason;
+  if (error instanceof MnemeError) return reasonDescription(error.reason);
   if (error instanceof TransactionAborted) {
     return error.cause !== undefined
       ? errorDescription(error.cause)
       : errorDescription(error.reason);
   }
-  if (typeof error === "string") return DESCRIPTIONS[error] ?? error;
+  if (typeof error === "string") return reasonDescription(error);
   if (Array.isArray(error) && typeof error[0] === "string") return errorDescription(error[0]);
   if (error !== null && typeof error === "object") {
     const o = error as { error?: unknown; aborted?: unknown };

@@ -195,6 +195,13 @@ describe("errorDescription", () => {
     });
   }
 
+  it("Object.prototype's names are reasons like any other, returned as they are", () => {
+    for (const r of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      assert.equal(errorDescription(r), r);
+      assert.equal(errorDescription({ aborted: r }), r);
+    }
+  });
+
   it("anything else is returned as it is, as text (Mnesia returns the reason)", () => {
     assert.equal(errorDescription("my_reason"), "my_reason");
     assert.equal(errorDescription(new TransactionAborted("my_reason")), "my_reason");

@@ -10,6 +10,14 @@ export function assertWritable(t: LiveTable, key?: unknown): void {
   }
 }
 
+/**
+ * A record's attribute: an own property only. (A record without an own "__proto__" would
+ * otherwise give Object.prototype for an attribute of that name.)
+ */
+function attr(r: { readonly [a: string]: unknown }, a: string): unknown {
+  return a === "__proto__" && !Object.hasOwn(r, a) ? undefined : r[a];
+}
+
 /** Returns the key of a valid record, or throws bad_type saying what is wrong. */
 export function checkRecord(t: LiveTable, record: unknown): Key {
   if (record === null || typeof record !== "object" || Array.isArray(record)) {
@@ -21,7 +29,7 @@ export function checkRecord(t: LiveTable, record: unknown): Key {
   // Fast path: a plain object with exactly the attributes, defined, of storable values.
   const attrs = t.spec.attributes;
   const r = record as { readonly [a: string]: unknown };
-  const key = r[t.keyAttr];
+  const key = attr(r, t.keyAttr);
   let ok =
     typeof key === "string" ||
     (typeof key === "number" && !Number.isNaN(key)) ||
@@ -32,7 +40,7 @@ export function checkRecord(t: LiveTable, record: unknown): Key {
   for (const _ in r) n++;
   ok &&= n === attrs.length;
   for (let i = 1; ok && i < attrs.length; i++) {
-    const v = r[attrs[i]!];
+    const v = attr(r, attrs[i]!);
     if (v === undefined || typeof v === "function" || typeof v === "symbol") ok = false;
     else if (typeof v === "object" && v !== null && valueProblem(v) !== undefined) ok = false;
   }
@@ -43,7 +51,7 @@ export function checkRecord(t: LiveTable, record: unknown): Key {
 /** Throws the precise bad_type for a record that failed the fast check. */
 function explainBadRecord(t: LiveTable, r: { readonly [a: string]: unknown }): never {
   const attrs = t.spec.attributes;
-  const key = r[t.keyAttr];
+  const key = attr(r, t.keyAttr);
   const fail = (what: string): never => {
     throw new BadTypeError(`record of ${t.name} with key ${formatKey(key)}: ${what}`, {
       table: t.name,
@@ -66,7 +74,7 @@ function explainBadRecord(t: LiveTable, r: { readonly [a: string]: unknown }): n
     if (!attrs.includes(a)) fail(`unknown attribute '${a}'`);
   }
   for (const a of attrs) {
-    const v = r[a];
+    const v = attr(r, a);
     if (v === undefined) fail(`attribute '${a}' is missing`);
     const vp = valueProblem(v);
     if (vp !== undefined) fail(`attribute '${a}': ${vp}`);

@@ -13,7 +13,6 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { type SnapshotRef, writeCheckpoint } from "../disc/checkpoint.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
-import { lmdbTableName } from "../disc/disc-storage.js";
 import {
   type FallbackTrace,
   fallbackSwitchPending,
@@ -21,19 +20,13 @@ import {
   removeIncompleteStage,
 } from "../disc/fallback-switch.js";
 import { fsyncDirSync } from "../disc/fsutil.js";
-import { DirLayout } from "../disc/layout.js";
+import { DirLayout, lmdbTableName } from "../disc/layout.js";
 import { RECORDS_PER_BLOCK, writeSnapshotBlocks } from "../disc/snapshot.js";
 import { LiveTable } from "../schema/live-table.js";
 import { LmdbEnv } from "../store/lmdb-env.js";
 import { fileBackupModule } from "./file-module.js";
 import type { BackupModule } from "./module.js";
-import {
-  checkBlocks,
-  type RecordBlock,
-  readBackupTables,
-  snapshotBlocks,
-  specFromBackup,
-} from "./restore.js";
+import { checkBlocks, type RecordBlock, readBackupTables, snapshotBlocks } from "./restore.js";
 
 export type { FallbackTrace } from "../disc/fallback-switch.js";
 
@@ -82,8 +75,8 @@ export async function readFallback(
   mod: BackupModule = fileBackupModule,
 ): Promise<StagedTable[]> {
   const out: StagedTable[] = [];
-  for (const [name, backup] of await readBackupTables(opaque, mod)) {
-    const table = new LiveTable(specFromBackup(name, backup.spec, node, randomUUID()));
+  for (const [name, backup] of await readBackupTables(opaque, mod, node)) {
+    const table = new LiveTable(backup.spec);
     const blocks = checkBlocks(table, backup.blocks);
     let count = 0;
     for (const b of blocks) count += b.records.length;
@@ -100,7 +93,7 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
     trace("stage: fallback checked");
     const stage = new DirLayout(layout.fallbackStageTmp);
     fs.mkdirSync(stage.dir);
-    const files: Record<string, SnapshotRef> = {};
+    const files = new Map<string, SnapshotRef>();
     for (const { table, blocks, count } of tables) {
       if (table.spec.storage !== "disc_copies") continue;
       const { name, cookie } = table.spec;
@@ -111,7 +104,7 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
         count,
         snapshotBlocks(blocks),
       );
-      files[name] = { file: snapshot, position: 0, cookie };
+      files.set(name, { file: snapshot, position: 0, cookie });
       trace(`stage: wrote ${name}`);
     }
     const lmdb = tables.filter((t) => t.table.spec.storage === "disc_only_copies");
@@ -125,6 +118,7 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
       specs,
       contents: new Map(),
       kept: files,
+      live: files,
       ram: new Set(),
     });
     fsyncDirSync(stage.dir);
@@ -144,7 +138,7 @@ async function writeLmdb(path: string, tables: readonly StagedTable[]): Promise<
     for (const { table, blocks } of tables) {
       const { spec } = table;
       const store = env.openTable(
-        lmdbTableName(spec),
+        lmdbTableName(spec.name, spec.cookie),
         spec.type,
         spec.attributes[0]!,
         table.buildRecord,

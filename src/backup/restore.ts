@@ -12,15 +12,14 @@ import { BLOCK_RECORDS, type Block } from "../codec/block-codec.js";
 import type { DbCore } from "../db/core.js";
 import type { TableFile } from "../disc/disc-storage.js";
 import { encodeBlocks, RECORDS_PER_BLOCK } from "../disc/snapshot.js";
-import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
+import { BadArgError, BadTypeError, MnemeError, NoExistsError } from "../errors.js";
 import { isFlatRecord, type Key, keyProblem } from "../keys/index.js";
 import type { DataOp, LogEntry, LogOp } from "../log/entry.js";
 import { LiveTable } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
-import { TABLE_PROPERTIES, validateTableDef, validateTableName } from "../schema/validate-def.js";
+import { validateStoredSpec } from "../schema/validate-def.js";
 import type { Rec } from "../store/store.js";
 import { TABLE } from "../txn/locks.js";
-import type { TableDef } from "../types.js";
 import { readBlocks } from "./backup.js";
 import { isRecordItem, isSchemaItem } from "./items.js";
 import type { BackupModule } from "./module.js";
@@ -56,10 +55,31 @@ export interface BackupTable {
   readonly blocks: RecordBlock[];
 }
 
+/**
+ * A backup's table definition, checked exactly as createTable checks its options: a backup is
+ * input like any other, and a definition restored as it is could lose the table's records at the
+ * next start. Whatever is wrong is a badarg naming the table.
+ */
+function checkedDefinition(name: string, definition: unknown, node: string): TableSpec {
+  try {
+    return validateStoredSpec(name, definition, node, randomUUID());
+  } catch (e) {
+    if (!(e instanceof MnemeError)) throw e;
+    throw new BadArgError(
+      `restore: the backup's definition of ${name} is not valid: ${e.message}`,
+      {
+        table: name,
+        value: definition,
+      },
+    );
+  }
+}
+
 /** Reads a whole backup, checking that it is made of schema items and records of their tables. */
 export async function readBackupTables(
   opaque: unknown,
   mod: BackupModule,
+  node: string,
 ): Promise<Map<string, BackupTable>> {
   const tables = new Map<string, BackupTable>();
   const tableOf = (name: string): BackupTable => {
@@ -92,7 +112,8 @@ export async function readBackupTables(
     let run: { table: string; block: RecordBlock } | undefined;
     for (const item of r.items) {
       if (isSchemaItem(item)) {
-        tables.set(item.schema, { spec: item.definition, blocks: [] });
+        const spec = checkedDefinition(item.schema, item.definition, node);
+        tables.set(item.schema, { spec, blocks: [] });
         run = undefined;
       } else if (isRecordItem(item)) {
         if (run === undefined || run.table !== item.table) {
@@ -164,7 +185,7 @@ export async function restore(
   options: RestoreOptions,
   mod: BackupModule,
 ): Promise<string[]> {
-  const tables = await readBackupTables(opaque, mod);
+  const tables = await readBackupTables(opaque, mod, core.node);
   const defaultOp = options.defaultOp ?? "clear_tables";
   if (!RESTORE_OPS.has(defaultOp)) {
     throw new BadArgError(`unknown restore op ${String(defaultOp)}`, { value: defaultOp });
@@ -196,47 +217,12 @@ export async function restore(
   return plans.map((p) => p.name);
 }
 
-const COPIES = {
-  ram_copies: "ramCopies",
-  disc_copies: "discCopies",
-  disc_only_copies: "discOnlyCopies",
-} as const;
-
-/**
- * A table definition read from a backup, checked exactly as createTable checks its options, for
- * a copy of the table's storage type on `node` (a backup may come from another node).
- */
-export function specFromBackup(
-  name: string,
-  spec: TableSpec,
-  node: string,
-  cookie: string,
-): TableSpec {
-  validateTableName(name);
-  if (spec === null || typeof spec !== "object") {
-    throw new BadArgError(`the backup's definition of ${name} is not an object`, { table: name });
-  }
-  const copies = Object.hasOwn(COPIES, spec.storage)
-    ? COPIES[spec.storage as keyof typeof COPIES]
-    : undefined;
-  if (copies === undefined) {
-    throw new BadTypeError(
-      `storage of ${name} must be ram_copies, disc_copies or disc_only_copies, got ${String(spec.storage)}`,
-      { table: name, value: spec.storage },
-    );
-  }
-  const def: Record<string, unknown> = { type: spec.type, [copies]: [node] };
-  if (spec.attributes !== undefined) def.attributes = spec.attributes;
-  for (const p of TABLE_PROPERTIES) if (spec[p] !== undefined) def[p] = spec[p];
-  return validateTableDef(name, def as unknown as TableDef<object>, node, cookie);
-}
-
 function planTable(core: DbCore, name: string, op: RestoreOp, backup: BackupTable): TablePlan {
   const live = core.tables.get(name);
   const schemaOps: LogOp[] = [];
   let target: LiveTable;
   if (op === "recreate_tables") {
-    const spec = specFromBackup(name, backup.spec, core.node, randomUUID());
+    const spec = backup.spec;
     if (spec.storage !== "ram_copies" && !core.discSchema) {
       throw new BadTypeError(`${name}: ${spec.storage} needs a disc schema`, { table: name });
     }

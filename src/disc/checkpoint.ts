@@ -21,14 +21,18 @@ export interface SnapshotRef {
   readonly ram?: boolean;
 }
 
+/** Snapshot references by table name (a Map: any string names a table, "__proto__" too). */
+export type SnapshotFiles = Map<string, SnapshotRef>;
+
 export interface Checkpoint {
   readonly position: number;
   readonly specs: readonly TableSpec[];
-  readonly files: Readonly<Record<string, SnapshotRef>>;
+  readonly files: ReadonlyMap<string, SnapshotRef>;
 }
 
+/** schema.DAT's meta: the snapshot references as an object keyed by table name. */
 interface SchemaMeta {
-  readonly files: Record<string, SnapshotRef>;
+  readonly files: { readonly [table: string]: SnapshotRef };
 }
 
 /** The checkpoint of a directory, or undefined when it has no disc schema. */
@@ -36,7 +40,14 @@ export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
   if (!fs.existsSync(layout.schema)) return undefined;
   const { header, records } = readSnapshot(layout.schema);
   const meta = header.meta as SchemaMeta;
-  return { position: header.position, specs: records as TableSpec[], files: meta.files };
+  // The codec brings an own "__proto__" key back as an own property: Object.entries sees it.
+  const files: SnapshotFiles = new Map(Object.entries(meta.files));
+  return { position: header.position, specs: records as TableSpec[], files };
+}
+
+/** schema.DAT's meta for `files` (fromEntries defines own properties, "__proto__" included). */
+function schemaMeta(files: ReadonlyMap<string, SnapshotRef>): SchemaMeta {
+  return { files: Object.fromEntries(files) };
 }
 
 /** The records of a table's snapshot. */
@@ -50,17 +61,31 @@ export interface CheckpointPlan {
   /** Tables whose content is written now (taken at `position`). */
   readonly contents: ReadonlyMap<string, readonly Rec[]>;
   /** Snapshots of earlier checkpoints that stay valid (tables not rewritten, dumped ram tables). */
-  readonly kept: Readonly<Record<string, SnapshotRef>>;
+  readonly kept: ReadonlyMap<string, SnapshotRef>;
   /** The ram_copies tables among `contents` (dumpTables). */
   readonly ram: ReadonlySet<string>;
+  /** Every snapshot the log may still need now (a failed checkpoint deletes all others). */
+  readonly live: ReadonlyMap<string, SnapshotRef>;
 }
 
 /** Writes a checkpoint; returns the snapshot references it holds and the size of each new one. */
 export async function writeCheckpoint(
   layout: DirLayout,
   plan: CheckpointPlan,
-): Promise<{ files: Record<string, SnapshotRef>; tableBytes: Map<string, number> }> {
-  const files: Record<string, SnapshotRef> = { ...plan.kept };
+): Promise<{ files: SnapshotFiles; tableBytes: Map<string, number> }> {
+  try {
+    return await writeCheckpointFiles(layout, plan);
+  } catch (e) {
+    removeFailed(layout, plan.live);
+    throw e;
+  }
+}
+
+async function writeCheckpointFiles(
+  layout: DirLayout,
+  plan: CheckpointPlan,
+): Promise<{ files: SnapshotFiles; tableBytes: Map<string, number> }> {
+  const files: SnapshotFiles = new Map(plan.kept);
   const tableBytes = new Map<string, number>();
   for (const spec of plan.specs) {
     const records = plan.contents.get(spec.name);
@@ -72,31 +97,52 @@ export async function writeCheckpoint(
       records,
     );
     tableBytes.set(spec.name, r.bytes);
-    files[spec.name] = {
+    files.set(spec.name, {
       file,
       position: plan.position,
       cookie: spec.cookie,
       ...(plan.ram.has(spec.name) ? { ram: true } : {}),
-    };
+    });
   }
-  const meta: SchemaMeta = { files };
   await writeSnapshot(
     layout.schema,
-    { table: "schema", position: plan.position, meta },
+    { table: "schema", position: plan.position, meta: schemaMeta(files) },
     plan.specs,
   );
-  removeUnreferenced(layout, files);
+  try {
+    removeUnreferenced(layout, files);
+  } catch {
+    // The checkpoint is written; what could not be deleted now goes at the next one.
+  }
   return { files, tableBytes };
 }
 
 /** The empty checkpoint of a new disc schema (create_schema). */
 export function writeEmptyCheckpoint(layout: DirLayout): void {
-  writeSnapshotSync(layout.schema, { table: "schema", position: 0, meta: { files: {} } }, []);
+  writeSnapshotSync(
+    layout.schema,
+    { table: "schema", position: 0, meta: schemaMeta(new Map()) },
+    [],
+  );
+}
+
+/**
+ * After a failed checkpoint: deletes its snapshots (and temporary files), so that failing
+ * checkpoints do not pile up files. What schema.DAT names stays, should the failure have come
+ * after its rename; if schema.DAT cannot be read, nothing is deleted.
+ */
+function removeFailed(layout: DirLayout, live: ReadonlyMap<string, SnapshotRef>): void {
+  try {
+    const onDisc = readCheckpoint(layout)?.files ?? new Map<string, SnapshotRef>();
+    removeUnreferenced(layout, live, onDisc);
+  } catch {
+    // The next checkpoint deletes what is left.
+  }
 }
 
 /** Deletes snapshot files no checkpoint refers to (older checkpoints, deleted tables, crashes). */
-function removeUnreferenced(layout: DirLayout, files: Record<string, SnapshotRef>): void {
-  const live = new Set(Object.values(files).map((f) => f.file));
+function removeUnreferenced(layout: DirLayout, ...kept: ReadonlyMap<string, SnapshotRef>[]): void {
+  const live = new Set(kept.flatMap((files) => [...files.values()].map((f) => f.file)));
   for (const name of fs.readdirSync(layout.dir)) {
     if ((layout.isSnapshot(name) && !live.has(name)) || name.endsWith(".DCD.tmp")) {
       fs.rmSync(layout.file(name), { force: true });

@@ -20,12 +20,12 @@ import {
   type Checkpoint,
   readCheckpoint,
   readTableSnapshot,
-  type SnapshotRef,
+  type SnapshotFiles,
   writeCheckpoint,
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
-import { DurableLog, decodeWalPayload } from "./durable-log.js";
-import { DirLayout } from "./layout.js";
+import { DurableLog, decodeWalPayload, type EntryStorage } from "./durable-log.js";
+import { DirLayout, lmdbTableName } from "./layout.js";
 import { readSnapshot, writeSnapshotBlocks } from "./snapshot.js";
 import type { ReadOp } from "./wal-payload.js";
 
@@ -49,11 +49,6 @@ function shapeOfSpec(spec: TableSpec): RecordShape {
   return { spec, buildRecord: build, keyOf: (r) => r[keyAttr] as Key };
 }
 
-/** The LMDB sub-database of one incarnation of a table. */
-export function lmdbTableName(spec: TableSpec): string {
-  return `${spec.name}#${spec.cookie}`;
-}
-
 /** A table's new content for writeTableFiles: `count` records in encoded blocks. */
 export interface TableFile {
   readonly spec: TableSpec;
@@ -75,7 +70,7 @@ export class DiscStorage {
   private replaying = false;
   /** ram_copies tables whose dumped content was loaded at start (kept after the replay). */
   private readonly loadedRamDumps = new Set<LiveTable>();
-  private files: Record<string, SnapshotRef>;
+  private files: SnapshotFiles;
   private dumping: Promise<void> | undefined;
   private writesAtDump = 0;
   /** Bytes logged since start, and per table since its snapshot (see dueTables). */
@@ -104,13 +99,14 @@ export class DiscStorage {
     private readonly wal: Wal,
     private readonly recovered: WalEntry[],
   ) {
-    this.files = { ...checkpoint.files };
+    this.files = new Map(checkpoint.files);
     const last = recovered.length > 0 ? recovered[recovered.length - 1]!.position : 0;
     if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
-      loggedOps: (ops) => this.loggedOps(ops),
-      touchesLmdb: (op) => !isSchemaOp(op) && this.storageOf(op.table) === "disc_only_copies",
+      logged: (op, defined) => isSchemaOp(op) || this.storageOf(op.table, defined) !== "ram_copies",
+      touchesLmdb: (op, defined) =>
+        !isSchemaOp(op) && this.storageOf(op.table, defined) === "disc_only_copies",
       onLogged: (ops, bytes) => this.noteLogged(ops, bytes, this.log.position),
     });
   }
@@ -149,7 +145,9 @@ export class DiscStorage {
     }
   }
 
-  private storageOf(table: string): TableSpec["storage"] | undefined {
+  /** Where a table is stored, after the schema ops of the entry being logged (`defined`). */
+  private storageOf(table: string, defined?: EntryStorage): TableSpec["storage"] | undefined {
+    if (defined?.has(table)) return defined.get(table);
     return this.core?.tables.get(table)?.spec.storage;
   }
 
@@ -157,25 +155,6 @@ export class DiscStorage {
    * Schema ops, and data ops of tables that are on disc where the op stands in its entry: a
    * restore creates (or recreates, with another storage type) a table and loads it in one entry.
    */
-  private loggedOps(ops: readonly LogOp[]): readonly LogOp[] {
-    let defined: Map<string, TableSpec["storage"] | undefined> | undefined;
-    let out: LogOp[] | undefined;
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      let logged = true;
-      if (!isSchemaOp(op)) {
-        const storage = defined?.has(op.table) ? defined.get(op.table) : this.storageOf(op.table);
-        logged = storage !== "ram_copies";
-      } else if (op.op === "delete_table") {
-        (defined ??= new Map()).set(op.table, undefined);
-      } else {
-        (defined ??= new Map()).set(op.spec.name, op.spec.storage);
-      }
-      if (!logged) out ??= ops.slice(0, i);
-      else out?.push(op);
-    }
-    return out ?? ops;
-  }
 
   // ---- loading --------------------------------------------------------------------------------
 
@@ -188,7 +167,7 @@ export class DiscStorage {
     core.cleanSnapshot = (table) => this.cleanSnapshot(table);
     core.ramDump = (table) => {
       const t = this.core?.tables.get(table);
-      const ref = this.files[table];
+      const ref = this.files.get(table);
       return t?.spec.storage === "ram_copies" && ref?.ram === true && ref.cookie === t.spec.cookie
         ? this.layout.file(ref.file)
         : undefined;
@@ -244,7 +223,7 @@ export class DiscStorage {
     }
     this.loadedRamDumps.clear();
     this.writesAtDump = this.log.writes;
-    for (const [name, ref] of Object.entries(this.files)) {
+    for (const [name, ref] of this.files) {
       this.snapshotBytes.set(name, fileSize(this.layout.file(ref.file)));
     }
     core.log.subscribe(() => this.afterEntry());
@@ -260,7 +239,7 @@ export class DiscStorage {
   /** The log position of a disc_copies table's snapshot in the checkpoint (Infinity: not one). */
   private snapshotPosition(table: string): number {
     const t = this.core!.tables.get(table);
-    const ref = this.files[table];
+    const ref = this.files.get(table);
     if (t === undefined || t.spec.storage !== "disc_copies" || ref === undefined) return Infinity;
     return ref.cookie === t.spec.cookie ? ref.position : Infinity;
   }
@@ -268,7 +247,7 @@ export class DiscStorage {
   private loadTable(spec: TableSpec): void {
     const core = this.core!;
     const t = core.createLiveTable(spec);
-    const ref = this.files[spec.name];
+    const ref = this.files.get(spec.name);
     const loads =
       ref !== undefined &&
       ref.cookie === spec.cookie &&
@@ -348,7 +327,7 @@ export class DiscStorage {
   }
 
   private static lmdbName(spec: TableSpec): string {
-    return lmdbTableName(spec);
+    return lmdbTableName(spec.name, spec.cookie);
   }
 
   private readonly makeStore: StoreFactory = (spec, buildRecord, fresh) => {
@@ -450,7 +429,7 @@ export class DiscStorage {
   /** The snapshot file of a disc_copies table when the table holds exactly its records. */
   private cleanSnapshot(table: string): string | undefined {
     const t = this.core?.tables.get(table);
-    const ref = this.files[table];
+    const ref = this.files.get(table);
     if (
       t === undefined ||
       t.spec.storage !== "disc_copies" ||
@@ -475,7 +454,7 @@ export class DiscStorage {
   ): void {
     if (file === undefined || spec === undefined || spec.storage !== "disc_copies") return;
     const table = spec.name;
-    this.files[table] = { file, position, cookie: spec.cookie };
+    this.files.set(table, { file, position, cookie: spec.cookie });
     this.snapshotBytes.set(table, fileSize(this.layout.file(file)));
     this.tableLogBytes.set(table, 0);
     this.logBytesAtSnapshot.set(table, this.logBytes);
@@ -544,7 +523,7 @@ export class DiscStorage {
     for (const b of this.snapshotBytes.values()) dataBytes += b;
     for (const t of this.core!.tables.values()) {
       if (t.spec.storage !== "disc_copies") continue;
-      const ref = this.files[t.name];
+      const ref = this.files.get(t.name);
       const own = this.tableLogBytes.get(t.name) ?? 0;
       const size = this.snapshotBytes.get(t.name) ?? 0;
       const held = this.logBytes - (this.logBytesAtSnapshot.get(t.name) ?? 0);
@@ -593,10 +572,10 @@ export class DiscStorage {
     const position = core.log.position;
     const specs = [...core.tables.values()].map((t) => t.spec);
     const contents = new Map<string, readonly Rec[]>();
-    const kept: Record<string, SnapshotRef> = {};
+    const kept: SnapshotFiles = new Map();
     const due = new Set(this.dueTables(all));
     for (const t of core.tables.values()) {
-      const ref = this.files[t.name];
+      const ref = this.files.get(t.name);
       if (due.has(t) || extraRam.includes(t.name)) {
         contents.set(t.name, [...t.store.records()]);
       } else if (ref !== undefined && ref.cookie === t.spec.cookie) {
@@ -606,7 +585,7 @@ export class DiscStorage {
           t.spec.storage === "disc_copies" ||
           (t.spec.storage === "ram_copies" && ref.ram === true)
         )
-          kept[t.name] = ref;
+          kept.set(t.name, ref);
       }
     }
     const logBytesAtStart = this.logBytes;
@@ -619,10 +598,11 @@ export class DiscStorage {
       contents,
       kept,
       ram: new Set(extraRam),
+      live: this.files,
     });
     this.files = files;
     for (const [name, at] of [...this.forced]) {
-      if (at <= position && files[name]?.position === position) this.forced.delete(name);
+      if (at <= position && files.get(name)?.position === position) this.forced.delete(name);
     }
     for (const [name, bytes] of tableBytes) {
       this.snapshotBytes.set(name, bytes);
@@ -634,12 +614,12 @@ export class DiscStorage {
       );
     }
     for (const name of this.snapshotBytes.keys()) {
-      if (files[name] === undefined) this.snapshotBytes.delete(name);
+      if (!files.has(name)) this.snapshotBytes.delete(name);
     }
     // The log is needed from the oldest snapshot of a disc_copies table on.
     let keepFrom = position;
     for (const t of core.tables.values()) {
-      const ref = files[t.name];
+      const ref = files.get(t.name);
       if (t.spec.storage === "disc_copies" && ref !== undefined)
         keepFrom = Math.min(keepFrom, ref.position);
     }

@@ -4,17 +4,23 @@
 // mode says; the WAL batches them so that many commits share one fsync (group commit).
 import type { Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
-import type { ActivityId } from "../types.js";
+import type { ActivityId, StorageType } from "../types.js";
 import type { Wal } from "../wal/index.js";
 import { encodeWalPayload, type WalPayload } from "./wal-payload.js";
 
 export { decodeWalPayload, type WalPayload } from "./wal-payload.js";
 
+/**
+ * Where the schema ops of an entry put tables, for the entry's later ops (undefined: deleted): a
+ * restore creates a table and loads it in one entry.
+ */
+export type EntryStorage = ReadonlyMap<string, StorageType | undefined>;
+
 export interface DurableLogRules {
-  /** The ops of an entry that must be logged (schema ops, data ops of disc tables). */
-  loggedOps(ops: readonly LogOp[]): readonly LogOp[];
+  /** Whether an op must be logged (schema ops, data ops of disc tables). */
+  logged(op: LogOp, defined: EntryStorage | undefined): boolean;
   /** Whether an op changes an LMDB table: its WAL record must reach the OS before LMDB sees it. */
-  touchesLmdb(op: LogOp): boolean;
+  touchesLmdb(op: LogOp, defined: EntryStorage | undefined): boolean;
   /** Told of every record written to the WAL: its ops and its size. */
   onLogged?(ops: readonly LogOp[], bytes: number): void;
 }
@@ -39,7 +45,29 @@ export class DurableLog extends MemoryLog {
   override append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
     const entry: WalLogEntry = { position: this.position + 1, activity, ops, inWal: false };
     this.startAfter(entry.position);
-    const logged = this.rules.loggedOps(ops);
+    let logged: LogOp[] | undefined;
+    let defined: Map<string, StorageType | undefined> | undefined;
+    let touchesLmdb = false;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (this.rules.logged(op, defined)) {
+        logged?.push(op);
+        touchesLmdb ||= this.rules.touchesLmdb(op, defined);
+      } else {
+        logged ??= ops.slice(0, i);
+      }
+      if ("spec" in op) (defined ??= new Map()).set(op.spec.name, op.spec.storage);
+      else if (op.op === "delete_table") (defined ??= new Map()).set(op.table, undefined);
+    }
+    return this.write(entry, activity, logged ?? ops, touchesLmdb);
+  }
+
+  private write(
+    entry: WalLogEntry,
+    activity: ActivityId,
+    logged: readonly LogOp[],
+    touchesLmdb: boolean,
+  ): LogEntry {
     if (logged.length > 0) {
       const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
       const parts = encodeWalPayload(payload);
@@ -51,7 +79,7 @@ export class DurableLog extends MemoryLog {
       this.writes += logged.length;
       // An LMDB write is in the OS the moment it commits; its log record must be there first, or a
       // crash could keep the LMDB half of a transaction and lose the rest.
-      if (logged.some((op) => this.rules.touchesLmdb(op))) this.wal.flushSync(false);
+      if (touchesLmdb) this.wal.flushSync(false);
     }
     this.publish(entry);
     return entry;

@@ -38,7 +38,7 @@ export function finishFallbackSwitch(layout: DirLayout, trace: FallbackTrace = (
       fs.rmSync(layout.lmdb, { recursive: true, force: true });
     }
     trace("switch: lmdb in place");
-    const names = new Set(Object.values(staged.files).map((f) => f.file));
+    const names = new Set([...staged.files.values()].map((f) => f.file));
     for (const name of names) {
       const from = stage.file(name);
       if (fs.existsSync(from)) fs.renameSync(from, layout.file(name));

@@ -122,6 +122,52 @@ export function validateTableDef(
   };
 }
 
+const STORAGE_TYPES: readonly StorageType[] = ["ram_copies", "disc_copies", "disc_only_copies"];
+const COPY_OPTION = {
+  ram_copies: "ramCopies",
+  disc_copies: "discCopies",
+  disc_only_copies: "discOnlyCopies",
+} as const;
+
+/**
+ * A table definition read from outside (a backup's schema item), checked exactly as createTable
+ * checks its options: the name, every property, and `storage`, which becomes a copy on `node`.
+ * Throws what createTable would throw; returns a spec built only of checked properties.
+ */
+export function validateStoredSpec(
+  name: unknown,
+  raw: unknown,
+  node: string,
+  cookie: string,
+): TableSpec {
+  const n = validateTableName(name);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new BadArgError(`the definition of ${n} must be an object`, { table: n, value: raw });
+  }
+  const spec = raw as { readonly [p: string]: unknown };
+  if (Object.hasOwn(spec, "name") && spec.name !== n) {
+    throw new BadArgError(`the definition of ${n} names another table (${String(spec.name)})`, {
+      table: n,
+      value: spec.name,
+    });
+  }
+  if (spec.attributes === undefined) {
+    throw new BadTypeError(`the definition of ${n} has no attributes`, { table: n });
+  }
+  const storage = spec.storage as StorageType;
+  if (!STORAGE_TYPES.includes(storage)) {
+    throw new BadTypeError(
+      `storage of ${n} must be ram_copies, disc_copies or disc_only_copies, got ${String(storage)}`,
+      { table: n, value: storage },
+    );
+  }
+  const def: { [option: string]: unknown } = { [COPY_OPTION[storage]]: [node] };
+  for (const p of ["attributes", "type", ...TABLE_PROPERTIES]) {
+    if (Object.hasOwn(spec, p)) def[p] = spec[p];
+  }
+  return validateTableDef(n, def as unknown as TableDef<object>, node, cookie);
+}
+
 function validateAttributes(name: string, attributes: unknown): readonly string[] {
   if (attributes === undefined) {
     // Mnesia's default is [key, val].

@@ -122,7 +122,7 @@ describe("fallback", () => {
       const x = item as { schema?: string; definition?: object };
       return x.schema === "b" ? { ...x, definition: { ...x.definition, type: "heap" } } : item;
     });
-    await assertRefused(BadTypeError);
+    await assertRefused(BadArgError);
   });
 
   it("a fallback with a record its table refuses leaves the database as it was", async () => {
@@ -152,7 +152,7 @@ describe("fallback", () => {
       },
       0,
     );
-    await assert.rejects(db.installFallback(bad), BadTypeError);
+    await assert.rejects(db.installFallback(bad), BadArgError);
     assert.equal(db.systemInfo("fallback_activated"), false);
     await db.close();
     await assertIsOld();

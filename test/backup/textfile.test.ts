@@ -241,6 +241,14 @@ describe("textfile errors change nothing", () => {
       '{"attributes":["a","b"]}',
       '{"table":"w"}',
       '{"table":"w","attributes":["a","b"],"userProperties":[[{"$nope":1}]]}',
+      '{"table":"w","attributes":["a","b"],"storage":"evil"}',
+      '{"table":"w","attributes":[]}',
+      '{"table":"w","attributes":["a","b"],"index":["a"]}',
+      '{"table":"w","attributes":["a","b"],"loadOrder":"5"}',
+      '{"table":"w","attributes":["a","b"],"accessMode":"rw"}',
+      '{"table":"w","attributes":["a","b"],"majority":"yes"}',
+      '{"table":"w","attributes":["a","b"],"snmp":{"key":"float"}}',
+      '{"table":"","attributes":["a","b"]}',
     ];
     for (const def of bad) {
       await assertUnchanged(`${TEXTFILE_HEADER}\n${DEF_U}\n${def}\n`, BadArgError, /line 3: /);
