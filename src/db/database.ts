@@ -28,6 +28,7 @@ import {
   BadTypeError,
   errorDescription,
   NoExistsError,
+  NotRunningError,
   TransactionAborted,
 } from "../errors.js";
 import type { EventCategory, EventFor } from "../events/event-types.js";
@@ -195,6 +196,12 @@ export class Mneme {
     if (!this.core.running) return;
     this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
     this.core.running = false;
+    this.core.locks.abortAll(
+      () =>
+        new NotRunningError(
+          `the database on ${this.core.node} was closed while waiting for a lock`,
+        ),
+    );
     this.checkpoints.endAll();
     await this.disc?.close();
     await new Promise<void>((resolve) => queueMicrotask(resolve));

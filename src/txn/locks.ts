@@ -61,7 +61,7 @@ interface Waiter {
   /** Held no lock when queued, so it may wait for anyone; revoked once the transaction holds one. */
   patient: boolean;
   resolve(): void;
-  reject(e: RestartSignal): void;
+  reject(e: Error): void;
 }
 
 export const TABLE: unique symbol = Symbol("table");
@@ -350,6 +350,21 @@ export class LockManager {
         this.spaces.delete(s.name);
       }
     }
+  }
+
+  /**
+   * The database is closing: every queued request fails with `error` (its transaction then aborts,
+   * as Mnesia's stop ends the transaction processes) and every lock is released, so no waiter is
+   * left hanging on a holder that never finishes.
+   */
+  abortAll(error: () => Error): void {
+    for (const s of this.spaces.values()) {
+      const queue = s.queue;
+      s.queue = [];
+      for (const w of queue) w.reject(error());
+    }
+    for (const tx of [...this.lockers]) this.releaseAll(tx);
+    this.spaces.clear();
   }
 
   /** Drops the lock space of a deleted table; waiters restart. */
