@@ -95,6 +95,8 @@ export class SystemLimitError extends MnemeError {
     super("system_limit", message, details);
   }
 }
+/** A subscriber fell too far behind and was dropped (Subscription `maxBuffered`). */
+export class SubscriptionOverflowError extends SystemLimitError {}
 export class BadTypeError extends MnemeError {
   constructor(message: string, details?: ErrorDetails) {
     super("bad_type", message, details);

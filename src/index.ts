@@ -35,6 +35,7 @@ export {
   NoTransactionError,
   NotRunningError,
   ReadOnlyError,
+  SubscriptionOverflowError,
   SystemLimitError,
   TimeoutError,
   TransactionAborted,
@@ -45,6 +46,7 @@ export type {
   EventCategory,
   EventFor,
   SimpleTableEvent,
+  SubscribeOptions,
   SystemEvent,
 } from "./events/event-types.js";
 export type { Subscription } from "./events/subscription.js";
