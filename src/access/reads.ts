@@ -3,7 +3,14 @@
 // path: a bound key is a lookup, a bound indexed attribute an index lookup, a key range on an
 // ordered table a range scan; only then a full scan.
 import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
-import { compareKeys, formatKey, type Key, mapKey, termEquals } from "../keys/index.js";
+import {
+  compareKeys,
+  formatKey,
+  type Key,
+  mapKey,
+  termEquals,
+  valueProblem,
+} from "../keys/index.js";
 import { compileMatchSpec, NO_MATCH } from "../query/matchspec.js";
 import { compilePattern } from "../query/pattern.js";
 import type { Rec } from "../store/store.js";
@@ -127,15 +134,21 @@ export function indexRead(
       ? new NoExistsError(msg, { table: t.name, value: attr })
       : new BadArgError(msg, { table: t.name, value: attr });
   }
+  // Any storable value may be looked up; one nested too deeply would overflow the index hashing.
+  if (typeof value === "object" && value !== null) {
+    const problem = valueProblem(value);
+    if (problem !== undefined) {
+      throw new BadTypeError(`index_read on ${t.name} by '${attr}': ${problem}`, {
+        table: t.name,
+        value: attr,
+      });
+    }
+  }
   return recordsByIndex(view, attr, value);
 }
 
-export function indexMatchObject(
-  view: TableView,
-  pattern: unknown,
-  attribute: unknown,
-  inTransaction: boolean,
-): Rec[] {
+/** index_match_object. Without an index on the attribute: badarg, dirty or not, as in Mnesia. */
+export function indexMatchObject(view: TableView, pattern: unknown, attribute: unknown): Rec[] {
   const t = view.table;
   if (pattern === null || typeof pattern !== "object" || Array.isArray(pattern)) {
     throw new BadTypeError(`match pattern of ${t.name} must be an object over its attributes`, {
@@ -156,10 +169,7 @@ export function indexMatchObject(
     );
   }
   if (!t.indexes.has(attr)) {
-    const msg = `${t.name} has no index on '${attr}'`;
-    throw inTransaction
-      ? new NoExistsError(msg, { table: t.name, value: attr })
-      : new BadArgError(msg, { table: t.name, value: attr });
+    throw new BadArgError(`${t.name} has no index on '${attr}'`, { table: t.name, value: attr });
   }
   const out: Rec[] = [];
   for (const r of recordsByIndex(view, attr, b.value)) if (p.test(r)) out.push(r);

@@ -642,12 +642,7 @@ export class Mneme {
     pattern: MatchPattern<T>,
     attribute: AttrName<T> | number,
   ): T[] {
-    return indexMatchObject(
-      this.core.table(table).view,
-      pattern,
-      attribute,
-      false,
-    ) as unknown as T[];
+    return indexMatchObject(this.core.table(table).view, pattern, attribute) as unknown as T[];
   }
 
   /** mnesia:dirty_update_counter/3 on a table of {key, counter} records; returns the new value. */

@@ -319,9 +319,7 @@ export class ActivityContext {
         lock,
       );
     }
-    return this.tableRead(ref, lock, (v) =>
-      indexMatchObject(v, pattern, attribute, this.txn !== undefined),
-    );
+    return this.tableRead(ref, lock, (v) => indexMatchObject(v, pattern, attribute));
   }
 
   /** A read of the whole table: a table lock in a transaction. */
