@@ -21,6 +21,7 @@ export type AbortReason =
   | "illegal"
   | "not_running"
   | "timeout"
+  | "wrong_transaction"
   // Mneme's own, for disc storage:
   | "bad_checksum"
   | "dir_locked"
@@ -115,6 +116,12 @@ export class NotRunningError extends MnemeError {
     super("node_not_running", message, details);
   }
 }
+/** A select continuation used in a transaction other than the one that made it. */
+export class WrongTransactionError extends MnemeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("wrong_transaction", message, details);
+  }
+}
 export class TimeoutError extends MnemeError {
   constructor(message: string, details?: ErrorDetails) {
     super("timeout", message, details);
@@ -196,6 +203,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   illegal: "Operation not supported on this record",
   not_running: "Mnesia is not running",
   timeout: "The operation timed out",
+  wrong_transaction: "A select continuation was used outside the transaction that made it",
   bad_checksum: "A record in a file failed its checksum",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",

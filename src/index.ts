@@ -39,6 +39,7 @@ export {
   SystemLimitError,
   TimeoutError,
   TransactionAborted,
+  WrongTransactionError,
 } from "./errors.js";
 export type {
   ActivityEvent,

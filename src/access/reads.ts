@@ -2,7 +2,7 @@
 // (committed data plus the transaction's own changes) share them. Each picks the cheapest access
 // path: a bound key is a lookup, a bound indexed attribute an index lookup, a key range on an
 // ordered table a range scan; only then a full scan.
-import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
+import { BadArgError, BadTypeError, NoExistsError, WrongTransactionError } from "../errors.js";
 import {
   compareKeys,
   formatKey,
@@ -210,6 +210,8 @@ export class SelectContinuation<R = unknown> {
   constructor(
     /** @internal */ readonly rest: readonly R[],
     /** @internal */ readonly limit: number,
+    /** @internal The transaction attempt that made it; undefined when made in a dirty activity. */
+    readonly owner: object | undefined,
   ) {}
 }
 
@@ -234,20 +236,34 @@ export function checkLimit(table: string, limit: unknown): number {
 /**
  * Mnesia's select/4: the first chunk and a continuation, or undefined ('$end_of_table') when nothing
  * matches. The matches are taken at this moment: later changes are not seen by the continuation.
+ * `owner` is the transaction attempt (undefined in a dirty activity) the continuation belongs to.
  */
-export function firstChunk<R>(all: readonly R[], limit: number): SelectChunk<R> | undefined {
+export function firstChunk<R>(
+  all: readonly R[],
+  limit: number,
+  owner: object | undefined,
+): SelectChunk<R> | undefined {
   if (all.length === 0) return undefined;
   return {
     results: all.slice(0, limit),
-    continuation: new SelectContinuation(all.slice(limit), limit),
+    continuation: new SelectContinuation(all.slice(limit), limit, owner),
   };
 }
 
-/** Mnesia's select/1: the next chunk, or undefined when the results are exhausted. */
-export function nextChunk<R>(cont: unknown): SelectChunk<R> | undefined {
+/**
+ * Mnesia's select/1: the next chunk, or undefined when the results are exhausted. In a transaction
+ * (`owner` defined) only a continuation of that same transaction may go on: any other holds
+ * another snapshot, so Mnesia aborts with wrong_transaction. A dirty activity takes any.
+ */
+export function nextChunk<R>(cont: unknown, owner: object | undefined): SelectChunk<R> | undefined {
   if (!(cont instanceof SelectContinuation)) {
     throw new BadArgError("select continuation expected", { value: cont });
   }
   const c = cont as SelectContinuation<R>;
-  return firstChunk(c.rest, c.limit);
+  if (owner !== undefined && c.owner !== owner) {
+    throw new WrongTransactionError(
+      `this select continuation was made ${c.owner === undefined ? "in a dirty activity" : "by another transaction"}; continue a selectLimit only in the transaction that started it`,
+    );
+  }
+  return firstChunk(c.rest, c.limit, c.owner);
 }

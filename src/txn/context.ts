@@ -233,14 +233,17 @@ export class ActivityContext {
     return this.run(() => {
       const t = this.table(ref);
       const n = checkLimit(t.name, limit);
-      if (this.txn === undefined) return firstChunk(selectAll(t.view, spec), n);
+      const txn = this.txn;
+      if (txn === undefined) return firstChunk(selectAll(t.view, spec), n, undefined);
       const mode = this.checkKind(t, lock, READ_KINDS);
-      return this.locked(t.name, TABLE, mode, () => firstChunk(selectAll(this.view(t), spec), n));
+      return this.locked(t.name, TABLE, mode, () =>
+        firstChunk(selectAll(this.view(t), spec), n, txn),
+      );
     });
   }
 
   selectContinue(continuation: unknown): unknown {
-    return this.run(() => nextChunk(continuation));
+    return this.run(() => nextChunk(continuation, this.txn));
   }
 
   allKeys(ref: Ref, lock: LockKind = "read"): unknown {
