@@ -179,7 +179,12 @@ function describeReason(reason: unknown, cause: unknown): string {
       JSON.stringify(reason, (_k, v) => (typeof v === "bigint" ? `${v}n` : v)) ?? String(reason)
     );
   } catch {
-    return String(reason);
+    // Cyclic or too deep for JSON (and then for String, which recurses too): name the type only.
+    try {
+      return String(reason);
+    } catch {
+      return Object.prototype.toString.call(reason);
+    }
   }
 }
 

@@ -172,3 +172,26 @@ describe("values and keys nested too deeply (issue #8)", () => {
     await db.close();
   });
 });
+
+describe("an abort reason nested too deeply to print (issue #8)", () => {
+  it("aborts with that reason instead of a RangeError from describing it", async () => {
+    const db = await Mneme.open();
+    const deep = nest(100_000);
+    for (const run of [
+      () => db.transactionSync((tx) => tx.abort(deep)),
+      () => db.transaction(async (tx) => tx.abort(deep)),
+    ]) {
+      const e = await (async () => {
+        try {
+          await run();
+        } catch (err) {
+          return err;
+        }
+        return assert.fail("expected an abort");
+      })();
+      assert.ok(e instanceof TransactionAborted, String(e));
+      assert.equal(e.reason, deep);
+      assert.equal(e.message, "transaction aborted: [object Array]");
+    }
+  });
+});
