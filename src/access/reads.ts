@@ -212,6 +212,8 @@ export class SelectContinuation<R = unknown> {
     /** @internal */ readonly limit: number,
     /** @internal The transaction attempt that made it; undefined when made in a dirty activity. */
     readonly owner: object | undefined,
+    /** @internal The table selected from (for messages). */
+    readonly table: string,
   ) {}
 }
 
@@ -242,11 +244,12 @@ export function firstChunk<R>(
   all: readonly R[],
   limit: number,
   owner: object | undefined,
+  table: string,
 ): SelectChunk<R> | undefined {
   if (all.length === 0) return undefined;
   return {
     results: all.slice(0, limit),
-    continuation: new SelectContinuation(all.slice(limit), limit, owner),
+    continuation: new SelectContinuation(all.slice(limit), limit, owner, table),
   };
 }
 
@@ -262,8 +265,9 @@ export function nextChunk<R>(cont: unknown, owner: object | undefined): SelectCh
   const c = cont as SelectContinuation<R>;
   if (owner !== undefined && c.owner !== owner) {
     throw new WrongTransactionError(
-      `this select continuation was made ${c.owner === undefined ? "in a dirty activity" : "by another transaction"}; continue a selectLimit only in the transaction that started it`,
+      `this select continuation on ${c.table} was made ${c.owner === undefined ? "in a dirty activity" : "by another transaction"}; continue a selectLimit only in the transaction that started it`,
+      { table: c.table },
     );
   }
-  return firstChunk(c.rest, c.limit, c.owner);
+  return firstChunk(c.rest, c.limit, c.owner, c.table);
 }

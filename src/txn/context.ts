@@ -244,10 +244,10 @@ export class ActivityContext {
       const t = this.table(ref);
       const n = checkLimit(t.name, limit);
       const txn = this.txn;
-      if (txn === undefined) return firstChunk(selectAll(t.view, spec), n, undefined);
+      if (txn === undefined) return firstChunk(selectAll(t.view, spec), n, undefined, t.name);
       const mode = this.checkKind(t, lock, READ_KINDS);
       return this.locked(t.name, TABLE, mode, () =>
-        firstChunk(selectAll(this.view(t), spec), n, txn),
+        firstChunk(selectAll(this.view(t), spec), n, txn, t.name),
       );
     });
   }

@@ -319,7 +319,11 @@ describe("a continuation belongs to its activity (issue #8; erl: {aborted, wrong
     const later = db.transactionSync((tx) => tx.selectContinue(first(tx).continuation));
     const check = (e: unknown) => {
       const cause = abortedBy(e, WrongTransactionError, "wrong_transaction");
-      assert.match(cause.message, /made by another transaction; continue a selectLimit only/);
+      assert.match(
+        cause.message,
+        /^wrong_transaction: this select continuation on s was made by another transaction; continue a selectLimit only in the transaction that started it$/,
+      );
+      assert.equal(cause.table, "s");
     };
     check(await caught(() => db.transactionSync((tx) => tx.selectContinue(cont))));
     check(await caught(() => db.transaction(async (tx) => tx.selectContinue(cont))));
@@ -336,7 +340,7 @@ describe("a continuation belongs to its activity (issue #8; erl: {aborted, wrong
       WrongTransactionError,
       "wrong_transaction",
     );
-    assert.match(cause.message, /made in a dirty activity/);
+    assert.match(cause.message, /continuation on s was made in a dirty activity/);
   });
 
   test("a dirty activity continues any continuation, as Mnesia does", async () => {
