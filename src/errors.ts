@@ -23,6 +23,7 @@ export type AbortReason =
   | "illegal"
   | "not_running"
   | "timeout"
+  | "wrong_transaction"
   // Mneme's own, for disc storage:
   | "bad_checksum"
   | "dir_locked"
@@ -97,6 +98,8 @@ export class SystemLimitError extends MnemeError {
     super("system_limit", message, details);
   }
 }
+/** A subscriber fell too far behind and was dropped (Subscription `maxBuffered`). */
+export class SubscriptionOverflowError extends SystemLimitError {}
 export class BadTypeError extends MnemeError {
   constructor(message: string, details?: ErrorDetails) {
     super("bad_type", message, details);
@@ -113,6 +116,12 @@ export class ReadOnlyError extends NoExistsError {}
 export class NotRunningError extends MnemeError {
   constructor(message: string, details?: ErrorDetails) {
     super("node_not_running", message, details);
+  }
+}
+/** A select continuation used in a transaction other than the one that made it. */
+export class WrongTransactionError extends MnemeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("wrong_transaction", message, details);
   }
 }
 export class TimeoutError extends MnemeError {
@@ -182,7 +191,12 @@ function describeReason(reason: unknown, cause: unknown): string {
       JSON.stringify(reason, (_k, v) => (typeof v === "bigint" ? `${v}n` : v)) ?? String(reason)
     );
   } catch {
-    return String(reason);
+    // Cyclic or too deep for JSON (and then for String, which recurses too): name the type only.
+    try {
+      return String(reason);
+    } catch {
+      return Object.prototype.toString.call(reason);
+    }
   }
 }
 
@@ -208,6 +222,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   illegal: "Operation not supported on this record",
   not_running: "Mnesia is not running",
   timeout: "The operation timed out",
+  wrong_transaction: "A select continuation was used outside the transaction that made it",
   bad_checksum: "A record in a file failed its checksum",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",

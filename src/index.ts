@@ -36,9 +36,11 @@ export {
   NoTransactionError,
   NotRunningError,
   ReadOnlyError,
+  SubscriptionOverflowError,
   SystemLimitError,
   TimeoutError,
   TransactionAborted,
+  WrongTransactionError,
 } from "./errors.js";
 export type {
   ActivityEvent,
@@ -46,6 +48,7 @@ export type {
   EventCategory,
   EventFor,
   SimpleTableEvent,
+  SubscribeOptions,
   SystemEvent,
 } from "./events/event-types.js";
 export type { Subscription } from "./events/subscription.js";

@@ -18,9 +18,11 @@ import {
   NoTransactionError,
   NotRunningError,
   ReadOnlyError,
+  SubscriptionOverflowError,
   SystemLimitError,
   TimeoutError,
   TransactionAborted,
+  WrongTransactionError,
 } from "../src/index.js";
 
 /** The descriptions of the Mnesia reference manual (error_description/1), and Mneme's additions. */
@@ -49,6 +51,8 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   bad_checksum: "A record in a file failed its checksum",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
+  // Mnesia has none (error_description gives the atom back); Mneme describes every reason.
+  wrong_transaction: "A select continuation was used outside the transaction that made it",
 };
 
 type Cls = new (
@@ -71,6 +75,8 @@ const CLASSES: [Cls, string, AbortReason][] = [
   [ReadOnlyError, "ReadOnlyError", "no_exists"],
   [NotRunningError, "NotRunningError", "node_not_running"],
   [TimeoutError, "TimeoutError", "timeout"],
+  [WrongTransactionError, "WrongTransactionError", "wrong_transaction"],
+  [SubscriptionOverflowError, "SubscriptionOverflowError", "system_limit"],
 ];
 
 describe("error classes", () => {

@@ -2,8 +2,15 @@
 // (committed data plus the transaction's own changes) share them. Each picks the cheapest access
 // path: a bound key is a lookup, a bound indexed attribute an index lookup, a key range on an
 // ordered table a range scan; only then a full scan.
-import { BadArgError, BadTypeError, NoExistsError } from "../errors.js";
-import { compareKeys, formatKey, type Key, mapKey, termEquals } from "../keys/index.js";
+import { BadArgError, BadTypeError, NoExistsError, WrongTransactionError } from "../errors.js";
+import {
+  compareKeys,
+  formatKey,
+  type Key,
+  mapKey,
+  termEquals,
+  valueProblem,
+} from "../keys/index.js";
 import { compileMatchSpec, NO_MATCH } from "../query/matchspec.js";
 import { compilePattern } from "../query/pattern.js";
 import type { Rec } from "../store/store.js";
@@ -127,15 +134,21 @@ export function indexRead(
       ? new NoExistsError(msg, { table: t.name, value: attr })
       : new BadArgError(msg, { table: t.name, value: attr });
   }
+  // Any storable value may be looked up; one nested too deeply would overflow the index hashing.
+  if (typeof value === "object" && value !== null) {
+    const problem = valueProblem(value);
+    if (problem !== undefined) {
+      throw new BadTypeError(`index_read on ${t.name} by '${attr}': ${problem}`, {
+        table: t.name,
+        value: attr,
+      });
+    }
+  }
   return recordsByIndex(view, attr, value);
 }
 
-export function indexMatchObject(
-  view: TableView,
-  pattern: unknown,
-  attribute: unknown,
-  inTransaction: boolean,
-): Rec[] {
+/** index_match_object. Without an index on the attribute: badarg, dirty or not, as in Mnesia. */
+export function indexMatchObject(view: TableView, pattern: unknown, attribute: unknown): Rec[] {
   const t = view.table;
   if (pattern === null || typeof pattern !== "object" || Array.isArray(pattern)) {
     throw new BadTypeError(`match pattern of ${t.name} must be an object over its attributes`, {
@@ -156,10 +169,7 @@ export function indexMatchObject(
     );
   }
   if (!t.indexes.has(attr)) {
-    const msg = `${t.name} has no index on '${attr}'`;
-    throw inTransaction
-      ? new NoExistsError(msg, { table: t.name, value: attr })
-      : new BadArgError(msg, { table: t.name, value: attr });
+    throw new BadArgError(`${t.name} has no index on '${attr}'`, { table: t.name, value: attr });
   }
   const out: Rec[] = [];
   for (const r of recordsByIndex(view, attr, b.value)) if (p.test(r)) out.push(r);
@@ -200,6 +210,10 @@ export class SelectContinuation<R = unknown> {
   constructor(
     /** @internal */ readonly rest: readonly R[],
     /** @internal */ readonly limit: number,
+    /** @internal The transaction attempt that made it; undefined when made in a dirty activity. */
+    readonly owner: object | undefined,
+    /** @internal The table selected from (for messages). */
+    readonly table: string,
   ) {}
 }
 
@@ -224,20 +238,36 @@ export function checkLimit(table: string, limit: unknown): number {
 /**
  * Mnesia's select/4: the first chunk and a continuation, or undefined ('$end_of_table') when nothing
  * matches. The matches are taken at this moment: later changes are not seen by the continuation.
+ * `owner` is the transaction attempt (undefined in a dirty activity) the continuation belongs to.
  */
-export function firstChunk<R>(all: readonly R[], limit: number): SelectChunk<R> | undefined {
+export function firstChunk<R>(
+  all: readonly R[],
+  limit: number,
+  owner: object | undefined,
+  table: string,
+): SelectChunk<R> | undefined {
   if (all.length === 0) return undefined;
   return {
     results: all.slice(0, limit),
-    continuation: new SelectContinuation(all.slice(limit), limit),
+    continuation: new SelectContinuation(all.slice(limit), limit, owner, table),
   };
 }
 
-/** Mnesia's select/1: the next chunk, or undefined when the results are exhausted. */
-export function nextChunk<R>(cont: unknown): SelectChunk<R> | undefined {
+/**
+ * Mnesia's select/1: the next chunk, or undefined when the results are exhausted. In a transaction
+ * (`owner` defined) only a continuation of that same transaction may go on: any other holds
+ * another snapshot, so Mnesia aborts with wrong_transaction. A dirty activity takes any.
+ */
+export function nextChunk<R>(cont: unknown, owner: object | undefined): SelectChunk<R> | undefined {
   if (!(cont instanceof SelectContinuation)) {
     throw new BadArgError("select continuation expected", { value: cont });
   }
   const c = cont as SelectContinuation<R>;
-  return firstChunk(c.rest, c.limit);
+  if (owner !== undefined && c.owner !== owner) {
+    throw new WrongTransactionError(
+      `this select continuation on ${c.table} was made ${c.owner === undefined ? "in a dirty activity" : "by another transaction"}; continue a selectLimit only in the transaction that started it`,
+      { table: c.table },
+    );
+  }
+  return firstChunk(c.rest, c.limit, c.owner, c.table);
 }

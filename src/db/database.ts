@@ -29,10 +29,11 @@ import {
   BadTypeError,
   errorDescription,
   NoExistsError,
+  NotRunningError,
   TransactionAborted,
 } from "../errors.js";
-import type { EventCategory, EventFor } from "../events/event-types.js";
-import { Subscription } from "../events/subscription.js";
+import type { EventCategory, EventFor, SubscribeOptions } from "../events/event-types.js";
+import { DEFAULT_MAX_BUFFERED, Subscription } from "../events/subscription.js";
 import type { Key } from "../keys/index.js";
 import type { RowIndex } from "../store/snmp.js";
 import type {
@@ -192,6 +193,12 @@ export class Mneme {
     if (!this.core.running) return;
     this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
     this.core.running = false;
+    this.core.locks.abortAll(
+      () =>
+        new NotRunningError(
+          `the database on ${this.core.node} was closed while waiting for a lock`,
+        ),
+    );
     this.checkpoints.endAll();
     await this.disc?.close();
     await new Promise<void>((resolve) => queueMicrotask(resolve));
@@ -633,12 +640,7 @@ export class Mneme {
     pattern: MatchPattern<T>,
     attribute: AttrName<T> | number,
   ): T[] {
-    return indexMatchObject(
-      this.core.table(table).view,
-      pattern,
-      attribute,
-      false,
-    ) as unknown as T[];
+    return indexMatchObject(this.core.table(table).view, pattern, attribute) as unknown as T[];
   }
 
   /** mnesia:dirty_update_counter/3 on a table of {key, counter} records; returns the new value. */
@@ -718,17 +720,32 @@ export class Mneme {
 
   /**
    * mnesia:subscribe/1. Events arrive at `callback` if given, and through async iteration of the
-   * returned subscription. Each call makes a new, independent subscription.
+   * returned subscription. Each call makes a new, independent subscription. At most
+   * `options.maxBuffered` events (default 10,000) wait unread for the iterator; a subscriber that
+   * falls further behind is dropped (see SubscribeOptions).
    */
   subscribe<C extends EventCategory>(
     category: C,
     callback?: (event: EventFor<C>) => void,
+    options: SubscribeOptions = {},
   ): Subscription<EventFor<C>> {
     this.core.assertRunning();
     const hub = this.core.events;
+    const maxBuffered = checkMaxBuffered(options);
+    const onDrop = (s: Subscription<EventFor<C>>) =>
+      hub.emitSystem({
+        type: "subscription_dropped",
+        category: s.category,
+        reason: "overflow",
+        maxBuffered: s.maxBuffered,
+      });
     if (category === "system" || category === "activity") {
-      const sub = new Subscription<EventFor<C>>(category, callback, (s) =>
-        hub.remove(category, undefined, s as never),
+      const sub = new Subscription<EventFor<C>>(
+        category,
+        callback,
+        (s) => hub.remove(category, undefined, s as never),
+        maxBuffered,
+        onDrop,
       );
       hub.add(category, undefined, sub as never);
       return sub;
@@ -743,8 +760,12 @@ export class Mneme {
       });
     }
     const t = this.core.table(nameOf(category.table));
-    const sub = new Subscription<EventFor<C>>(`${t.name} ${mode}`, callback, (s) =>
-      hub.remove(mode, t.name, s as never),
+    const sub = new Subscription<EventFor<C>>(
+      `${t.name} ${mode}`,
+      callback,
+      (s) => hub.remove(mode, t.name, s as never),
+      maxBuffered,
+      onDrop,
     );
     hub.add(mode, t.name, sub as never);
     return sub;
@@ -759,4 +780,20 @@ export class Mneme {
   reportEvent(event: unknown): void {
     this.core.events.emitSystem({ type: "mnesia_user", event });
   }
+}
+
+/** subscribe's maxBuffered: a positive integer or Infinity. */
+function checkMaxBuffered(options: SubscribeOptions): number {
+  if (options === null || typeof options !== "object") {
+    throw new BadArgError(`subscribe options must be an object, got ${String(options)}`, {
+      value: options,
+    });
+  }
+  const n = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+  if (n !== Infinity && (typeof n !== "number" || !Number.isInteger(n) || n < 1)) {
+    throw new BadArgError(`maxBuffered must be a positive integer or Infinity, got ${String(n)}`, {
+      value: n,
+    });
+  }
+  return n;
 }

@@ -85,15 +85,21 @@ export class SchemaOps {
   /** mnesia:change_table_copy_type/3 on this node. */
   changeTableCopyType(name: string, node: unknown, to: unknown): void {
     this.begin("changeTableCopyType");
+    const isStorage = to === "ram_copies" || to === "disc_copies" || to === "disc_only_copies";
+    // Mnesia checks the storage type before the node: {bad_type, {storage_type, To}}, also for schema.
+    if (!isStorage) {
+      if (name !== "schema") this.core.table(name); // a missing table is no_exists first
+      throw new BadTypeError(
+        `${String(to)} is not a storage type (use ram_copies, disc_copies or disc_only_copies)`,
+        { table: name, value: to },
+      );
+    }
     const t = this.core.table(name);
     if (node !== this.core.node) {
       throw new MnemeError("not_a_db_node", `${String(node)} is not a node of this database`, {
         table: name,
         value: node,
       });
-    }
-    if (to !== "ram_copies" && to !== "disc_copies" && to !== "disc_only_copies") {
-      throw new BadArgError(`${String(to)} is not a storage type`, { table: name, value: to });
     }
     const from = t.spec.storage;
     if (from === to) {
@@ -116,6 +122,13 @@ export class SchemaOps {
 
   deleteTable(name: string): void {
     this.begin("deleteTable");
+    if (name === "schema") {
+      // Mnesia: {aborted, {bad_type, schema}}.
+      throw new BadTypeError(
+        "the schema cannot be deleted as a table (to remove a database, close it and delete its directory)",
+        { table: name },
+      );
+    }
     const t = this.core.table(name);
     this.assertWritable(t);
     this.apply(t.name, [{ op: "delete_table", table: t.name }]);

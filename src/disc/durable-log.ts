@@ -2,10 +2,12 @@
 // entries that concern disc (schema changes, and writes to disc_copies and disc_only_copies
 // tables) are also appended to the write-ahead log. Commits wait for the WAL as their durability
 // mode says; the WAL batches them so that many commits share one fsync (group commit).
+import { SystemLimitError } from "../errors.js";
 import type { Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
 import type { ActivityId, StorageType } from "../types.js";
 import type { Wal } from "../wal/index.js";
+import { MAX_ENTRY_BYTES } from "../wal/record.js";
 import { encodeWalPayload, type WalPayload } from "./wal-payload.js";
 
 export { decodeWalPayload, type WalPayload } from "./wal-payload.js";
@@ -32,6 +34,8 @@ interface WalLogEntry extends LogEntry {
 
 export class DurableLog extends MemoryLog {
   writes = 0;
+  /** The largest WAL entry: a commit whose logged changes encode to more is refused (system_limit). */
+  maxEntryBytes = MAX_ENTRY_BYTES;
 
   constructor(
     private readonly wal: Wal,
@@ -44,7 +48,6 @@ export class DurableLog extends MemoryLog {
 
   override append(activity: ActivityId, ops: readonly LogOp[]): LogEntry {
     const entry: WalLogEntry = { position: this.position + 1, activity, ops, inWal: false };
-    this.startAfter(entry.position);
     let logged: LogOp[] | undefined;
     let defined: Map<string, StorageType | undefined> | undefined;
     let touchesLmdb = false;
@@ -68,11 +71,14 @@ export class DurableLog extends MemoryLog {
     logged: readonly LogOp[],
     touchesLmdb: boolean,
   ): LogEntry {
-    if (logged.length > 0) {
+    if (logged.length === 0) this.startAfter(entry.position);
+    else {
       const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
       const parts = encodeWalPayload(payload);
       let bytes = 0;
       for (const part of parts) bytes += part.length;
+      if (bytes > this.maxEntryBytes) throw tooLarge(logged, bytes, this.maxEntryBytes);
+      this.startAfter(entry.position);
       this.wal.append(entry.position, parts);
       this.rules.onLogged?.(logged, bytes);
       entry.inWal = true;
@@ -94,4 +100,14 @@ export class DurableLog extends MemoryLog {
     if (mode === "none" || (entry as WalLogEntry).inWal !== true) return;
     this.wal.flushSync(mode === "fsync");
   }
+}
+
+/** The commit is refused before anything is logged or applied: nothing of it is stored. */
+function tooLarge(ops: readonly LogOp[], bytes: number, max: number): SystemLimitError {
+  const tables = [...new Set(ops.map((op) => ("table" in op ? op.table : op.spec.name)))];
+  return new SystemLimitError(
+    `the changes to ${tables.join(", ")} in one commit encode to ${bytes} bytes, more than a WAL ` +
+      `entry holds (${max} bytes); nothing was stored: write them in several smaller transactions`,
+    { table: tables[0], value: bytes },
+  );
 }

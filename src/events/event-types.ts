@@ -54,6 +54,13 @@ export type SystemEvent =
   | { readonly type: "mnesia_checkpoint_activated"; readonly checkpoint: string }
   | { readonly type: "mnesia_checkpoint_deactivated"; readonly checkpoint: string }
   | { readonly type: "mnesia_overload"; readonly details: unknown }
+  /** Mneme's own: a subscriber that left `maxBuffered` events unread was dropped. */
+  | {
+      readonly type: "subscription_dropped";
+      readonly category: string;
+      readonly reason: "overflow";
+      readonly maxBuffered: number;
+    }
   | {
       readonly type: "mnesia_info" | "mnesia_error" | "mnesia_fatal";
       readonly message: string;
@@ -65,6 +72,17 @@ export type EventCategory =
   | "system"
   | "activity"
   | { readonly table: string | { readonly name: string }; readonly mode?: "simple" | "detailed" };
+
+/** Options of subscribe. */
+export interface SubscribeOptions {
+  /**
+   * How many events may wait unread for the subscription's iterator (default 10,000). One more
+   * drops the subscription: the iterator yields the buffered events, then throws
+   * SubscriptionOverflowError, and system subscribers get `subscription_dropped`. A
+   * callback-only subscription that is never iterated buffers nothing.
+   */
+  readonly maxBuffered?: number;
+}
 
 /** The event type delivered for a category. */
 export type EventFor<C> = C extends "system"

@@ -8,4 +8,4 @@ export { formatKey } from "./format.js";
 export { freezeRecord, freezeValue, isFlatRecord, recordBuilder } from "./freeze.js";
 export { mapKey, termMapKey } from "./map-key.js";
 export type { Key, KeyId, Value } from "./types.js";
-export { isKey, isValue, keyProblem, valueProblem } from "./validate.js";
+export { isKey, isValue, keyProblem, MAX_NESTING, valueProblem } from "./validate.js";

@@ -6,6 +6,14 @@ import { isPlainObject } from "./kinds.js";
 import { MAX_KEY_BIGINT } from "./numbers.js";
 import type { Key, Value } from "./types.js";
 
+/**
+ * How deeply arrays and objects may nest in a key or value. Deeper terms would overflow the stack
+ * of the recursive code that compares, encodes and copies them; no real record needs more.
+ */
+export const MAX_NESTING = 1000;
+
+const TOO_DEEP = `arrays and objects nested more than ${MAX_NESTING} levels deep are not valid (Mneme's limit for keys and values): store a flatter value`;
+
 /** undefined when `k` is a valid key, else a short reason. */
 export function keyProblem(k: unknown): string | undefined {
   switch (typeof k) {
@@ -77,7 +85,9 @@ function keyArrayProblem(arr: readonly unknown[], chain: object[] | undefined): 
     let p: string | undefined;
     if (Array.isArray(e)) {
       chain ??= [arr];
-      if (chain.includes(e)) {
+      if (chain.length >= MAX_NESTING) {
+        p = TOO_DEEP;
+      } else if (chain.includes(e)) {
         p = "cyclic reference is not a valid key";
       } else {
         chain.push(e);
@@ -87,7 +97,7 @@ function keyArrayProblem(arr: readonly unknown[], chain: object[] | undefined): 
     } else {
       p = keyProblem(e);
     }
-    if (p !== undefined) return `array element ${i}: ${p}`;
+    if (p !== undefined) return p === TOO_DEEP ? p : `array element ${i}: ${p}`;
   }
   return undefined;
 }
@@ -99,7 +109,7 @@ function containerProblem(v: object, chain: object[] | undefined): string | unde
     const arr: readonly unknown[] = v;
     for (let i = 0; i < arr.length; i++) {
       const p = memberProblem(arr[i], v, chain);
-      if (p !== undefined) return `array element ${i}: ${p}`;
+      if (p !== undefined) return p === TOO_DEEP ? p : `array element ${i}: ${p}`;
     }
     return undefined;
   }
@@ -111,7 +121,7 @@ function containerProblem(v: object, chain: object[] | undefined): string | unde
   }
   for (const name of Object.keys(v)) {
     const p = memberProblem(v[name], v, chain);
-    if (p !== undefined) return `property ${JSON.stringify(name)}: ${p}`;
+    if (p !== undefined) return p === TOO_DEEP ? p : `property ${JSON.stringify(name)}: ${p}`;
   }
   return undefined;
 }
@@ -123,6 +133,7 @@ function memberProblem(
 ): string | undefined {
   if (typeof e !== "object" || e === null) return valueProblem(e);
   chain ??= [parent];
+  if (chain.length >= MAX_NESTING) return TOO_DEEP;
   if (chain.includes(e)) return "cyclic reference is not a valid value";
   chain.push(e);
   const p = containerProblem(e, chain);

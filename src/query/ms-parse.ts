@@ -8,6 +8,7 @@
 // structure, attribute names, map keys, function names, variable numbers and constant types.
 
 import { BadArgError } from "../errors.js";
+import { MAX_NESTING } from "../keys/index.js";
 import type { Clause, ConstType, Expr, HeadField, PatternNode } from "./ms-ast.js";
 import { arityText, FUNCTIONS } from "./ms-functions.js";
 import { copyTerm, describe, isPlainObject } from "./terms.js";
@@ -190,7 +191,10 @@ class Parser {
   tooDeep(): never {
     this.clause = -1;
     this.depth = 0;
-    return this.fail("nested too deeply", undefined);
+    return this.fail(
+      `nested too deeply for table ${this.table.name} (keys and values nest at most ${MAX_NESTING} levels)`,
+      undefined,
+    );
   }
 
   /** A frozen copy of literal `v`. */

@@ -27,8 +27,12 @@ export type TableRef<T extends object, K extends AttrName<T>> = Table<T, K> | st
 /** The key argument for a table: the key attribute's type. */
 export type KeyArg<T extends object, K extends AttrName<T>> = T[K] & Key;
 
-/** What mnesia:lock/2 returns: the locked nodes for write locks, the records for a record read lock, ok for a table read lock. */
-export type LockResult = readonly string[] | readonly AnyRecord[] | "ok" | "granted";
+/**
+ * What mnesia:lock/2 returns: the locked nodes, the records for a record read lock, "ok",
+ * "granted" (sticky_write on a stuck table) or false (a table write lock held already); see
+ * src/txn/lock-result.ts for which when.
+ */
+export type LockResult = readonly string[] | readonly AnyRecord[] | "ok" | "granted" | false;
 
 export interface Activity<F extends Flavour> {
   /** The identity of this activity (Mnesia's ActivityId; `tid` for a transaction). */

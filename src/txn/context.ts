@@ -24,6 +24,7 @@ import type { Key } from "../keys/index.js";
 import type { LiveTable } from "../schema/live-table.js";
 import type { ActivityId, ActivityKind, LockItem, LockKind, TableName } from "../types.js";
 import type { AccessModule, Activity, Flavour } from "./activity.js";
+import { type HeldModes, needsWriteLock, SyncLocks, tableLockResult } from "./lock-result.js";
 import { describeLock, GLOBAL_SPACE, type LockMode, TABLE, type TxLockState } from "./locks.js";
 import type { Overlay } from "./overlay.js";
 
@@ -31,6 +32,8 @@ import type { Overlay } from "./overlay.js";
 export interface TxnState {
   readonly lock: TxLockState;
   overlay: Overlay;
+  /** A synchronous body's table locks and record write locks (for lock() results); made on use. */
+  syncLocks?: SyncLocks;
 }
 
 /** Thrown by abort(reason); turned into TransactionAborted by the runner. */
@@ -122,6 +125,8 @@ export class ActivityContext {
     const locks = this.core.locks;
     if (this.flavour === "sync") {
       this.woundConflicts(space, key, mode);
+      if (key === TABLE || mode === "write")
+        (txn.syncLocks ??= new SyncLocks()).note(space, key, mode);
       return g();
     }
     const wait = locks.acquire(txn.lock, space, key, mode, describeLock(space, key));
@@ -183,11 +188,16 @@ export class ActivityContext {
     if (this.flavour === "sync") {
       // The hot path of a synchronous transaction: no closure, no merged view.
       this.woundConflicts(t.name, k, mode);
+      if (mode === "write") {
+        if (lock === "sticky_write") this.stick(t.name, k);
+        (txn.syncLocks ??= new SyncLocks()).note(t.name, k, mode);
+      }
       const ov = txn.overlay.table(t.name);
       const change = ov?.get(k);
       const base = t.store.lookup(k);
       return change === undefined ? base : ov!.apply(base, change);
     }
+    if (lock === "sticky_write") this.stick(t.name, k);
     return this.locked(t.name, k, mode, () => this.view(t).lookup(k));
   }
 
@@ -233,14 +243,17 @@ export class ActivityContext {
     return this.run(() => {
       const t = this.table(ref);
       const n = checkLimit(t.name, limit);
-      if (this.txn === undefined) return firstChunk(selectAll(t.view, spec), n);
+      const txn = this.txn;
+      if (txn === undefined) return firstChunk(selectAll(t.view, spec), n, undefined, t.name);
       const mode = this.checkKind(t, lock, READ_KINDS);
-      return this.locked(t.name, TABLE, mode, () => firstChunk(selectAll(this.view(t), spec), n));
+      return this.locked(t.name, TABLE, mode, () =>
+        firstChunk(selectAll(this.view(t), spec), n, txn, t.name),
+      );
     });
   }
 
   selectContinue(continuation: unknown): unknown {
-    return this.run(() => nextChunk(continuation));
+    return this.run(() => nextChunk(continuation, this.txn));
   }
 
   allKeys(ref: Ref, lock: LockKind = "read"): unknown {
@@ -319,9 +332,7 @@ export class ActivityContext {
         lock,
       );
     }
-    return this.tableRead(ref, lock, (v) =>
-      indexMatchObject(v, pattern, attribute, this.txn !== undefined),
-    );
+    return this.tableRead(ref, lock, (v) => indexMatchObject(v, pattern, attribute));
   }
 
   /** A read of the whole table: a table lock in a transaction. */
@@ -353,6 +364,7 @@ export class ActivityContext {
     if (txn === undefined) return void dirtyWrite(this.core, this.activityId, t, record);
     this.checkKind(t, lock, WRITE_KINDS);
     const { key, rec } = prepareWrite(t, record);
+    if (lock === "sticky_write") this.stick(t.name, key);
     const op = { op: "write", table: t.name, key, record: rec } as const;
     if (this.flavour === "sync") {
       this.woundConflicts(t.name, key, "write");
@@ -378,6 +390,7 @@ export class ActivityContext {
       this.checkKind(t, lock, WRITE_KINDS);
       const k = checkKey(t, key);
       assertWritable(t, k);
+      if (lock === "sticky_write") this.stick(t.name, k);
       return this.locked(t.name, k, "write", () => {
         txn.overlay.add(t.name, t.spec.type, { op: "delete", table: t.name, key: k });
       });
@@ -406,6 +419,7 @@ export class ActivityContext {
       const key = checkRecord(t, record);
       assertWritable(t, key);
       const rec = ownRecord(t, record as object);
+      if (lock === "sticky_write") this.stick(t.name, key);
       return this.locked(t.name, key, "write", () => {
         txn.overlay.add(t.name, t.spec.type, {
           op: "delete_object",
@@ -427,32 +441,75 @@ export class ActivityContext {
     if (this.mod?.lock !== undefined) return this.mod.lock(this.activityId, this.api, item, kind);
     return this.run(() => {
       if (this.txn === undefined) return [];
+      const node = this.core.node;
       if (item !== null && typeof item === "object" && "global" in item) {
         if (kind !== "read" && kind !== "write")
           throw new BadTypeError(`lock kind ${String(kind)} is not allowed`, { value: kind });
-        const nodes = item.nodes ?? [this.core.node];
+        const nodes = item.nodes ?? [node];
         return this.locked(GLOBAL_SPACE, item.global, kind === "read" ? "read" : "write", () =>
-          nodes.filter((n) => n === this.core.node),
+          nodes.filter((n) => n === node),
         );
       }
       if (item !== null && typeof item === "object" && "record" in item) {
         const t = this.table(item.record);
         const mode = this.checkKind(t, kind, READ_KINDS);
         const k = checkKey(t, item.key);
+        if (kind === "sticky_write") return this.stickyLock(t.name, k);
+        const held = this.heldModes(t.name, k);
         return this.locked(t.name, k, mode, () => {
-          if (kind === "sticky_write") return "ok";
-          return kind === "read" ? [...this.view(t).lookup(k)] : [this.core.node];
+          if (kind === "read") return [...this.view(t).lookup(k)];
+          return needsWriteLock(held, false) ? [node] : [];
         });
       }
       if (item !== null && typeof item === "object" && "table" in item) {
         const t = this.table(item.table);
         const mode = this.checkKind(t, kind, READ_KINDS);
-        return this.locked(t.name, TABLE, mode, () =>
-          kind === "read" ? "ok" : kind === "write" ? [this.core.node] : "granted",
-        );
+        if (kind === "sticky_write") return this.stickyLock(t.name, TABLE);
+        const held = this.heldModes(t.name, TABLE);
+        return this.locked(t.name, TABLE, mode, () => tableLockResult(mode, held, node));
       }
       throw new BadTypeError(`not a lock item: ${String(item)}`, { value: item });
     });
+  }
+
+  /**
+   * A sticky_write lock by lock(). The first one on a table sticks it to this node and, as Mnesia
+   * does then, also takes a read lock on the table; later ones are "granted".
+   */
+  private stickyLock(space: string, key: Key | typeof TABLE): unknown {
+    const onTable = key === TABLE;
+    const held = this.heldModes(space, key);
+    const plain = onTable ? [this.core.node] : "ok";
+    if (!needsWriteLock(held, onTable)) return this.locked(space, key, "write", () => plain);
+    const stuck = this.core.locks.stuck;
+    if (stuck.has(space)) return this.locked(space, key, "write", () => "granted");
+    return this.locked(space, TABLE, "read", () =>
+      this.locked(space, key, "write", () => {
+        stuck.add(space);
+        return plain;
+      }),
+    );
+  }
+
+  /** A sticky_write lock taken by a read or write sticks the table, if the lock is new. */
+  private stick(space: string, key: Key): void {
+    const stuck = this.core.locks.stuck;
+    if (!stuck.has(space) && needsWriteLock(this.heldModes(space, key), false)) stuck.add(space);
+  }
+
+  /** The modes this transaction holds on a table and one of its records (before a new lock). */
+  private heldModes(space: string, key: Key | typeof TABLE): HeldModes {
+    const txn = this.txn!;
+    if (this.flavour === "async") return this.core.locks.heldModes(txn.lock, space, key);
+    const held = txn.syncLocks?.held(space, key) ?? { table: undefined, record: undefined };
+    // A synchronous body's record writes are in its overlay.
+    if (
+      key !== TABLE &&
+      held.record === undefined &&
+      txn.overlay.table(space)?.get(key) !== undefined
+    )
+      return { table: held.table, record: "write" };
+    return held;
   }
 
   readLockTable(ref: Ref): unknown {

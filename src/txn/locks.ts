@@ -61,7 +61,7 @@ interface Waiter {
   /** Held no lock when queued, so it may wait for anyone; revoked once the transaction holds one. */
   patient: boolean;
   resolve(): void;
-  reject(e: RestartSignal): void;
+  reject(e: Error): void;
 }
 
 export const TABLE: unique symbol = Symbol("table");
@@ -216,6 +216,24 @@ export class LockManager {
   private readonly spaces = new Map<string, LockSpace>();
   /** Transactions that hold at least one lock. When empty, synchronous bodies skip all lock work. */
   readonly lockers = new Set<TxLockState>();
+  /**
+   * Tables stuck to this node by a sticky_write lock. As in Mnesia on a single node, a table stays
+   * stuck until the database closes (also after the transaction, or the table, is gone); only
+   * lock() results tell.
+   */
+  readonly stuck = new Set<string>();
+
+  /** The modes `tx` holds on the table `space` and on its record `key`. */
+  heldModes(
+    tx: TxLockState,
+    space: string,
+    key: Key | typeof TABLE,
+  ): { table: LockMode | undefined; record: LockMode | undefined } {
+    const s = this.spaces.get(space);
+    const mine = s === undefined ? undefined : tx.held.get(s);
+    if (mine === undefined) return { table: undefined, record: undefined };
+    return { table: mine.table, record: key === TABLE ? undefined : mine.records.get(mapKey(key)) };
+  }
 
   /**
    * Takes a lock for an async transaction. Returns undefined when granted at once, a promise when
@@ -350,6 +368,21 @@ export class LockManager {
         this.spaces.delete(s.name);
       }
     }
+  }
+
+  /**
+   * The database is closing: every queued request fails with `error` (its transaction then aborts,
+   * as Mnesia's stop ends the transaction processes) and every lock is released, so no waiter is
+   * left hanging on a holder that never finishes.
+   */
+  abortAll(error: () => Error): void {
+    for (const s of this.spaces.values()) {
+      const queue = s.queue;
+      s.queue = [];
+      for (const w of queue) w.reject(error());
+    }
+    for (const tx of [...this.lockers]) this.releaseAll(tx);
+    this.spaces.clear();
   }
 
   /** Drops the lock space of a deleted table; waiters restart. */

@@ -249,7 +249,15 @@ export class ActivityRunner {
           restart.retryLock,
           describeLock(space, key),
         );
-        if (wait !== undefined) await wait;
+        if (wait !== undefined) {
+          try {
+            await wait;
+          } catch (e) {
+            // The database closed while this restart queued: node_not_running.
+            core.stats.failures++;
+            throw abortedError(e);
+          }
+        }
       } else if (restart.blocker !== undefined) await restart.blocker.whenDone();
       else await new Promise<void>((resolve) => setImmediate(resolve));
       assertRunning(core);

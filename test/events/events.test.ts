@@ -11,7 +11,9 @@ import {
   NoExistsError,
   NotRunningError,
   type SimpleTableEvent,
+  SubscriptionOverflowError,
   type SystemEvent,
+  SystemLimitError,
   TransactionAborted,
 } from "../../src/index.js";
 import { flush, throwsMneme } from "../db/helpers.js";
@@ -542,6 +544,102 @@ describe("delivery", () => {
     assert.equal(seenInside, undefined);
     await flush();
     assert.equal(seenInside, false);
+  });
+});
+
+describe("a subscriber that does not keep up (issue #8)", () => {
+  it("is dropped once maxBuffered events wait unread: buffered events, then SubscriptionOverflowError; system subscribers get subscription_dropped", async () => {
+    const { db, person } = await setup();
+    const system: SystemEvent[] = [];
+    db.subscribe("system", (e) => system.push(e));
+    const sub = db.subscribe({ table: person }, undefined, { maxBuffered: 3 });
+    for (let i = 0; i < 5; i++) db.dirtyWrite(person, { name: `p${i}`, age: i });
+    await flush();
+    assert.equal(sub.active, false);
+    assert.equal(db.systemInfo("subscribers"), 1); // only the system subscriber is left
+    assert.deepEqual(system, [
+      {
+        type: "subscription_dropped",
+        category: "person simple",
+        reason: "overflow",
+        maxBuffered: 3,
+      },
+    ]);
+    const got: string[] = [];
+    const e = await (async () => {
+      try {
+        for await (const ev of sub) got.push((ev as { record: Person }).record.name);
+      } catch (err) {
+        return err;
+      }
+      assert.fail("the iteration must end with SubscriptionOverflowError");
+    })();
+    assert.deepEqual(got, ["p0", "p1", "p2"]);
+    assert.ok(e instanceof SubscriptionOverflowError);
+    assert.ok(e instanceof SystemLimitError);
+    assert.equal(e.reason, "system_limit");
+    assert.deepEqual(e.value, { category: "person simple", maxBuffered: 3 });
+    assert.match(
+      e.message,
+      /subscription to person simple was dropped: 3 events were waiting unread/,
+    );
+    // Later writes reach nobody; a new iteration ends at once.
+    db.dirtyWrite(person, { name: "late", age: 9 });
+    await flush();
+    for await (const _ of sub) assert.fail("no events after the drop");
+  });
+
+  it("the default bound is 10,000; a reader that keeps up is never dropped", async () => {
+    const { db, person } = await setup();
+    const system: SystemEvent[] = [];
+    db.subscribe("system", (e) => system.push(e));
+    const idle = db.subscribe({ table: person });
+    const reader = db.subscribe({ table: person }, undefined, { maxBuffered: 2 });
+    const read: number[] = [];
+    const done = (async () => {
+      for await (const ev of reader) {
+        read.push((ev as { record: Person }).record.age);
+        if (read.length === 10_001) return "read all";
+      }
+      return "ended";
+    })();
+    for (let i = 0; i < 10_001; i++) {
+      db.dirtyWrite(person, { name: "p", age: i });
+      await flush(); // the reader takes each event before the next
+    }
+    assert.equal(await done, "read all");
+    assert.equal(idle.active, false);
+    // Only the idle one was dropped, at its 10,001st event.
+    assert.deepEqual(system, [
+      {
+        type: "subscription_dropped",
+        category: "person simple",
+        reason: "overflow",
+        maxBuffered: 10_000,
+      },
+    ]);
+    assert.equal(idle.maxBuffered, 10_000);
+  });
+
+  it("a callback-only subscription buffers nothing and is never dropped", async () => {
+    const { db, person } = await setup();
+    let n = 0;
+    const sub = db.subscribe({ table: person }, () => n++, { maxBuffered: 1 });
+    for (let i = 0; i < 5; i++) db.dirtyWrite(person, { name: `p${i}`, age: i });
+    await flush();
+    assert.equal(n, 5);
+    assert.equal(sub.active, true);
+  });
+
+  it("maxBuffered must be a positive integer or Infinity: badarg", async () => {
+    const db = await Mneme.open();
+    for (const maxBuffered of [0, -1, 1.5, Number.NaN, "10" as never]) {
+      throwsMneme(() => db.subscribe("system", undefined, { maxBuffered }), BadArgError, "badarg", {
+        value: maxBuffered,
+        message: /maxBuffered must be a positive integer or Infinity/,
+      });
+    }
+    assert.equal(db.subscribe("system", undefined, { maxBuffered: Infinity }).active, true);
   });
 });
 

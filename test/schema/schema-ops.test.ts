@@ -91,6 +91,53 @@ describe("deleteTable", () => {
   });
 });
 
+describe("admin error reasons as Mnesia gives them (issue #8)", () => {
+  it("deleteTable('schema'): bad_type (Mnesia: {aborted, {bad_type, schema}})", async () => {
+    const { db } = await people();
+    await rejectsMneme(db.deleteTable("schema"), BadTypeError, "bad_type", {
+      table: "schema",
+      message: /the schema cannot be deleted as a table/,
+    });
+    assert.deepEqual(db.systemInfo("tables"), ["schema", "person"]);
+  });
+
+  it("changeTableCopyType to an unknown type: bad_type (Mnesia: {bad_type, {storage_type, T}}), before the node check; a missing table is no_exists first", async () => {
+    const { db } = await people();
+    for (const to of ["bogus", 42, undefined]) {
+      for (const node of [db.node, "a@b"]) {
+        await rejectsMneme(
+          db.changeTableCopyType("person", node, to as never),
+          BadTypeError,
+          "bad_type",
+          {
+            table: "person",
+            value: to,
+            message: /is not a storage type \(use ram_copies, disc_copies or disc_only_copies\)/,
+          },
+        );
+      }
+    }
+    await rejectsMneme(
+      db.changeTableCopyType("schema", db.node, "bogus" as never),
+      BadTypeError,
+      "bad_type",
+      {
+        table: "schema",
+        value: "bogus",
+      },
+    );
+    await rejectsMneme(
+      db.changeTableCopyType("nosuch", db.node, "bogus" as never),
+      NoExistsError,
+      "no_exists",
+      {
+        table: "nosuch",
+      },
+    );
+    assert.equal(db.tableInfo("person", "storage_type"), "ram_copies");
+  });
+});
+
 describe("clearTable", () => {
   it("removes every record and index entry; the definition stays; clearing an empty table is fine", async () => {
     const { db } = await people({ index: ["sex"] });

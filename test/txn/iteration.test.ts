@@ -673,3 +673,29 @@ describe("property: reads inside a transaction equal a model of committed data p
     });
   }
 });
+
+describe("indexMatchObject on an attribute without an index (issue #8)", () => {
+  test("badarg in a transaction (sync and async) and in a dirty context, as Mnesia's {badarg, [Tab, Pattern, Pos]}", async () => {
+    const db = await Mneme.open();
+    await db.createTable("x", { attributes: ["k", "v", "w"], index: ["v"] });
+    db.dirtyWrite("x", { k: 1, v: 2, w: 3 });
+    const pattern = { k: "_", v: "_", w: 3 };
+    const check = (e: unknown) => {
+      const cause = abortedBy(e, BadArgError, "badarg");
+      assert.equal(cause.table, "x");
+      assert.equal(cause.value, "w");
+      assert.match(cause.message, /x has no index on 'w'/);
+    };
+    check(await caught(() => db.transactionSync((tx) => tx.indexMatchObject("x", pattern, "w"))));
+    check(await caught(() => db.transaction(async (tx) => tx.indexMatchObject("x", pattern, "w"))));
+    check(await caught(() => db.transaction(async (tx) => tx.indexMatchObject("x", pattern, 4))));
+    const dirty = await caught(() => db.asyncDirty((c) => c.indexMatchObject("x", pattern, "w")));
+    assert.ok(dirty instanceof BadArgError);
+    assert.equal(dirty.reason, "badarg");
+    // With the index it works in all of them.
+    assert.deepEqual(
+      db.transactionSync((tx) => tx.indexMatchObject("x", { k: "_", v: 2, w: "_" }, "v")),
+      [{ k: 1, v: 2, w: 3 }],
+    );
+  });
+});

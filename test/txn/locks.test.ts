@@ -7,6 +7,7 @@ import {
   BadTypeError,
   type LockItem,
   type LockKind,
+  Mneme,
   NoExistsError,
   type SyncActivity,
 } from "../../src/index.js";
@@ -138,10 +139,8 @@ describe("lock() results (FACTS Q10)", () => {
     ["record read", { record: "s", key: 1 }, "read", [{ k: 1, v: 1 }]],
     ["record read, missing key", { record: "s", key: 99 }, "read", []],
     ["record read, bag", { record: "b", key: 1 }, "read", [{ k: 1, v: 1 }]],
-    ["record sticky_write", { record: "s", key: 1 }, "sticky_write", "ok"],
     ["table read", { table: "s" }, "read", "ok"],
     ["table write", { table: "s" }, "write", ["nonode@nohost"]],
-    ["table sticky_write", { table: "s" }, "sticky_write", "granted"],
     ["table by handle", { table: { name: "o" } }, "write", ["nonode@nohost"]],
     ["global write", { global: "foo" }, "write", ["nonode@nohost"]],
     ["global read", { global: "foo" }, "read", ["nonode@nohost"]],
@@ -177,6 +176,153 @@ describe("lock() results (FACTS Q10)", () => {
       );
     });
   }
+
+  // Every pair of lock() calls in one transaction, each on a fresh table holding {k: 1, v: "one"},
+  // as erl answers it (issue #8): [item, kind, item, kind, first result, second result].
+  const N = ["nonode@nohost"];
+  const R1 = [{ k: 1, v: "one" }];
+  const PAIRS: readonly (readonly [string, string, string, string, unknown, unknown])[] = [
+    ["tab", "read", "tab", "read", "ok", N],
+    ["tab", "read", "tab", "write", "ok", N],
+    ["tab", "read", "tab", "sticky_write", "ok", N],
+    ["tab", "read", "rec1", "read", "ok", R1],
+    ["tab", "read", "rec1", "write", "ok", N],
+    ["tab", "read", "rec1", "sticky_write", "ok", "ok"],
+    ["tab", "read", "rec2", "read", "ok", []],
+    ["tab", "read", "rec2", "write", "ok", N],
+    ["tab", "read", "rec2", "sticky_write", "ok", "ok"],
+    ["tab", "write", "tab", "read", N, N],
+    ["tab", "write", "tab", "write", N, false],
+    ["tab", "write", "tab", "sticky_write", N, N],
+    ["tab", "write", "rec1", "read", N, R1],
+    ["tab", "write", "rec1", "write", N, []],
+    ["tab", "write", "rec1", "sticky_write", N, "ok"],
+    ["tab", "write", "rec2", "read", N, []],
+    ["tab", "write", "rec2", "write", N, []],
+    ["tab", "write", "rec2", "sticky_write", N, "ok"],
+    ["tab", "sticky_write", "tab", "read", N, N],
+    ["tab", "sticky_write", "tab", "write", N, false],
+    ["tab", "sticky_write", "tab", "sticky_write", N, N],
+    ["tab", "sticky_write", "rec1", "read", N, R1],
+    ["tab", "sticky_write", "rec1", "write", N, []],
+    ["tab", "sticky_write", "rec1", "sticky_write", N, "ok"],
+    ["tab", "sticky_write", "rec2", "read", N, []],
+    ["tab", "sticky_write", "rec2", "write", N, []],
+    ["tab", "sticky_write", "rec2", "sticky_write", N, "ok"],
+    ["rec1", "read", "tab", "read", R1, "ok"],
+    ["rec1", "read", "tab", "write", R1, N],
+    ["rec1", "read", "tab", "sticky_write", R1, N],
+    ["rec1", "read", "rec1", "read", R1, R1],
+    ["rec1", "read", "rec1", "write", R1, N],
+    ["rec1", "read", "rec1", "sticky_write", R1, "ok"],
+    ["rec1", "read", "rec2", "read", R1, []],
+    ["rec1", "read", "rec2", "write", R1, N],
+    ["rec1", "read", "rec2", "sticky_write", R1, "ok"],
+    ["rec1", "write", "tab", "read", N, "ok"],
+    ["rec1", "write", "tab", "write", N, N],
+    ["rec1", "write", "tab", "sticky_write", N, N],
+    ["rec1", "write", "rec1", "read", N, R1],
+    ["rec1", "write", "rec1", "write", N, []],
+    ["rec1", "write", "rec1", "sticky_write", N, "ok"],
+    ["rec1", "write", "rec2", "read", N, []],
+    ["rec1", "write", "rec2", "write", N, N],
+    ["rec1", "write", "rec2", "sticky_write", N, "ok"],
+    ["rec1", "sticky_write", "tab", "read", "ok", N],
+    ["rec1", "sticky_write", "tab", "write", "ok", N],
+    ["rec1", "sticky_write", "tab", "sticky_write", "ok", "granted"],
+    ["rec1", "sticky_write", "rec1", "read", "ok", R1],
+    ["rec1", "sticky_write", "rec1", "write", "ok", []],
+    ["rec1", "sticky_write", "rec1", "sticky_write", "ok", "ok"],
+    ["rec1", "sticky_write", "rec2", "read", "ok", []],
+    ["rec1", "sticky_write", "rec2", "write", "ok", N],
+    ["rec1", "sticky_write", "rec2", "sticky_write", "ok", "granted"],
+  ];
+  const itemOf = (name: string, table: string): LockItem =>
+    name === "tab" ? { table } : { record: table, key: name === "rec1" ? 1 : 2 };
+  for (const flavour of ["sync", "async"] as const) {
+    test(`every pair of lock kinds and items in one transaction, as Mnesia (${flavour})`, async () => {
+      const db = await Mneme.open();
+      const got: unknown[] = [];
+      for (const [i, [a, ka, b, kb]] of PAIRS.entries()) {
+        const t = `t${i}`;
+        await db.createTable(t, { attributes: ["k", "v"] });
+        db.dirtyWrite(t, { k: 1, v: "one" });
+        const [x, y] = [itemOf(a, t), itemOf(b, t)];
+        const r =
+          flavour === "sync"
+            ? db.transactionSync((tx) => [tx.lock(x, ka as LockKind), tx.lock(y, kb as LockKind)])
+            : await db.transaction(async (tx) => [
+                await tx.lock(x, ka as LockKind),
+                await tx.lock(y, kb as LockKind),
+              ]);
+        got.push([a, ka, b, kb, ...r]);
+      }
+      assert.deepEqual(got, PAIRS);
+    });
+  }
+
+  test("sticky_write sticks the table for good: later sticky locks are granted (erl)", async () => {
+    const db = await openKV();
+    const lock = (item: LockItem, kind: LockKind) =>
+      db.transactionSync((tx) => tx.lock(item, kind));
+    assert.deepEqual(lock({ table: "s" }, "sticky_write"), N);
+    assert.equal(lock({ table: "s" }, "sticky_write"), "granted");
+    assert.deepEqual(lock({ table: "s" }, "write"), N);
+    assert.equal(
+      await db.transaction(async (tx) => tx.lock({ record: "s", key: 1 }, "sticky_write")),
+      "granted",
+    );
+    assert.equal(lock({ table: "s" }, "read"), "ok");
+    // A record sticky lock sticks the table too; an aborted transaction's stick stays.
+    assert.equal(lock({ record: "o", key: 1 }, "sticky_write"), "ok");
+    assert.equal(lock({ record: "o", key: 2 }, "sticky_write"), "granted");
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.lock({ table: "b" }, "sticky_write");
+        tx.abort("x");
+      }),
+    );
+    assert.equal(lock({ table: "b" }, "sticky_write"), "granted");
+    // Deleting and recreating the table does not unstick it.
+    await db.deleteTable("b");
+    await db.createTable("b", { attributes: ["k", "v"], type: "bag" });
+    assert.equal(lock({ table: "b" }, "sticky_write"), "granted");
+  });
+
+  test("sWrite, sDelete and reads/writes with sticky_write stick the table; not when the write lock is held", async () => {
+    const db = await Mneme.open();
+    for (const t of ["a", "b", "c", "d", "e"]) await db.createTable(t, { attributes: ["k", "v"] });
+    const stickyAfter = (t: string) =>
+      db.transactionSync((tx) => tx.lock({ table: t }, "sticky_write"));
+    db.transactionSync((tx) => tx.sWrite("a", { k: 5, v: 1 }));
+    await db.transaction(async (tx) => tx.read("b", 1, "sticky_write"));
+    db.transactionSync((tx) => tx.sDelete("c", 1));
+    db.transactionSync((tx) => {
+      tx.write("d", { k: 1, v: 1 });
+      tx.lock({ record: "d", key: 1 }, "sticky_write"); // the write lock is held: no stick
+    });
+    assert.deepEqual(["a", "b", "c", "d"].map(stickyAfter), ["granted", "granted", "granted", N]);
+    // A dirty activity takes no lock and sticks nothing.
+    db.asyncDirty((c) => c.lock({ table: "e" }, "sticky_write"));
+    assert.deepEqual(stickyAfter("e"), N);
+  });
+
+  test("a nested transaction sees the outer one's locks: a second table write lock is false", async () => {
+    const db = await openKV();
+    const r = db.transactionSync((tx) => {
+      tx.lock({ table: "s" }, "write");
+      return tx.transaction((t2) => t2.lock({ table: "s" }, "write"));
+    });
+    assert.equal(r, false);
+    // Locks taken by reads count: all_keys then a table read lock gives [node].
+    assert.deepEqual(
+      await db.transaction(async (tx) => {
+        await tx.allKeys("s");
+        return tx.lock({ table: "s" }, "read");
+      }),
+      N,
+    );
+  });
 
   test("a record read lock returns the records as the transaction sees them", async () => {
     // Mnesia returns the committed records here (its lock manager reads the table); Mneme

@@ -10,6 +10,7 @@ import {
   type Mneme,
   type SelectChunk,
   type SyncActivity,
+  WrongTransactionError,
 } from "../../src/index.js";
 import { abortedBy, caught, mnemeError } from "./helpers.js";
 
@@ -306,5 +307,69 @@ describe("select with a limit (FACTS Q6)", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("a continuation belongs to its activity (issue #8; erl: {aborted, wrong_transaction})", () => {
+  const first = (c: SyncActivity) => c.selectLimit("s", ALL, 2) as SelectChunk<AnyRecord>;
+
+  test("made in one transaction, continued in another: wrong_transaction (sync and async)", async () => {
+    const db = await openQ6();
+    const cont = db.transactionSync((tx) => first(tx).continuation);
+    const later = db.transactionSync((tx) => tx.selectContinue(first(tx).continuation));
+    const check = (e: unknown) => {
+      const cause = abortedBy(e, WrongTransactionError, "wrong_transaction");
+      assert.match(
+        cause.message,
+        /^wrong_transaction: this select continuation on s was made by another transaction; continue a selectLimit only in the transaction that started it$/,
+      );
+      assert.equal(cause.table, "s");
+    };
+    check(await caught(() => db.transactionSync((tx) => tx.selectContinue(cont))));
+    check(await caught(() => db.transaction(async (tx) => tx.selectContinue(cont))));
+    // A continuation of a continuation is still the old transaction's.
+    assert.ok(later !== undefined);
+    check(await caught(() => db.transactionSync((tx) => tx.selectContinue(later.continuation))));
+  });
+
+  test("made in a dirty activity, continued in a transaction: wrong_transaction", async () => {
+    const db = await openQ6();
+    const cont = db.asyncDirty((c) => first(c).continuation);
+    const cause = abortedBy(
+      await caught(() => db.transactionSync((tx) => tx.selectContinue(cont))),
+      WrongTransactionError,
+      "wrong_transaction",
+    );
+    assert.match(cause.message, /continuation on s was made in a dirty activity/);
+  });
+
+  test("a dirty activity continues any continuation, as Mnesia does", async () => {
+    const db = await openQ6();
+    const fromTx = db.transactionSync((tx) => first(tx));
+    const fromDirty = db.asyncDirty((c) => first(c));
+    const rest = (c: SyncActivity, cont: SelectChunk<AnyRecord>["continuation"]) =>
+      (c.selectContinue(cont) as SelectChunk<AnyRecord>).results.length;
+    assert.equal(
+      db.syncDirty((c) => rest(c, fromTx.continuation)),
+      2,
+    );
+    assert.equal(
+      db.ets((c) => rest(c, fromDirty.continuation)),
+      2,
+    );
+  });
+
+  test("nested transactions share the outer transaction's continuations, both ways", async () => {
+    const db = await openQ6();
+    const [a, b] = db.transactionSync((tx) => {
+      const outer = first(tx);
+      const inner = tx.transaction((t2) => first(t2));
+      return [
+        (tx.transaction((t2) => t2.selectContinue(outer.continuation)) as SelectChunk<AnyRecord>)
+          .results.length,
+        (tx.selectContinue(inner.continuation) as SelectChunk<AnyRecord>).results.length,
+      ];
+    });
+    assert.deepEqual([a, b], [2, 2]);
   });
 });

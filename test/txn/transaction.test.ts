@@ -708,6 +708,72 @@ describe("a closed database (FACTS: {aborted, {node_not_running, Node}})", () =>
   });
 });
 
+describe("close while a holder never finishes (issue #8)", () => {
+  test("a waiter aborts with node_not_running at close; locks are released; the holder aborts later", async () => {
+    const db = await openKV();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = outcome(
+      db.transaction(async (tx) => {
+        await tx.write("s", { k: 1, v: "holder" });
+        await gate; // never released before close
+        await tx.write("s", { k: 2, v: "holder" });
+        return "committed";
+      }),
+    );
+    await tick();
+    const waiter = outcome(db.transaction(async (tx) => tx.read("s", 1, "write")));
+    await tick();
+    assert.deepEqual(
+      db.systemInfo("lock_queue").map((q) => q.item),
+      ["s record 1"],
+    );
+    await db.close();
+    const e = await settleWithin(waiter, 1000, "waiter");
+    assert.deepEqual(e, { aborted: "node_not_running" });
+    assert.deepEqual(db.systemInfo("held_locks"), []);
+    assert.deepEqual(db.systemInfo("lock_queue"), []);
+    release();
+    assert.deepEqual(await settleWithin(holder, 1000, "holder"), { aborted: "node_not_running" });
+  });
+
+  test("a transaction queued for its restart lock aborts with node_not_running at close", async () => {
+    const db = await openKV();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The older transaction holds record 1 and never finishes.
+    const older = outcome(
+      db.transaction(async (tx) => {
+        await tx.write("s", { k: 1, v: "older" });
+        await gate;
+      }),
+    );
+    await tick();
+    let attempts = 0;
+    const younger = outcome(
+      db.transaction(async (tx) => {
+        attempts++;
+        await tx.write("s", { k: 3, v: "younger" });
+        await tx.write("s", { k: 1, v: "younger" }); // dies (wait-die), then queues holding nothing
+      }),
+    );
+    await tick();
+    await tick();
+    assert.equal(attempts, 1);
+    await db.close();
+    const e = await settleWithin(younger, 1000, "restarted transaction");
+    assert.deepEqual(e, { aborted: "node_not_running" });
+    assert.equal(attempts, 1);
+    release();
+    assert.deepEqual(await settleWithin(older, 1000, "holder"), { aborted: "node_not_running" });
+    assert.deepEqual(db.systemInfo("held_locks"), []);
+  });
+});
+
 describe("operations outside an activity", () => {
   test("the database object offers no transactional operation, only dirty ones", async () => {
     const db = await openKV();
