@@ -316,6 +316,7 @@ export class Mneme {
    */
   async dumpTables(tables: readonly TableName[]): Promise<void> {
     this.core.assertRunning();
+    this.schemaOps.refuseInTransaction("dumpTables");
     const names = tables.map((t) => this.core.table(t).name);
     for (const n of names) {
       const t = this.core.table(n);

@@ -1,6 +1,6 @@
 // Schema functions called inside a transaction body, through the database object (Mnesia's
 // nested_transaction, checked with erl): create_table, delete_table, add/del_table_index,
-// transform_table, change_table_copy_type/access_mode/load_order/majority return
+// transform_table, change_table_copy_type/access_mode/load_order/majority, dump_tables return
 // {aborted, nested_transaction} (here: the promise rejects) and the body goes on; clear_table aborts
 // the calling transaction. In either flavour the change is never applied, and an async body is
 // never restarted because of it.
@@ -56,6 +56,10 @@ const OPS: Record<string, { run: (db: Mneme) => Promise<unknown>; info: (db: Mne
     changeTableMajority: {
       run: (db) => db.changeTableMajority("t", true),
       info: (db) => db.tableInfo("t", "majority"),
+    },
+    dumpTables: {
+      run: (db) => db.dumpTables(["t"]),
+      info: (db) => fs.readdirSync(db.systemInfo("directory") as string).sort(),
     },
   };
 
