@@ -106,7 +106,7 @@ export class Mneme {
     this.core.durability = config.durability;
     this.core.discSchema = disc !== undefined;
     this.runner = new ActivityRunner(this.core);
-    this.schemaOps = new SchemaOps(this.core, () => this.runner.syncDepth > 0);
+    this.schemaOps = new SchemaOps(this.core, () => this.runner.inTransaction());
     this.checkpoints = new Checkpoints(this.core);
     this.core.fallbackActivated = () => disc !== undefined && fs.existsSync(disc.layout.fallback);
     this.core.checkpointNames = (table) =>
@@ -321,6 +321,7 @@ export class Mneme {
    */
   async dumpTables(tables: readonly TableName[]): Promise<void> {
     this.core.assertRunning();
+    this.schemaOps.refuseInTransaction("dumpTables");
     const names = tables.map((t) => this.core.table(t).name);
     for (const n of names) {
       const t = this.core.table(n);
@@ -348,7 +349,7 @@ export class Mneme {
     node: string,
     to: "ram_copies" | "disc_copies" | "disc_only_copies",
   ): Promise<void> {
-    this.schemaOps.changeTableCopyType(nameOf(table), node, to);
+    await this.schemaOps.changeTableCopyType(nameOf(table), node, to);
     // A table newly on disc gets its first snapshot now rather than at the next dump.
     if (to === "disc_copies") await this.disc?.dump();
   }
@@ -367,30 +368,35 @@ export class Mneme {
     name: string,
     def: TableDef<T>,
   ): Promise<Table<T, K>> {
-    this.schemaOps.createTable(name, def as TableDef<object>);
+    await this.schemaOps.createTable(name, def as TableDef<object>);
     return this.table<T, K>(name);
   }
 
   async deleteTable(table: TableName): Promise<void> {
-    this.schemaOps.deleteTable(nameOf(table));
+    await this.schemaOps.deleteTable(nameOf(table));
   }
 
-  async clearTable(table: TableName): Promise<void> {
-    this.schemaOps.clearTable(nameOf(table));
+  /**
+   * mnesia:clear_table/1. Inside a transaction it throws nested_transaction at once, in the caller
+   * (Mnesia aborts the calling transaction), where the other schema functions reject.
+   */
+  clearTable(table: TableName): Promise<void> {
+    this.schemaOps.refuseInTransaction("clearTable");
+    return (async () => this.schemaOps.clearTable(nameOf(table)))();
   }
 
   async addTableIndex<T extends object>(
     table: TableRef<T, AttrName<T>>,
     attribute: AttrName<T> | number,
   ): Promise<void> {
-    this.schemaOps.addTableIndex(nameOf(table), attribute);
+    await this.schemaOps.addTableIndex(nameOf(table), attribute);
   }
 
   async delTableIndex<T extends object>(
     table: TableRef<T, AttrName<T>>,
     attribute: AttrName<T> | number,
   ): Promise<void> {
-    this.schemaOps.delTableIndex(nameOf(table), attribute);
+    await this.schemaOps.delTableIndex(nameOf(table), attribute);
   }
 
   /**
@@ -403,20 +409,20 @@ export class Mneme {
     newAttributes: readonly AttrName<N>[],
     newRecordName?: string,
   ): Promise<Table<N>> {
-    this.schemaOps.transformTable(nameOf(table), fn as never, newAttributes, newRecordName);
+    await this.schemaOps.transformTable(nameOf(table), fn as never, newAttributes, newRecordName);
     return this.table<N>(nameOf(table));
   }
 
   async changeTableAccessMode(table: TableName, mode: AccessMode): Promise<void> {
-    this.schemaOps.changeTableAccessMode(nameOf(table), mode);
+    await this.schemaOps.changeTableAccessMode(nameOf(table), mode);
   }
 
   async changeTableLoadOrder(table: TableName, order: number): Promise<void> {
-    this.schemaOps.changeTableLoadOrder(nameOf(table), order);
+    await this.schemaOps.changeTableLoadOrder(nameOf(table), order);
   }
 
   async changeTableMajority(table: TableName, majority: boolean): Promise<void> {
-    this.schemaOps.changeTableMajority(nameOf(table), majority);
+    await this.schemaOps.changeTableMajority(nameOf(table), majority);
   }
 
   /** mnesia:wait_for_tables/2: resolves when all are loaded; rejects with TimeoutError naming the others. */
@@ -537,9 +543,9 @@ export class Mneme {
     }
   }
 
-  /** True while a synchronous transaction body runs (async bodies: use tx.isTransaction()). */
+  /** mnesia:is_transaction/0: true inside a transaction body, synchronous or async. */
   isTransaction(): boolean {
-    return this.runner.syncDepth > 0;
+    return this.runner.inTransaction();
   }
 
   /** mnesia:abort/1 outside an activity: throws TransactionAborted with the reason. */

@@ -1,6 +1,7 @@
 // Schema operations: each validates against the current schema, restarts the async transactions
 // holding locks on the table (as a schema transaction's table write lock would), and becomes a log
-// entry so that every consumer of the log sees the change in order.
+// entry so that every consumer of the log sees the change in order. The returned promise resolves
+// once that entry is as durable as a transaction's commit would be (the database's durability).
 import { randomUUID } from "node:crypto";
 import {
   AlreadyExistsError,
@@ -13,7 +14,7 @@ import {
   TimeoutError,
 } from "../errors.js";
 import { compareKeys, formatKey, freezeRecord, type Key, valueProblem } from "../keys/index.js";
-import type { LogOp } from "../log/entry.js";
+import type { LogEntry, LogOp } from "../log/entry.js";
 import type { LiveTable } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import {
@@ -32,26 +33,47 @@ import type { DbCore } from "./core.js";
 export class SchemaOps {
   constructor(
     private readonly core: DbCore,
-    /** True while a transaction body runs synchronously (schema ops may not nest in one). */
+    /** True while a transaction body runs (sync or async): schema ops may not nest in one. */
     private readonly inTransaction: () => boolean,
   ) {}
 
-  private begin(what: string): void {
-    this.core.assertRunning();
+  /**
+   * Mnesia: {aborted, nested_transaction} inside a transaction. Without this check an async body
+   * would restart its own transaction (the op wounds lock holders) and call the op again, forever.
+   */
+  refuseInTransaction(what: string): void {
     if (this.inTransaction()) {
-      throw new NestedTransactionError(`${what} cannot run inside a transaction`);
+      throw new NestedTransactionError(
+        `${what} cannot run inside a transaction; call it before or after the transaction`,
+      );
     }
   }
 
+  private begin(what: string): void {
+    this.core.assertRunning();
+    this.refuseInTransaction(what);
+  }
+
   /** Restarts async transactions that hold locks on the table, then appends the schema entry. */
-  private apply(table: string, ops: readonly LogOp[]): void {
+  private apply(table: string, ops: readonly LogOp[]): LogEntry {
     this.core.locks.woundConflicts(table, TABLE, "write", `table ${table}`);
     const id = this.core.nextActivityId("tid");
-    this.core.log.append(id, ops);
+    const entry = this.core.log.append(id, ops);
     // A schema change is a transaction in Mnesia: activity subscribers see it complete.
     if (this.core.events.hasActivitySubscribers()) {
       this.core.events.emitActivity({ type: "complete", activityId: id });
     }
+    return entry;
+  }
+
+  /** Resolves once the entry is durable as the database's durability says (as a commit). */
+  private durable(entry: LogEntry): Promise<void> {
+    return this.core.log.whenDurable(entry, this.core.durability) ?? Promise.resolve();
+  }
+
+  /** For the synchronous schema ops: in "fsync" mode, fsynced before they return. */
+  private durableSync(entry: LogEntry): void {
+    this.core.log.makeDurableSync(entry, this.core.durability);
   }
 
   /** Updates to a read_only table fail with {no_exists, Tab} in Mnesia (so do its deletion and transform). */
@@ -61,14 +83,14 @@ export class SchemaOps {
     }
   }
 
-  createTable(name: unknown, def: TableDef<object>): void {
+  createTable(name: unknown, def: TableDef<object>): Promise<void> {
     this.begin("createTable");
     const n = validateTableName(name);
     if (this.core.tables.has(n))
       throw new AlreadyExistsError(`table ${n} already exists`, { table: n });
     const spec = validateTableDef(n, def, this.core.node, randomUUID());
     this.assertStorable(n, spec.storage);
-    this.apply(n, [{ op: "create_table", spec }]);
+    return this.durable(this.apply(n, [{ op: "create_table", spec }]));
   }
 
   /** Mnesia: {aborted, {bad_type, Tab, disc_copies, Node}} on a node whose schema is in RAM. */
@@ -83,7 +105,7 @@ export class SchemaOps {
   }
 
   /** mnesia:change_table_copy_type/3 on this node. */
-  changeTableCopyType(name: string, node: unknown, to: unknown): void {
+  changeTableCopyType(name: string, node: unknown, to: unknown): Promise<void> {
     this.begin("changeTableCopyType");
     const isStorage = to === "ram_copies" || to === "disc_copies" || to === "disc_only_copies";
     // Mnesia checks the storage type before the node: {bad_type, {storage_type, To}}, also for schema.
@@ -117,10 +139,10 @@ export class SchemaOps {
     const spec: TableSpec = { ...t.spec, storage: to, ...lists };
     // A ram_copies table's writes were never logged: its content travels with the change.
     const records = from === "ram_copies" ? [...t.store.records()] : undefined;
-    this.apply(name, [{ op: "change_copy_type", spec, records }]);
+    return this.durable(this.apply(name, [{ op: "change_copy_type", spec, records }]));
   }
 
-  deleteTable(name: string): void {
+  deleteTable(name: string): Promise<void> {
     this.begin("deleteTable");
     if (name === "schema") {
       // Mnesia: {aborted, {bad_type, schema}}.
@@ -131,19 +153,20 @@ export class SchemaOps {
     }
     const t = this.core.table(name);
     this.assertWritable(t);
-    this.apply(t.name, [{ op: "delete_table", table: t.name }]);
+    const entry = this.apply(t.name, [{ op: "delete_table", table: t.name }]);
     this.core.locks.dropSpace(t.name);
     this.core.snmp.close(t.name);
+    return this.durable(entry);
   }
 
-  clearTable(name: string): void {
+  clearTable(name: string): Promise<void> {
     this.begin("clearTable");
     const t = this.core.table(name);
     this.assertWritable(t);
-    this.apply(t.name, [{ op: "clear_table", table: t.name }]);
+    return this.durable(this.apply(t.name, [{ op: "clear_table", table: t.name }]));
   }
 
-  addTableIndex(name: string, attribute: unknown): void {
+  addTableIndex(name: string, attribute: unknown): Promise<void> {
     this.begin("addTableIndex");
     const t = this.core.table(name);
     const attr = resolveIndexAttribute(t.name, t.spec.attributes, attribute);
@@ -153,10 +176,10 @@ export class SchemaOps {
         value: attr,
       });
     }
-    this.redefine(t, { ...t.spec, index: [...t.spec.index, attr] });
+    return this.redefine(t, { ...t.spec, index: [...t.spec.index, attr] });
   }
 
-  delTableIndex(name: string, attribute: unknown): void {
+  delTableIndex(name: string, attribute: unknown): Promise<void> {
     this.begin("delTableIndex");
     const t = this.core.table(name);
     const attr = typeof attribute === "number" ? t.spec.attributes[attribute - 2] : attribute;
@@ -179,10 +202,10 @@ export class SchemaOps {
         value: attr,
       });
     }
-    this.redefine(t, { ...t.spec, index: t.spec.index.filter((a) => a !== attr) });
+    return this.redefine(t, { ...t.spec, index: t.spec.index.filter((a) => a !== attr) });
   }
 
-  changeTableAccessMode(name: string, mode: AccessMode): void {
+  changeTableAccessMode(name: string, mode: AccessMode): Promise<void> {
     this.begin("changeTableAccessMode");
     const t = this.core.table(name);
     if (mode !== "read_only" && mode !== "read_write") {
@@ -197,25 +220,25 @@ export class SchemaOps {
     if (t.spec.accessMode === mode) {
       throw new AlreadyExistsError(`${t.name} is already ${mode}`, { table: t.name, value: mode });
     }
-    this.redefine(t, { ...t.spec, accessMode: mode });
+    return this.redefine(t, { ...t.spec, accessMode: mode });
   }
 
-  changeTableLoadOrder(name: string, order: number): void {
+  changeTableLoadOrder(name: string, order: number): Promise<void> {
     this.begin("changeTableLoadOrder");
     const t = this.core.table(name);
     validateLoadOrder(t.name, order);
-    this.redefine(t, { ...t.spec, loadOrder: order });
+    return this.redefine(t, { ...t.spec, loadOrder: order });
   }
 
-  changeTableMajority(name: string, majority: boolean): void {
+  changeTableMajority(name: string, majority: boolean): Promise<void> {
     this.begin("changeTableMajority");
     const t = this.core.table(name);
     validateBoolean(t.name, "majority", majority);
-    this.redefine(t, { ...t.spec, majority });
+    return this.redefine(t, { ...t.spec, majority });
   }
 
-  private redefine(t: LiveTable, spec: TableSpec): void {
-    this.apply(t.name, [{ op: "redefine_table", spec }]);
+  private redefine(t: LiveTable, spec: TableSpec): Promise<void> {
+    return this.durable(this.apply(t.name, [{ op: "redefine_table", spec }]));
   }
 
   /**
@@ -228,7 +251,7 @@ export class SchemaOps {
     fn: ((record: Rec) => unknown) | "ignore",
     newAttributes: readonly string[],
     newRecordName?: string,
-  ): void {
+  ): Promise<void> {
     this.begin("transformTable");
     const t = this.core.table(name);
     if (fn !== "ignore" && typeof fn !== "function") {
@@ -268,12 +291,9 @@ export class SchemaOps {
       index: index as string[],
       recordName,
     };
-    if (fn === "ignore") {
-      this.apply(t.name, [{ op: "redefine_table", spec }]);
-      return;
-    }
+    if (fn === "ignore") return this.redefine(t, spec);
     const records = [...t.store.records()].map((old) => transformOne(t, spec, fn, old));
-    this.apply(t.name, [{ op: "transform_table", spec, records }]);
+    return this.durable(this.apply(t.name, [{ op: "transform_table", spec, records }]));
   }
 
   /** snmp_open_table: the table's snmp property is set, and its ordering built (by the core). */
@@ -287,14 +307,20 @@ export class SchemaOps {
         value: t.spec.snmp,
       });
     }
-    this.redefine(t, { ...t.spec, snmp: struct });
+    this.durableSync(
+      this.apply(t.name, [{ op: "redefine_table", spec: { ...t.spec, snmp: struct } }]),
+    );
   }
 
   /** snmp_close_table: removes the snmp property (a table that has none is fine). */
   snmpCloseTable(name: string): void {
     this.begin("snmpCloseTable");
     const t = this.core.table(name);
-    if (t.spec.snmp !== null) this.redefine(t, { ...t.spec, snmp: null });
+    if (t.spec.snmp !== null) {
+      this.durableSync(
+        this.apply(t.name, [{ op: "redefine_table", spec: { ...t.spec, snmp: null } }]),
+      );
+    }
   }
 
   /** waitForTables: resolves when all tables are loaded; RAM tables are loaded once created. */

@@ -1,5 +1,6 @@
 // Running activities: top-level transactions (sync and async bodies), restarts under wait-die,
 // nested transactions (savepoints of the overlay), dirty activities, and the commit.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { validateDurability } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
 import { BadArgError, NoExistsError, TransactionAborted } from "../errors.js";
@@ -86,8 +87,21 @@ function durabilityOf(core: DbCore, kind: TxKind, asked: unknown): Durability {
 export class ActivityRunner {
   /** Depth of synchronous transaction bodies running now (for isTransaction and nesting checks). */
   syncDepth = 0;
+  /**
+   * The transaction whose async body the current async context belongs to: schema functions
+   * called through the database object from such a body (which has no other way to tell) refuse
+   * with nested_transaction. A callback that outlives its transaction sees it done.
+   */
+  private readonly asyncBody = new AsyncLocalStorage<TxLockState>();
 
   constructor(private readonly core: DbCore) {}
+
+  /** Whether code running now is part of a transaction body (sync, or async and not yet done). */
+  inTransaction(): boolean {
+    if (this.syncDepth > 0) return true;
+    const lock = this.asyncBody.getStore();
+    return lock !== undefined && !lock.done;
+  }
 
   private readonly nest = (
     ctx: ActivityContext,
@@ -212,7 +226,7 @@ export class ActivityRunner {
       let restart: RestartSignal | undefined;
       let committed: { result: R; durable: Promise<void> | undefined } | undefined;
       try {
-        const result = await fn(ctx as unknown as AsyncActivity);
+        const result = await this.asyncBody.run(lock, fn, ctx as unknown as AsyncActivity);
         if (lock.doomed !== undefined) throw lock.doomed;
         const entry = commit(core, ctx, txn);
         committed = {

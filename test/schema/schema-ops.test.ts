@@ -194,13 +194,18 @@ describe("clearTable", () => {
     assert.equal(db.tableInfo("person", "size"), 2);
   });
 
-  it("inside a synchronous transaction: nested_transaction, nothing cleared", async () => {
+  it("inside a synchronous transaction: the transaction aborts with nested_transaction, nothing cleared", async () => {
     const { db } = await people();
-    let p: Promise<void> | undefined;
-    db.transactionSync(() => {
-      p = db.clearTable("person");
-    });
-    await rejectsMneme(p!, NestedTransactionError, "nested_transaction");
+    assert.throws(
+      () =>
+        db.transactionSync(() => {
+          void db.clearTable("person");
+        }),
+      (e: unknown) =>
+        e instanceof TransactionAborted &&
+        e.reason === "nested_transaction" &&
+        e.cause instanceof NestedTransactionError,
+    );
     assert.equal(db.tableInfo("person", "size"), 2);
   });
 });

@@ -468,11 +468,20 @@ describe("isTransaction (FACTS Q3f)", () => {
       db.transactionSync((tx) => [tx.isTransaction(), db.isTransaction()]),
       [true, true],
     );
-    // An async body can only ask its activity (others may run meanwhile).
-    assert.deepEqual(await db.transaction(async (tx) => [tx.isTransaction(), db.isTransaction()]), [
-      true,
-      false,
-    ]);
+    // An async body's async context is its transaction's, also after an await.
+    assert.deepEqual(
+      await db.transaction(async (tx) => {
+        await tx.read("s", 1);
+        return [tx.isTransaction(), db.isTransaction()];
+      }),
+      [true, true],
+    );
+    // Code outside the body, while it is suspended, is not in the transaction.
+    let release!: () => void;
+    const running = db.transaction(() => new Promise<void>((r) => (release = r)));
+    assert.equal(db.isTransaction(), false);
+    release();
+    await running;
     assert.equal(await db.syncTransaction(async (tx) => tx.isTransaction()), true);
     assert.equal(await db.activity("sync_transaction", async (tx) => tx.isTransaction()), true);
     assert.equal(
