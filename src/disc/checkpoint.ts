@@ -23,12 +23,15 @@ export interface SnapshotRef {
 
 export interface Checkpoint {
   readonly position: number;
+  /** The WAL's last record when it was taken (0 in older files): the log must still reach it. */
+  readonly walPosition: number;
   readonly specs: readonly TableSpec[];
   readonly files: Readonly<Record<string, SnapshotRef>>;
 }
 
 interface SchemaMeta {
   readonly files: Record<string, SnapshotRef>;
+  readonly walPosition?: number;
 }
 
 /** The checkpoint of a directory, or undefined when it has no disc schema. */
@@ -36,7 +39,12 @@ export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
   if (!fs.existsSync(layout.schema)) return undefined;
   const { header, records } = readSnapshot(layout.schema);
   const meta = header.meta as SchemaMeta;
-  return { position: header.position, specs: records as TableSpec[], files: meta.files };
+  return {
+    position: header.position,
+    walPosition: meta.walPosition ?? 0,
+    specs: records as TableSpec[],
+    files: meta.files,
+  };
 }
 
 /** The records of a table's snapshot. */
@@ -46,6 +54,7 @@ export function readTableSnapshot(layout: DirLayout, ref: SnapshotRef): readonly
 
 export interface CheckpointPlan {
   readonly position: number;
+  readonly walPosition: number;
   readonly specs: readonly TableSpec[];
   /** Tables whose content is written now (taken at `position`). */
   readonly contents: ReadonlyMap<string, readonly Rec[]>;
@@ -79,7 +88,7 @@ export async function writeCheckpoint(
       ...(plan.ram.has(spec.name) ? { ram: true } : {}),
     };
   }
-  const meta: SchemaMeta = { files };
+  const meta: SchemaMeta = { files, walPosition: plan.walPosition };
   await writeSnapshot(
     layout.schema,
     { table: "schema", position: plan.position, meta },
