@@ -701,7 +701,11 @@ function wipeForFallback(layout: DirLayout): void {
  * reached the checkpoint's walPosition when it was taken: a log ending before either, once past
  * what is no longer needed, has lost records whose other half is kept.
  */
-export function walBounds(layout: DirLayout, checkpoint: Checkpoint, lmdbApplied: number): RecoveryBounds {
+export function walBounds(
+  layout: DirLayout,
+  checkpoint: Checkpoint,
+  lmdbApplied: number,
+): RecoveryBounds {
   let obsoleteThrough = checkpoint.position;
   for (const spec of checkpoint.specs) {
     const ref = checkpoint.files[spec.name];
