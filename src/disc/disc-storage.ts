@@ -715,7 +715,7 @@ export function walBounds(
   }
   const required =
     lmdbApplied > checkpoint.walPosition
-      ? { position: lmdbApplied, holder: `the LMDB tables in ${layout.lmdb}` }
+      ? { position: lmdbApplied, holder: `the LMDB environment ${layout.lmdb}` }
       : { position: checkpoint.walPosition, holder: `the checkpoint ${layout.schema}` };
   return { obsoleteThrough, ...(required.position > obsoleteThrough ? { required } : {}) };
 }

@@ -229,9 +229,9 @@ function lostRequired(
 ): CorruptFileError {
   const what =
     `${required.holder} already holds log position ${required.position}, but the log ` +
-    `${scan.damage === undefined ? "ends" : "repaired would end"} at position ${kept}: `;
+    `${scan.damage === undefined ? "ends" : "cut at the damage would end"} at position ${kept}: `;
   const todo =
-    "repairing it would keep only part of the transactions in between, so it is not repaired. " +
+    "the entries in between would be kept only in part, so the log is not repaired. " +
     "Put the missing or damaged WAL segment files back, or restore the database from a backup";
   if (scan.damage !== undefined) {
     const d = scan.damage;

@@ -7,6 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { readCheckpoint } from "../../src/disc/checkpoint.js";
+import { DirLayout } from "../../src/disc/layout.js";
 import { CorruptFileError, Mneme, type SystemEvent } from "../../src/index.js";
 
 let dir: string;
@@ -63,6 +65,8 @@ function halfTransactions(db: Mneme): number {
 
 /** Keys from here on are written to `a` alone. */
 const ONLY_A = 1_000_000;
+
+const firstOf = (file: string) => Number(path.basename(file).slice(4, 20));
 
 function segments(): string[] {
   const wal = path.join(dir, "wal");
@@ -144,6 +148,39 @@ describe("WAL repair across storage types", () => {
     fs.rmSync(all[1]!);
     await refused({ autoRepair: false }, all[0]!, path.join(dir, "wal"));
     await refused({ autoRepair: true }, all[0]!, path.join(dir, "lmdb"));
+  });
+
+  it("a cut before the WAL position of the checkpoint is refused while an older snapshot needs it", async () => {
+    await Mneme.createSchema({ dir });
+    // Threshold dumps rewrite only the tables that are due: `small`, not the big `big`.
+    const db = await Mneme.open({ dir, dumpDiscCopiesAtStartup: false, dumpLogWriteThreshold: 20 });
+    await db.createTable<Row>("small", { attributes: ["k", "v"], discCopies: [db.node] });
+    await db.createTable<Row>("big", { attributes: ["k", "v"], discCopies: [db.node] });
+    await db.transaction(async (tx) => {
+      for (let k = 0; k < 3000; k++) await tx.write<Row>("big", { k: -1 - k, v: k });
+    });
+    await db.dumpLog();
+    for (let k = 0; k < 30; k++) {
+      await db.transaction(async (tx) => {
+        await tx.write<Row>("small", { k, v: k });
+        await tx.write<Row>("big", { k, v: k });
+      });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    await db.close();
+    const checkpoint = readCheckpoint(new DirLayout(dir))!;
+    const bigAt = checkpoint.files.big!.position;
+    assert.ok(checkpoint.files.small!.position > bigAt, "small was dumped after big");
+    assert.ok(checkpoint.walPosition > bigAt);
+    // Tear the checkpoint's last WAL record, the last of its segment (a checkpoint starts a new
+    // one). (A cut exactly between two records of a segment that is not the last would leave a
+    // hole no scan can see: positions may have gaps. See docs/architecture.md.)
+    const holding = segments()
+      .filter((f) => firstOf(f) <= checkpoint.walPosition)
+      .at(-1)!;
+    assert.ok(firstOf(holding) > bigAt);
+    fs.truncateSync(holding, fs.statSync(holding).size - 3);
+    await refused({ autoRepair: true }, holding, "schema.DAT");
   });
 
   it("damage in an old segment the checkpoint holds is ignored: no later commit is lost", async () => {
