@@ -605,6 +605,9 @@ export class DiscStorage {
     const ownAtStart = new Map(this.tableLogBytes);
     this.wal.startNewSegment();
     await this.env?.sync();
+    // The checkpoint records walPosition, which a later open requires the log to reach (tables
+    // with older snapshots need the records up to it): so they are on disc before it is.
+    await this.wal.whenDurable(walPosition, "fsync");
     const { files, tableBytes } = await writeCheckpoint(this.layout, {
       position,
       walPosition,
