@@ -119,6 +119,7 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
       contents: new Map(),
       kept: files,
       live: files,
+      walPosition: 0,
       ram: new Set(),
     });
     fsyncDirSync(stage.dir);

@@ -26,6 +26,8 @@ export type SnapshotFiles = Map<string, SnapshotRef>;
 
 export interface Checkpoint {
   readonly position: number;
+  /** The WAL's last record when it was taken (0 in older files): the log must still reach it. */
+  readonly walPosition: number;
   readonly specs: readonly TableSpec[];
   readonly files: ReadonlyMap<string, SnapshotRef>;
 }
@@ -33,6 +35,7 @@ export interface Checkpoint {
 /** schema.DAT's meta: the snapshot references as an object keyed by table name. */
 interface SchemaMeta {
   readonly files: { readonly [table: string]: SnapshotRef };
+  readonly walPosition?: number;
 }
 
 /** The checkpoint of a directory, or undefined when it has no disc schema. */
@@ -42,12 +45,17 @@ export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
   const meta = header.meta as SchemaMeta;
   // The codec brings an own "__proto__" key back as an own property: Object.entries sees it.
   const files: SnapshotFiles = new Map(Object.entries(meta.files));
-  return { position: header.position, specs: records as TableSpec[], files };
+  return {
+    position: header.position,
+    walPosition: meta.walPosition ?? 0,
+    specs: records as TableSpec[],
+    files,
+  };
 }
 
 /** schema.DAT's meta for `files` (fromEntries defines own properties, "__proto__" included). */
-function schemaMeta(files: ReadonlyMap<string, SnapshotRef>): SchemaMeta {
-  return { files: Object.fromEntries(files) };
+function schemaMeta(files: ReadonlyMap<string, SnapshotRef>, walPosition: number): SchemaMeta {
+  return { files: Object.fromEntries(files), walPosition };
 }
 
 /** The records of a table's snapshot. */
@@ -57,6 +65,7 @@ export function readTableSnapshot(layout: DirLayout, ref: SnapshotRef): readonly
 
 export interface CheckpointPlan {
   readonly position: number;
+  readonly walPosition: number;
   readonly specs: readonly TableSpec[];
   /** Tables whose content is written now (taken at `position`). */
   readonly contents: ReadonlyMap<string, readonly Rec[]>;
@@ -106,7 +115,7 @@ async function writeCheckpointFiles(
   }
   await writeSnapshot(
     layout.schema,
-    { table: "schema", position: plan.position, meta: schemaMeta(files) },
+    { table: "schema", position: plan.position, meta: schemaMeta(files, plan.walPosition) },
     plan.specs,
   );
   try {
@@ -121,7 +130,7 @@ async function writeCheckpointFiles(
 export function writeEmptyCheckpoint(layout: DirLayout): void {
   writeSnapshotSync(
     layout.schema,
-    { table: "schema", position: 0, meta: schemaMeta(new Map()) },
+    { table: "schema", position: 0, meta: schemaMeta(new Map(), 0) },
     [],
   );
 }

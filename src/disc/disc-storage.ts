@@ -15,7 +15,7 @@ import type { TableSpec } from "../schema/table-spec.js";
 import { LmdbEnv } from "../store/lmdb-env.js";
 import { makeRamStore } from "../store/make-store.js";
 import type { Rec, TableStore } from "../store/store.js";
-import { type RepairReport, Wal, type WalEntry } from "../wal/index.js";
+import { type RecoveryBounds, type RepairReport, Wal, type WalEntry } from "../wal/index.js";
 import {
   type Checkpoint,
   readCheckpoint,
@@ -98,10 +98,11 @@ export class DiscStorage {
     private readonly checkpoint: Checkpoint,
     private readonly wal: Wal,
     private readonly recovered: WalEntry[],
+    env: LmdbEnv | undefined,
   ) {
     this.files = new Map(checkpoint.files);
     const last = recovered.length > 0 ? recovered[recovered.length - 1]!.position : 0;
-    if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
+    this.env = env;
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
       logged: (op, defined) => isSchemaOp(op) || this.storageOf(op.table, defined) !== "ram_copies",
@@ -129,17 +130,22 @@ export class DiscStorage {
       return undefined;
     }
     const lock = acquireDirLock(config.dir);
+    let env: LmdbEnv | undefined;
     try {
       const checkpoint = readCheckpoint(layout)!;
+      // LMDB first: what it has applied bounds what a repair of the log may cut.
+      env = fs.existsSync(layout.lmdb) ? LmdbEnv.open(layout.lmdb) : undefined;
       const repairs: RepairReport[] = [];
       const { wal, entries } = Wal.open(layout.wal, {
         autoRepair: config.autoRepair,
         onRepair: (r) => repairs.push(r),
+        bounds: walBounds(layout, checkpoint, env?.appliedPosition() ?? 0),
       });
-      const disc = new DiscStorage(config, layout, lock, checkpoint, wal, entries);
+      const disc = new DiscStorage(config, layout, lock, checkpoint, wal, entries, env);
       disc.repairs.push(...repairs);
       return disc;
     } catch (e) {
+      env?.close().catch(() => undefined);
       lock.release();
       throw e;
     }
@@ -570,9 +576,11 @@ export class DiscStorage {
     const core = this.core!;
     // Everything below is taken in one synchronous step, so it is the state at `position`.
     const position = core.log.position;
+    const walPosition = this.wal.lastPosition;
     const specs = [...core.tables.values()].map((t) => t.spec);
     const contents = new Map<string, readonly Rec[]>();
     const kept: SnapshotFiles = new Map();
+    const advanced: string[] = [];
     const due = new Set(this.dueTables(all));
     for (const t of core.tables.values()) {
       const ref = this.files.get(t.name);
@@ -581,7 +589,12 @@ export class DiscStorage {
       } else if (ref !== undefined && ref.cookie === t.spec.cookie) {
         // A disc_copies table keeps a snapshot that is not due; a ram_copies table keeps only
         // what dumpTables wrote while it was ram_copies.
-        if (
+        if (this.cleanSnapshot(t.name) !== undefined) {
+          // Nothing logged for it since: the file is its content now, so the log before this
+          // checkpoint is no longer needed for it (a quiet table does not pin old segments).
+          kept.set(t.name, { ...ref, position });
+          advanced.push(t.name);
+        } else if (
           t.spec.storage === "disc_copies" ||
           (t.spec.storage === "ram_copies" && ref.ram === true)
         )
@@ -592,8 +605,12 @@ export class DiscStorage {
     const ownAtStart = new Map(this.tableLogBytes);
     this.wal.startNewSegment();
     await this.env?.sync();
+    // The checkpoint records walPosition, which a later open requires the log to reach (tables
+    // with older snapshots need the records up to it): so they are on disc before it is.
+    await this.wal.whenDurable(walPosition, "fsync");
     const { files, tableBytes } = await writeCheckpoint(this.layout, {
       position,
+      walPosition,
       specs,
       contents,
       kept,
@@ -613,6 +630,7 @@ export class DiscStorage {
         (this.tableLogBytes.get(name) ?? 0) - (ownAtStart.get(name) ?? 0),
       );
     }
+    for (const name of advanced) this.logBytesAtSnapshot.set(name, logBytesAtStart);
     for (const name of this.snapshotBytes.keys()) {
       if (!files.has(name)) this.snapshotBytes.delete(name);
     }
@@ -670,6 +688,32 @@ export class DiscStorage {
   }
 }
 
+/**
+ * What the checkpoint and the LMDB tables say about the log. Records at or below the oldest
+ * disc_copies snapshot are in every snapshot (and LMDB is synced before a checkpoint is written):
+ * no longer needed. The LMDB tables hold every entry up to their applied position, and the log
+ * reached the checkpoint's walPosition when it was taken: a log ending before either, once past
+ * what is no longer needed, has lost records whose other half is kept.
+ */
+export function walBounds(
+  layout: DirLayout,
+  checkpoint: Checkpoint,
+  lmdbApplied: number,
+): RecoveryBounds {
+  let obsoleteThrough = checkpoint.position;
+  for (const spec of checkpoint.specs) {
+    const ref = checkpoint.files.get(spec.name);
+    if (spec.storage === "disc_copies" && ref !== undefined && ref.cookie === spec.cookie) {
+      obsoleteThrough = Math.min(obsoleteThrough, ref.position);
+    }
+  }
+  const required =
+    lmdbApplied > checkpoint.walPosition
+      ? { position: lmdbApplied, holder: `the LMDB environment ${layout.lmdb}` }
+      : { position: checkpoint.walPosition, holder: `the checkpoint ${layout.schema}` };
+  return { obsoleteThrough, ...(required.position > obsoleteThrough ? { required } : {}) };
+}
+
 function fileSize(file: string): number {
   try {
     return fs.statSync(file).size;
@@ -679,9 +723,11 @@ function fileSize(file: string): number {
 }
 
 function repairEvent(r: RepairReport): SystemEvent {
-  return {
-    type: "mnesia_error",
-    message: `the log was damaged: ${r.droppedBytes} bytes cut from ${r.file} at offset ${r.offset} (${r.reason})`,
-    details: r,
-  };
+  const later = r.deletedFiles.filter((f) => f !== r.file).length;
+  const message = r.obsolete
+    ? `the log was damaged in ${r.file} at offset ${r.offset} (${r.reason}), which holds only ` +
+      "records the checkpoint already holds: nothing was lost, the next checkpoint deletes the file"
+    : `the log was damaged: ${r.droppedBytes} bytes cut from ${r.file} at offset ${r.offset} ` +
+      `(${r.reason})${later > 0 ? `, and ${later} later segment files deleted` : ""}`;
+  return { type: "mnesia_error", message, details: r };
 }

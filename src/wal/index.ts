@@ -1,5 +1,12 @@
 export type { WalIo } from "./io.js";
-export type { Damage, DamageReason, RepairReport, WalEntry, WalScan } from "./recovery.js";
+export type {
+  Damage,
+  DamageReason,
+  RecoveryBounds,
+  RepairReport,
+  WalEntry,
+  WalScan,
+} from "./recovery.js";
 export { scanWal } from "./recovery.js";
 export { parseSegmentFileName, segmentFileName } from "./segment-names.js";
 export { DEFAULT_SEGMENT_BYTES, Wal, type WalOptions, type WalStats } from "./wal.js";

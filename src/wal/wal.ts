@@ -9,7 +9,8 @@
 //
 // Recovery (recovery.ts) validates every frame: length, checksum, payload of at least the 8
 // position bytes (so a zero-filled tail, which frames as valid empty payloads, is damage),
-// increasing positions, the segment name. Repair cuts there and deletes the later segments.
+// increasing positions, the segment name. Repair cuts there and deletes the later segments,
+// within the bounds the caller knows from its checkpoint and LMDB (RecoveryBounds).
 //
 // Writing and group commit: see writer.ts. Segments are created when their first record is
 // written, so a WAL never used for writing leaves no file behind, and rotation happens at append
@@ -18,7 +19,7 @@ import { mkdirSync } from "node:fs";
 import { BadArgError } from "../errors.js";
 import { realIo, type WalIo } from "./io.js";
 import { MAX_ENTRY_BYTES } from "./record.js";
-import { type RepairReport, recoverWal, type WalEntry } from "./recovery.js";
+import { type RecoveryBounds, type RepairReport, recoverWal, type WalEntry } from "./recovery.js";
 import { SegmentFiles } from "./segment-files.js";
 import { type Durability, GroupCommitWriter } from "./writer.js";
 
@@ -29,8 +30,10 @@ export interface WalOptions {
   readonly autoRepair: boolean;
   /** Size at which a new segment is started (default 64 MiB). */
   readonly segmentBytes?: number;
-  /** Told what a repair dropped (at most once per open). */
+  /** Told what a repair dropped, and of damage ignored in obsolete segments. */
   readonly onRepair?: (report: RepairReport) => void;
+  /** What the caller knows of the log from elsewhere: see RecoveryBounds. */
+  readonly bounds?: RecoveryBounds;
   /** Replaces system calls, for fault injection in tests. */
   readonly io?: Partial<WalIo>;
 }
@@ -67,7 +70,7 @@ export class Wal {
       });
     }
     mkdirSync(dir, { recursive: true });
-    const scan = recoverWal(dir, options.autoRepair, options.onRepair);
+    const scan = recoverWal(dir, options.autoRepair, options.onRepair, options.bounds);
     const io: WalIo = { ...realIo, ...options.io };
     const files = new SegmentFiles(dir, scan.segments, io);
     const last = scan.entries.at(-1)?.position ?? 0;

@@ -16,7 +16,8 @@
 // autoRepair false (CorruptFileError naming the file and offset, the file unchanged) and repair
 // it with autoRepair true, losing no record before the damage (and none a snapshot holds); half
 // the time that repair is left to the next run's workload, which is then often killed during its
-// start. wal-tail.ts says which records may be damaged and why.
+// start. wal-tail.ts says which records may be damaged and why. Damage to old segments, and the
+// refusals of a log that would keep half transactions, are wal-segments.test.ts's.
 //
 // Exits 1 on the first failed check, printing the seed, worker, cycle and directory (kept).
 // Ends with one summary JSON line.

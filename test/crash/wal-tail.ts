@@ -3,26 +3,28 @@
 // What can legitimately be lost when we damage the log. A record that reached an LMDB table
 // (disc_only_copies) is in LMDB for good: LMDB commits are in the OS at once and a replay skips
 // what LMDB already holds. Cutting such a record away from the log would keep its LMDB half and
-// lose its disc_copies half, i.e. make a torn log look like a half-applied transaction, which no
-// database can repair. So the damage is kept to the records that a torn tail can lose without
-// that: those at or below the checkpoint position (the snapshots hold them) and those that touch
-// no LMDB table. Within that region the database must lose at most the records from the damage on
-// that are above the checkpoint, and keep every other one.
+// lose its disc_copies half, so the database refuses such a log, repair or not (as it refuses a
+// log that no longer reaches the WAL position its checkpoint recorded, when a snapshot older than
+// that still needs the records). So the damage is kept to the records after the position the
+// database requires (`requiredPosition`, computed as the database does). Within that region the
+// database must lose at most the records from the damage on that are above the checkpoint, and
+// keep every other one. wal-segments.test.ts damages old segments and checks the refusals.
 import fs from "node:fs";
 import { readCheckpoint } from "../../src/disc/checkpoint.js";
+import { walBounds } from "../../src/disc/disc-storage.js";
 import { decodeWalPayload } from "../../src/disc/durable-log.js";
 import { readFrame } from "../../src/disc/frame.js";
 import { DirLayout } from "../../src/disc/layout.js";
 import { decodePosition, POSITION_BYTES } from "../../src/wal/record.js";
 import { listSegments } from "../../src/wal/segment-names.js";
-import { ACCOUNT_LMDB, between, HISTORY, type HistoryStorage } from "./model.js";
+import { ACCOUNT_LMDB, between, HISTORY, type HistoryStorage, TMP_PREFIX } from "./model.js";
 
 export interface WalRecord {
   readonly file: string;
   readonly offset: number;
   readonly end: number;
   readonly position: number;
-  /** Whether it writes to an LMDB (disc_only_copies) table. */
+  /** Whether it may write to an LMDB (disc_only_copies) table (scratch tables count). */
   readonly touchesLmdb: boolean;
   /** The history records (transfer ids) it writes. */
   readonly transfers: readonly string[];
@@ -53,7 +55,7 @@ export function readWal(dir: string, historyStorage: HistoryStorage): WalRecord[
       const transfers: string[] = [];
       let touchesLmdb = false;
       for (const op of payload.ops ?? []) {
-        if (op.table === ACCOUNT_LMDB) touchesLmdb = true;
+        if (op.table === ACCOUNT_LMDB || op.table?.startsWith(TMP_PREFIX)) touchesLmdb = true;
         if (op.table === HISTORY) {
           if (historyStorage === "disc_only_copies") touchesLmdb = true;
           if (op.op === "write" && typeof op.record?.id === "string") transfers.push(op.record.id);
@@ -86,8 +88,21 @@ export interface Damage {
 }
 
 /**
+ * The position the log must still reach after a repair, as DiscStorage.open computes it; LMDB's
+ * applied position is taken as the last record that may touch LMDB (at least as high).
+ */
+export function requiredPosition(dir: string, records: readonly WalRecord[]): number {
+  const layout = new DirLayout(dir);
+  const checkpoint = readCheckpoint(layout);
+  if (checkpoint === undefined) return 0;
+  let lmdb = 0;
+  for (const r of records) if (r.touchesLmdb) lmdb = Math.max(lmdb, r.position);
+  return walBounds(layout, checkpoint, lmdb).required?.position ?? 0;
+}
+
+/**
  * Damages the tail of the last segment where allowed (see the top of the file); undefined when
- * nothing may be damaged (the last record touches LMDB and is above the checkpoint).
+ * nothing may be damaged (the last record is at or below the required position).
  */
 export function damageTail(
   dir: string,
@@ -97,12 +112,13 @@ export function damageTail(
 ): Damage | undefined {
   if (records.length === 0) return undefined;
   const checkpoint = readCheckpoint(new DirLayout(dir))?.position ?? 0;
+  const required = requiredPosition(dir, records);
   const file = records[records.length - 1]!.file;
   // The first record of the last segment from which on every record may be lost.
   let first = records.length;
   while (first > 0) {
     const r = records[first - 1]!;
-    if (r.file !== file || (r.touchesLmdb && r.position > checkpoint)) break;
+    if (r.file !== file || r.position <= required) break;
     first--;
   }
   if (first === records.length) return undefined;

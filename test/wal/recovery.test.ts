@@ -18,6 +18,7 @@ import {
 } from "./helpers.js";
 
 const FIVE = [1, 2, 3, 4, 5];
+const firstOf = (path: string) => Number(path.slice(-20, -4));
 const SEG1 = segmentFileName(1);
 
 /** Start offsets of the records of `positions` in one segment, plus the end. */
@@ -285,6 +286,105 @@ describe("WAL recovery", () => {
         deletedFiles: names.slice(2),
       });
       assert.deepEqual(segmentNames(dir), names.slice(0, 2));
+    });
+  });
+
+  /** 20 records in segments of about 100 bytes, a bit flipped in the second segment. */
+  async function damagedSecondSegment(dir: string) {
+    const positions = Array.from({ length: 20 }, (_, i) => i + 1);
+    await writeWal(dir, positions, { segmentBytes: 100 });
+    const names = segmentNames(dir);
+    const victim = join(dir, names[1]!);
+    const buf = fs.readFileSync(victim);
+    buf[12]! ^= 0x10;
+    fs.writeFileSync(victim, buf);
+    return { positions, victim, nextFirst: firstOf(names[2]!) };
+  }
+
+  it("damage in a segment whose records are all obsolete is reported, not cut", async () => {
+    await withDir(async (dir) => {
+      const { positions, victim, nextFirst } = await damagedSecondSegment(dir);
+      const before = dirContents(dir);
+      for (const autoRepair of [false, true]) {
+        const reports: RepairReport[] = [];
+        const { wal, entries } = Wal.open(dir, {
+          autoRepair,
+          onRepair: (r) => reports.push(r),
+          bounds: { obsoleteThrough: nextFirst - 1 },
+        });
+        wal.closeSync();
+        // Every record of the other segments is read; nothing is changed.
+        assert.deepEqual(
+          entries.map((e) => e.position),
+          positions.filter((p) => p < firstOf(victim) || p >= nextFirst),
+        );
+        assert.deepEqual(
+          reports.map((r) => [r.file, r.offset, r.obsolete, r.droppedBytes, r.deletedFiles]),
+          [[victim, 0, true, 0, []]],
+        );
+        assert.deepEqual(dirContents(dir), before);
+      }
+      // One position short of the next segment: the damaged one may hold a needed record.
+      const reports: RepairReport[] = [];
+      const { wal, entries } = Wal.open(dir, {
+        autoRepair: true,
+        onRepair: (r) => reports.push(r),
+        bounds: { obsoleteThrough: nextFirst - 2 },
+      });
+      wal.closeSync();
+      assert.deepEqual(
+        entries.map((e) => e.position),
+        positions.filter((p) => p < firstOf(victim)),
+      );
+      assert.equal(reports[0]?.obsolete, false);
+    });
+  });
+
+  it("a log that would end before a required position is refused, unchanged, repair or not", async () => {
+    await withDir(async (dir) => {
+      const { victim, nextFirst } = await damagedSecondSegment(dir);
+      const before = dirContents(dir);
+      for (const autoRepair of [false, true]) {
+        assert.throws(
+          () =>
+            Wal.open(dir, {
+              autoRepair,
+              bounds: { required: { position: nextFirst, holder: "the other store" } },
+            }),
+          (e: unknown) => {
+            assert.ok(e instanceof CorruptFileError);
+            assert.equal(e.file, victim);
+            assert.equal(e.offset, 0);
+            assert.match(e.message, /the other store already holds log position \d+/);
+            return true;
+          },
+        );
+        assert.deepEqual(dirContents(dir), before);
+      }
+    });
+    await withDir(async (dir) => {
+      await writeWal(dir, [1, 2, 3]);
+      const last = join(dir, SEG1);
+      const size = fs.statSync(last).size;
+      for (const autoRepair of [false, true]) {
+        assert.throws(
+          () => Wal.open(dir, { autoRepair, bounds: { required: { position: 4, holder: "X" } } }),
+          (e: unknown) => {
+            assert.ok(e instanceof CorruptFileError);
+            assert.equal(e.reason, "truncated_binary_file");
+            assert.equal(e.file, last);
+            assert.equal(e.offset, size);
+            assert.ok(e.message.includes(`WAL records are missing in ${dir}`), e.message);
+            return true;
+          },
+        );
+      }
+      // At the required position: fine.
+      const { wal } = Wal.open(dir, {
+        autoRepair: false,
+        bounds: { required: { position: 3, holder: "X" } },
+      });
+      wal.closeSync();
     });
   });
 
