@@ -47,6 +47,7 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   bad_checksum: "A record in a file failed its checksum",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
+  file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
 };
 
 type Cls = new (

@@ -94,8 +94,11 @@ export function writeEmptyCheckpoint(layout: DirLayout): void {
   writeSnapshotSync(layout.schema, { table: "schema", position: 0, meta: { files: {} } }, []);
 }
 
-/** Deletes snapshot files no checkpoint refers to (older checkpoints, deleted tables, crashes). */
-function removeUnreferenced(layout: DirLayout, files: Record<string, SnapshotRef>): void {
+/**
+ * Deletes snapshot files no checkpoint refers to (older checkpoints, deleted tables, crashes, and
+ * what a checkpoint that failed half-way wrote: `files` is then the checkpoint still in force).
+ */
+export function removeUnreferenced(layout: DirLayout, files: Record<string, SnapshotRef>): void {
   const live = new Set(Object.values(files).map((f) => f.file));
   for (const name of fs.readdirSync(layout.dir)) {
     if ((layout.isSnapshot(name) && !live.has(name)) || name.endsWith(".DCD.tmp")) {

@@ -20,6 +20,7 @@ import {
   type Checkpoint,
   readCheckpoint,
   readTableSnapshot,
+  removeUnreferenced,
   type SnapshotRef,
   writeCheckpoint,
   writeEmptyCheckpoint,
@@ -302,7 +303,11 @@ export class DiscStorage {
 
   // ---- applying -------------------------------------------------------------------------------
 
-  /** Entries that change LMDB tables apply in one LMDB transaction with their position. */
+  /**
+   * Entries that change LMDB tables apply in one LMDB transaction with their position. That commit
+   * can fail (a full disc): so that nothing of the entry stays, its LMDB writes go first and its
+   * writes to RAM tables only once they are committed, and the events it queued are dropped.
+   */
   private applyEntry(entry: LogEntry): void {
     const core = this.core!;
     const env = this.env;
@@ -310,10 +315,22 @@ export class DiscStorage {
       core.applier.apply(entry);
       return;
     }
-    env.batch(() => {
-      core.applier.apply(entry);
-      env.setAppliedPosition(entry.position);
-    });
+    // Schema ops must stay in order with the rest; data ops on distinct tables commute.
+    const split = !entry.ops.some(isSchemaOp);
+    const first = split ? { ...entry, ops: entry.ops.filter((op) => this.changesLmdb(op)) } : entry;
+    const mark = core.events.queued;
+    try {
+      env.batch(() => {
+        core.applier.apply(first);
+        env.setAppliedPosition(entry.position);
+      });
+    } catch (e) {
+      core.events.discardFrom(mark);
+      throw e;
+    }
+    if (split && first.ops.length < entry.ops.length) {
+      core.applier.apply({ ...entry, ops: entry.ops.filter((op) => !this.changesLmdb(op)) });
+    }
   }
 
   private changesLmdb(op: LogOp): boolean {
@@ -591,14 +608,25 @@ export class DiscStorage {
     const logBytesAtStart = this.logBytes;
     const ownAtStart = new Map(this.tableLogBytes);
     this.wal.startNewSegment();
-    await this.env?.sync();
-    const { files, tableBytes } = await writeCheckpoint(this.layout, {
-      position,
-      specs,
-      contents,
-      kept,
-      ram: new Set(extraRam),
-    });
+    let written: Awaited<ReturnType<typeof writeCheckpoint>>;
+    try {
+      await this.env?.sync();
+      written = await writeCheckpoint(this.layout, {
+        position,
+        specs,
+        contents,
+        kept,
+        ram: new Set(extraRam),
+      });
+    } catch (e) {
+      // A full disc, say: the checkpoint in force stays, with all the log it needs; what this one
+      // wrote goes (best effort), and a later dump tries again.
+      try {
+        removeUnreferenced(this.layout, this.files);
+      } catch {}
+      throw e;
+    }
+    const { files, tableBytes } = written;
     this.files = files;
     for (const [name, at] of [...this.forced]) {
       if (at <= position && files[name]?.position === position) this.forced.delete(name);
