@@ -190,10 +190,13 @@ export function fileError(err: unknown, file: string, doing: string): unknown {
   if (typeof code !== "string") return err;
   const advice = FILE_ADVICE[code] ?? ((err as Error).message || "the system call failed");
   const message = `${doing} failed: ${advice}`;
-  const options = { cause: err, details: { value: file } };
+  // The system error names the exact file where it can (a file of the directory, say).
+  const path = (err as { path?: unknown }).path;
+  const where = typeof path === "string" ? path : file;
+  const options = { cause: err, details: { value: where } };
   return code === "ENOSPC" || code === "EDQUOT"
-    ? new DiskFullError(message, file, code, options)
-    : new FileError(message, file, code, options);
+    ? new DiskFullError(message, where, code, options)
+    : new FileError(message, where, code, options);
 }
 
 /**

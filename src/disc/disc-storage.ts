@@ -5,7 +5,7 @@ import fs from "node:fs";
 import type { Block } from "../codec/block-codec.js";
 import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
-import { NoSchemaError } from "../errors.js";
+import { fileError, NoSchemaError } from "../errors.js";
 import type { SystemEvent } from "../events/event-types.js";
 import { freezeValue, isFlatRecord, type Key, recordBuilder } from "../keys/index.js";
 import type { ApplierHooks } from "../log/applier.js";
@@ -27,6 +27,7 @@ import {
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { DurableLog, decodeWalPayload } from "./durable-log.js";
+import { existsStrict } from "./fsutil.js";
 import { DirLayout } from "./layout.js";
 import { readSnapshot, writeSnapshotBlocks } from "./snapshot.js";
 import type { ReadOp } from "./wal-payload.js";
@@ -119,10 +120,19 @@ export class DiscStorage {
    * RAM (schemaLocation "ram", or "opt_disc" without a disc schema).
    */
   static open(config: DbConfig): DiscStorage | undefined {
+    try {
+      return DiscStorage.openDir(config);
+    } catch (e) {
+      // EACCES, EROFS, ENOENT, ... as a FileError naming the file, with what to do.
+      throw fileError(e, config.dir, "opening the database directory");
+    }
+  }
+
+  private static openDir(config: DbConfig): DiscStorage | undefined {
     if (config.schemaLocation === "ram") return undefined;
     const layout = new DirLayout(config.dir);
-    const fallback = fs.existsSync(layout.fallback);
-    if (!fs.existsSync(layout.schema) && !fallback) {
+    const fallback = existsStrict(layout.fallback);
+    if (!existsStrict(layout.schema) && !fallback) {
       if (config.schemaLocation === "disc") {
         throw new NoSchemaError(
           `schemaLocation is disc but ${config.dir} holds no schema; create it with Mneme.createSchema`,

@@ -70,7 +70,11 @@ export class LmdbEnv implements StoreHost {
 
   /** Opens (creating if needed) the environment in directory `path`. */
   static open(path: string, options: LmdbEnvOptions = {}): LmdbEnv {
-    return new LmdbEnv(path, options);
+    try {
+      return new LmdbEnv(path, options);
+    } catch (e) {
+      throw lmdbFileError(e, path, "opening LMDB");
+    }
   }
 
   /**
@@ -208,17 +212,19 @@ export class LmdbEnv implements StoreHost {
 
 /**
  * LMDB reports system errors with a numeric errno in `code` (28 and "No space left on device" for
- * ENOSPC): those become FileErrors naming the data file; anything else is returned as it is.
+ * ENOSPC), or Node's string codes: those become FileErrors naming the data file; anything else is
+ * returned as it is.
  */
-function lmdbFileError(err: unknown, dir: string): unknown {
+function lmdbFileError(err: unknown, dir: string, doing = "an LMDB commit"): unknown {
   const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return fileError(err, join(dir, "data.mdb"), doing);
   if (typeof code !== "number" || code <= 0) return err;
   const name = Object.entries(constants.errno).find(([, n]) => n === code)?.[0];
   if (name === undefined) return err;
   return fileError(
     Object.assign(new Error((err as Error).message), { code: name, cause: err }),
     join(dir, "data.mdb"),
-    "an LMDB commit",
+    doing,
   );
 }
 

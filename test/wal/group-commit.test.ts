@@ -188,7 +188,8 @@ describe("WAL I/O errors", () => {
       // The first record of a segment: the segment it started goes again.
       assert.throws(
         () => wal.append(1, entryFor(1)),
-        (e: unknown) => e instanceof DiskFullError && e.code === "ENOSPC" && e.reason === "file_error",
+        (e: unknown) =>
+          e instanceof DiskFullError && e.code === "ENOSPC" && e.reason === "file_error",
       );
       assert.equal(wal.lastPosition, 0);
       assert.deepEqual(fs.readdirSync(dir), []);
