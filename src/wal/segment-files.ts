@@ -161,6 +161,7 @@ export class SegmentFiles {
       this.asyncSyncs--;
     }
     if (this.closed) return;
+    this.checkLinked();
     targets.forEach((s, i) => {
       s.syncedGen = Math.max(s.syncedGen, gens[i]!);
     });
@@ -169,9 +170,11 @@ export class SegmentFiles {
   }
 
   syncSync(): void {
+    let synced = false;
     try {
       for (const s of this.open()) {
         if (!isDirty(s)) continue;
+        synced = true;
         const gen = s.writeGen;
         this.io.fdatasyncSync(s.fd);
         this.fsyncs++;
@@ -185,7 +188,23 @@ export class SegmentFiles {
     } catch (e) {
       throw fileError(e, this.dir, "fdatasync of the WAL");
     }
+    if (synced) this.checkLinked();
     this.closeRetired();
+  }
+
+  /**
+   * A segment deleted under us (the database directory removed, say) takes writes and fsyncs
+   * without complaint, yet nothing survives: a sync must not report such records durable.
+   */
+  private checkLinked(): void {
+    const seg = this.current;
+    const last = this.list.at(-1);
+    if (seg === undefined || last === undefined || fs.fstatSync(seg.fd).nlink > 0) return;
+    throw fileError(
+      Object.assign(new Error("WAL segment deleted"), { code: "ENOENT" }),
+      last.path,
+      "fdatasync of a WAL segment deleted while in use (the database directory removed?)",
+    );
   }
 
   /** Deletes the segments all of whose records are below `position`, never the last one. */

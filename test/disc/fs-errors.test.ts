@@ -70,7 +70,7 @@ describe("file-system errors are typed", () => {
     }
   });
 
-  it("a directory that vanished: the checkpoint fails with ENOENT naming the file", async () => {
+  it("a directory that vanished: fsync and checkpoint fail with ENOENT naming the file", async () => {
     const base = tmp();
     try {
       const dir = path.join(base, "db");
@@ -79,6 +79,11 @@ describe("file-system errors are typed", () => {
       const t = await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
       db.dirtyWrite(t, { k: 1, v: 1 });
       fs.rmSync(dir, { recursive: true });
+      // The write goes to the deleted file without complaint; the fsync must not call it durable.
+      await assert.rejects(
+        db.transaction(async (tx) => tx.write(t, { k: 2, v: 2 })),
+        fileErr("ENOENT", new RegExp(`^${dir}/wal/wal-\\d+\\.log$`), /deleted while in use/),
+      );
       await assert.rejects(
         db.dumpLog(),
         fileErr("ENOENT", new RegExp(`^${dir}/t\\.\\d+\\.DCD\\.tmp$`), /does not exist/),
