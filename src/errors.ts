@@ -27,7 +27,8 @@ export type AbortReason =
   // Mneme's own, for disc storage:
   | "bad_checksum"
   | "dir_locked"
-  | "no_schema";
+  | "no_schema"
+  | "file_error";
 
 export interface ErrorDetails {
   readonly table?: string | undefined;
@@ -169,6 +170,57 @@ export class NoSchemaError extends MnemeError {
 }
 
 /**
+ * A file system call failed (Mnesia's disk_log: `{file_error, File, Reason}`). `file` is the file
+ * or directory, `code` the system error (ENOSPC, EACCES, EROFS, ENOENT, ...), `cause` the original.
+ */
+export class FileError extends MnemeError {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly code: string,
+    options: { cause?: unknown; details?: ErrorDetails } = {},
+  ) {
+    super("file_error", `${message} (${file}: ${code})`, options.details);
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+/** The disc (or the user's quota) is full: ENOSPC or EDQUOT. Nothing of the failed change was kept. */
+export class DiskFullError extends FileError {}
+
+const FILE_ADVICE: Readonly<Record<string, string>> = {
+  ENOSPC: "the disc is full; free space and retry",
+  EDQUOT: "the disc quota is exhausted; free space and retry",
+  EACCES: "permission denied; check the owner and mode of the file and its directory",
+  EPERM: "operation not permitted; check the owner and mode of the file and its directory",
+  EROFS: "the file system is read-only; use a writable directory",
+  ENOENT: "it does not exist; check the path (its parent directory must exist)",
+  ENOTDIR: "a part of the path is not a directory; check the path",
+  EISDIR: "it is a directory; give a file name",
+  EEXIST: "it exists already; remove it or choose another name",
+  EMFILE: "too many open files; raise the limit (ulimit -n)",
+  EIO: "an I/O error; check the disc",
+};
+
+/**
+ * A Node system error (one with a string `code`) of `doing` on `file` as a FileError (DiskFullError
+ * for ENOSPC/EDQUOT), with advice; any other value is returned as it is. MnemeErrors pass through.
+ */
+export function fileError(err: unknown, file: string, doing: string): unknown {
+  if (err instanceof MnemeError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return err;
+  const advice = FILE_ADVICE[code] ?? ((err as Error).message || "the system call failed");
+  const message = `${doing} failed: ${advice}`;
+  // The system error names the exact file where it can (a file of the directory, say).
+  const path = (err as { path?: unknown }).path;
+  const where = typeof path === "string" ? path : file;
+  const options = { cause: err, details: { value: where } };
+  return code === "ENOSPC" || code === "EDQUOT"
+    ? new DiskFullError(message, where, code, options)
+    : new FileError(message, where, code, options);
+}
+
+/**
  * A transaction ended in `{aborted, Reason}`.
  * `reason` is what `abort(reason)` was given, the thrown value, or the abort reason name of a
  * MnemeError raised by an operation (then `cause` is that error).
@@ -226,6 +278,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   bad_checksum: "A record in a file failed its checksum",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
+  file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
 };
 
 /** A reason's description; an own property only ("constructor" is no reason). */

@@ -53,6 +53,7 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   no_schema: "There is no disc schema in the database directory",
   // Mnesia has none (error_description gives the atom back); Mneme describes every reason.
   wrong_transaction: "A select continuation was used outside the transaction that made it",
+  file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
 };
 
 type Cls = new (

@@ -38,7 +38,13 @@ import {
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame, readFrame } from "../disc/frame.js";
 import { fsyncDir } from "../disc/fsutil.js";
-import { BadArgError, CorruptFileError, FileNotFoundError } from "../errors.js";
+import {
+  BadArgError,
+  CorruptFileError,
+  FileNotFoundError,
+  fileError,
+  NoExistsError,
+} from "../errors.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
 
@@ -113,13 +119,17 @@ function openState(handle: FileWriteHandle): FileHandle {
   return fd;
 }
 
-async function writeAll(fd: FileHandle, chunks: readonly Buffer[]): Promise<void> {
-  for (const bytes of chunks) {
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await fd.write(bytes, done, bytes.length - done);
-      done += bytesWritten;
+async function writeAll(fd: FileHandle, chunks: readonly Buffer[], path: string): Promise<void> {
+  try {
+    for (const bytes of chunks) {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await fd.write(bytes, done, bytes.length - done);
+        done += bytesWritten;
+      }
     }
+  } catch (e) {
+    throw fileError(e, path, "writing the backup");
   }
 }
 
@@ -138,7 +148,7 @@ async function startChunk(handle: FileWriteHandle): Promise<void> {
   state.pending = [];
   state.pendingBytes = 0;
   await state.writing;
-  state.writing = writeAll(fd, chunks);
+  state.writing = writeAll(fd, chunks, handle.tmpPath);
   // Observed by the next put or by commitWrite; abortWrite ignores it.
   state.writing.catch(() => {});
 }
@@ -388,7 +398,7 @@ async function readBackupFile(path: string): Promise<ParsedBlock[]> {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
       throw new FileNotFoundError("no backup file", path);
     }
-    throw e;
+    throw fileError(e, path, "opening the backup");
   }
   try {
     const { size } = await fh.stat();
@@ -428,7 +438,12 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
   async openWrite(opaque: unknown): Promise<FileWriteHandle> {
     const path = backupPath(opaque);
     const tmpPath = `${path}.tmp`;
-    const fd = await open(tmpPath, "w");
+    let fd: FileHandle;
+    try {
+      fd = await open(tmpPath, "w");
+    } catch (e) {
+      throw fileError(e, tmpPath, "creating the backup file");
+    }
     const handle: FileWriteHandle = {
       path,
       tmpPath,
@@ -474,12 +489,16 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
     await put(handle, trailerFrame(blocks, items));
     await startChunk(handle);
     await handle.state.writing;
-    await fd.sync();
-    handle.state.fd = undefined;
-    await fd.close();
-    await rename(handle.tmpPath, handle.path);
-    handle.state.done = true;
-    await fsyncDir(dirname(handle.path));
+    try {
+      await fd.sync();
+      handle.state.fd = undefined;
+      await fd.close();
+      await rename(handle.tmpPath, handle.path);
+      handle.state.done = true;
+      await fsyncDir(dirname(handle.path));
+    } catch (e) {
+      throw fileError(e, handle.path, "completing the backup");
+    }
   },
 
   async abortWrite(handle: FileWriteHandle): Promise<void> {

@@ -28,6 +28,7 @@ import {
   BadArgError,
   BadTypeError,
   errorDescription,
+  fileError,
   NoExistsError,
   NotRunningError,
   TransactionAborted,
@@ -128,7 +129,7 @@ export class Mneme {
         await disc.attach(db.core);
       } catch (e) {
         await disc.close().catch(() => undefined);
-        throw e;
+        throw fileError(e, config.dir, "opening the database");
       }
     }
     return db;
@@ -146,16 +147,23 @@ export class Mneme {
       dir: options.dir,
       ...(options.node ? { node: options.node } : {}),
     });
-    fs.mkdirSync(config.dir, { recursive: true });
-    const lock = acquireDirLock(config.dir);
     try {
-      const layout = new DirLayout(config.dir);
-      if (fs.existsSync(layout.schema)) {
-        throw new AlreadyExistsError(`${config.dir} already holds a schema`, { value: config.dir });
+      // As Mnesia: the directory is created, its parent must exist.
+      if (!fs.existsSync(config.dir)) fs.mkdirSync(config.dir);
+      const lock = acquireDirLock(config.dir);
+      try {
+        const layout = new DirLayout(config.dir);
+        if (fs.existsSync(layout.schema)) {
+          throw new AlreadyExistsError(`${config.dir} already holds a schema`, {
+            value: config.dir,
+          });
+        }
+        writeEmptyCheckpoint(layout);
+      } finally {
+        lock.release();
       }
-      writeEmptyCheckpoint(layout);
-    } finally {
-      lock.release();
+    } catch (e) {
+      throw fileError(e, config.dir, "creating the schema");
     }
   }
 

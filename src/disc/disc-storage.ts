@@ -5,7 +5,7 @@ import fs from "node:fs";
 import type { Block } from "../codec/block-codec.js";
 import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
-import { NoSchemaError } from "../errors.js";
+import { fileError, NoSchemaError } from "../errors.js";
 import type { SystemEvent } from "../events/event-types.js";
 import { freezeValue, isFlatRecord, type Key, recordBuilder } from "../keys/index.js";
 import type { ApplierHooks } from "../log/applier.js";
@@ -25,6 +25,7 @@ import {
 } from "./checkpoint.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { DurableLog, decodeWalPayload, type EntryStorage } from "./durable-log.js";
+import { existsStrict } from "./fsutil.js";
 import { DirLayout, lmdbTableName } from "./layout.js";
 import { readSnapshot, writeSnapshotBlocks } from "./snapshot.js";
 import type { ReadOp } from "./wal-payload.js";
@@ -117,10 +118,19 @@ export class DiscStorage {
    * RAM (schemaLocation "ram", or "opt_disc" without a disc schema).
    */
   static open(config: DbConfig): DiscStorage | undefined {
+    try {
+      return DiscStorage.openDir(config);
+    } catch (e) {
+      // EACCES, EROFS, ENOENT, ... as a FileError naming the file, with what to do.
+      throw fileError(e, config.dir, "opening the database directory");
+    }
+  }
+
+  private static openDir(config: DbConfig): DiscStorage | undefined {
     if (config.schemaLocation === "ram") return undefined;
     const layout = new DirLayout(config.dir);
     // An installed fallback has been applied before this (backup/fallback-apply.ts).
-    if (!fs.existsSync(layout.schema)) {
+    if (!existsStrict(layout.schema)) {
       if (config.schemaLocation === "disc") {
         throw new NoSchemaError(
           `schemaLocation is disc but ${config.dir} holds no schema; create it with Mneme.createSchema`,
@@ -309,7 +319,11 @@ export class DiscStorage {
 
   // ---- applying -------------------------------------------------------------------------------
 
-  /** Entries that change LMDB tables apply in one LMDB transaction with their position. */
+  /**
+   * Entries that change LMDB tables apply in one LMDB transaction with their position. That commit
+   * can fail (a full disc): so that nothing of the entry stays, its LMDB writes go first and its
+   * writes to RAM tables only once they are committed, and the events it queued are dropped.
+   */
   private applyEntry(entry: LogEntry): void {
     const core = this.core!;
     const env = this.env;
@@ -317,10 +331,22 @@ export class DiscStorage {
       core.applier.apply(entry);
       return;
     }
-    env.batch(() => {
-      core.applier.apply(entry);
-      env.setAppliedPosition(entry.position);
-    });
+    // Schema ops must stay in order with the rest; data ops on distinct tables commute.
+    const split = !entry.ops.some(isSchemaOp);
+    const first = split ? { ...entry, ops: entry.ops.filter((op) => this.changesLmdb(op)) } : entry;
+    const mark = core.events.queued;
+    try {
+      env.batch(() => {
+        core.applier.apply(first);
+        env.setAppliedPosition(entry.position);
+      });
+    } catch (e) {
+      core.events.discardFrom(mark);
+      throw e;
+    }
+    if (split && first.ops.length < entry.ops.length) {
+      core.applier.apply({ ...entry, ops: entry.ops.filter((op) => !this.changesLmdb(op)) });
+    }
   }
 
   private changesLmdb(op: LogOp): boolean {

@@ -1,7 +1,11 @@
 // The log of a database with a disc schema: every entry is applied in RAM as before, and the
 // entries that concern disc (schema changes, and writes to disc_copies and disc_only_copies
 // tables) are also appended to the write-ahead log. Commits wait for the WAL as their durability
-// mode says; the WAL batches them so that many commits share one fsync (group commit).
+// mode says; the WAL groups them so that many commits share one fsync (group commit).
+//
+// An entry is written to the OS before it is applied: if the write fails (disc full), append
+// throws a FileError and nothing of the entry is kept, not even its position. If applying a
+// logged entry fails (an LMDB commit on a full disc), its record is taken back out of the WAL.
 import { SystemLimitError } from "../errors.js";
 import type { Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
@@ -71,23 +75,33 @@ export class DurableLog extends MemoryLog {
     logged: readonly LogOp[],
     touchesLmdb: boolean,
   ): LogEntry {
-    if (logged.length === 0) this.startAfter(entry.position);
-    else {
-      const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
-      const parts = encodeWalPayload(payload);
-      let bytes = 0;
-      for (const part of parts) bytes += part.length;
-      if (bytes > this.maxEntryBytes) throw tooLarge(logged, bytes, this.maxEntryBytes);
+    if (logged.length === 0) {
       this.startAfter(entry.position);
-      this.wal.append(entry.position, parts);
-      this.rules.onLogged?.(logged, bytes);
-      entry.inWal = true;
-      this.writes += logged.length;
-      // An LMDB write is in the OS the moment it commits; its log record must be there first, or a
-      // crash could keep the LMDB half of a transaction and lose the rest.
-      if (touchesLmdb) this.wal.flushSync(false);
+      this.publish(entry);
+      return entry;
     }
-    this.publish(entry);
+    const payload: WalPayload = { kind: activity.kind, id: activity.id, ops: logged };
+    const parts = encodeWalPayload(payload);
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    if (bytes > this.maxEntryBytes) throw tooLarge(logged, bytes, this.maxEntryBytes);
+    // Written to the OS now (before an LMDB table sees it, too: an LMDB write is in the OS the
+    // moment it commits, and a crash must not keep it without the rest of its transaction).
+    this.wal.append(entry.position, parts);
+    this.startAfter(entry.position);
+    entry.inWal = true;
+    try {
+      this.publish(entry);
+    } catch (e) {
+      // Only LMDB can fail here, and its transaction rolled back: the entry must not be replayed.
+      if (touchesLmdb) {
+        this.wal.retract(entry.position);
+        this.startAfter(entry.position - 1);
+      }
+      throw e;
+    }
+    this.rules.onLogged?.(logged, bytes);
+    this.writes += logged.length;
     return entry;
   }
 

@@ -1,5 +1,5 @@
 // Small file-system helpers shared by Mneme's disc files.
-import { closeSync, promises as fsp, fsyncSync, openSync } from "node:fs";
+import { closeSync, promises as fsp, fsyncSync, openSync, statSync } from "node:fs";
 
 /** Errors of platforms (or file systems) that cannot open or fsync a directory. */
 function cannotSyncDir(err: unknown): boolean {
@@ -46,4 +46,18 @@ export async function fsyncDir(dir: string): Promise<void> {
 /** `err` is a Node system error with this code. */
 export function hasCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === code;
+}
+
+/**
+ * Whether `path` exists. Unlike fs.existsSync, a path that cannot be looked at (EACCES, EIO)
+ * throws instead of passing for missing: "no schema" would be the wrong diagnosis.
+ */
+export function existsStrict(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (err) {
+    if (hasCode(err, "ENOENT") || hasCode(err, "ENOTDIR")) return false;
+    throw err;
+  }
 }

@@ -50,7 +50,7 @@ import {
   encodeBlock,
 } from "../codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
-import { CorruptFileError } from "../errors.js";
+import { CorruptFileError, fileError } from "../errors.js";
 import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame } from "./frame.js";
 import { fsyncDir, fsyncDirSync } from "./fsutil.js";
 
@@ -200,7 +200,12 @@ export function writeSnapshotSync(
 ): SnapshotWriteResult {
   const all = asArray(records);
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, "w");
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w");
+  } catch (err) {
+    throw fileError(err, tmp, "creating a snapshot");
+  }
   let bytes = 0;
   try {
     for (const chunk of snapshotChunks(header, all.length, recordBlocks(all))) {
@@ -213,11 +218,16 @@ export function writeSnapshotSync(
   } catch (err) {
     closeSync(fd);
     removeQuietly(tmp);
-    throw err;
+    throw fileError(err, tmp, "writing a snapshot");
   }
   closeSync(fd);
-  renameSync(tmp, file);
-  fsyncDirSync(dirname(file));
+  try {
+    renameSync(tmp, file);
+    fsyncDirSync(dirname(file));
+  } catch (err) {
+    removeQuietly(tmp);
+    throw fileError(err, file, "renaming a snapshot into place");
+  }
   return { bytes, count: all.length };
 }
 
@@ -245,7 +255,12 @@ export async function writeSnapshotBlocks(
   blocks: Iterable<Block>,
 ): Promise<SnapshotWriteResult> {
   const tmp = `${file}.tmp`;
-  const fh = await fsp.open(tmp, "w");
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(tmp, "w");
+  } catch (err) {
+    throw fileError(err, tmp, "creating a snapshot");
+  }
   let bytes = 0;
   try {
     let slice = performance.now();
@@ -269,11 +284,16 @@ export async function writeSnapshotBlocks(
   } catch (err) {
     await fh.close().catch(() => {});
     await fsp.rm(tmp, { force: true }).catch(() => {});
-    throw err;
+    throw fileError(err, tmp, "writing a snapshot");
   }
-  await fh.close();
-  await fsp.rename(tmp, file);
-  await fsyncDir(dirname(file));
+  try {
+    await fh.close();
+    await fsp.rename(tmp, file);
+    await fsyncDir(dirname(file));
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    throw fileError(err, file, "renaming a snapshot into place");
+  }
   return { bytes, count };
 }
 

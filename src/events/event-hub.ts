@@ -87,6 +87,16 @@ export class EventHub {
     return set;
   }
 
+  /** How many events wait for delivery: a mark for {@link discardFrom}. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Drops the events queued since `mark` (a change that failed before it was committed). */
+  discardFrom(mark: number): void {
+    if (mark < this.queue.length) this.queue.length = mark;
+  }
+
   private enqueue(sub: Sub, event: unknown): void {
     this.queue.push([sub, event]);
     if (!this.scheduled) {

@@ -6,6 +6,7 @@
 // A file rotated out stays open until it is no longer dirty (its last records need a sync).
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { fileError } from "../errors.js";
 import { fsyncAsync, openDir, type WalIo } from "./io.js";
 import type { SegmentInfo } from "./recovery.js";
 import { type SegmentFile, segmentFileName } from "./segment-names.js";
@@ -24,6 +25,11 @@ export class SegmentFiles {
   /** Segments rotated out, open until synced. */
   private retired: OpenSegment[] = [];
   private size: number;
+  /** The size of the previous segment when the current one was started (see abandonSegment). */
+  private sizeBeforeStart = 0;
+  private previous: OpenSegment | undefined;
+  /** A failed write left bytes after `size` that could not be cut off yet. */
+  private tornTail = false;
   private readonly dirFd: number | undefined;
   private dirGen = 0;
   private dirSyncedGen = 0;
@@ -51,36 +57,88 @@ export class SegmentFiles {
     return this.list.length === 0 ? undefined : this.size;
   }
 
+  /** Bytes in the current segment. */
+  get currentSize(): number {
+    return this.size;
+  }
+
   /** Creates the segment whose first record has position `first`; later writes go there. */
   startSegment(first: number): void {
     const path = join(this.dir, segmentFileName(first));
-    // "x": names only grow, so an existing file of that name is something to stop for.
-    const fd = fs.openSync(path, "ax");
+    let fd: number;
+    try {
+      // "x": names only grow, so an existing file of that name is something to stop for.
+      fd = fs.openSync(path, "ax");
+    } catch (e) {
+      throw fileError(e, path, "creating a WAL segment");
+    }
+    this.previous = this.current;
     if (this.current !== undefined) this.retired.push(this.current);
     this.current = { fd, writeGen: 0, syncedGen: 0 };
+    this.sizeBeforeStart = this.size;
     this.size = 0;
+    this.tornTail = false;
     this.list.push({ first, path });
     this.dirGen++;
+  }
+
+  /**
+   * Removes the segment just started (its first record could not be written or applied): the
+   * previous segment is the current one again, and the name can be used again.
+   */
+  abandonSegment(): void {
+    const seg = this.current;
+    const last = this.list.pop();
+    if (seg === undefined || last === undefined) return;
+    fs.unlinkSync(last.path);
+    // Closed once no asynchronous sync can still be using the descriptor.
+    this.retired.push({ fd: seg.fd, writeGen: 0, syncedGen: 0 });
+    const back = this.previous === undefined ? -1 : this.retired.indexOf(this.previous);
+    this.current = back < 0 ? undefined : this.retired.splice(back, 1)[0];
+    this.previous = undefined;
+    this.size = this.sizeBeforeStart;
+    this.tornTail = false;
+    this.dirGen++;
+  }
+
+  /** Cuts the current segment back to `size` bytes and fdatasyncs it (a record taken back). */
+  truncateCurrent(size: number): void {
+    const seg = this.current ?? this.openLast();
+    const path = this.list.at(-1)!.path;
+    try {
+      fs.ftruncateSync(seg.fd, size);
+      this.io.fdatasyncSync(seg.fd);
+    } catch (e) {
+      throw fileError(e, path, "cutting a record off the WAL");
+    }
+    this.size = size;
+    seg.writeGen++;
+    seg.syncedGen = seg.writeGen;
   }
 
   /** Appends `data` to the last segment; a failed write leaves no partial record behind. */
   write(data: Buffer): void {
     const seg = this.current ?? this.openLast();
+    const path = this.list.at(-1)!.path;
     let done = 0;
     try {
+      // Records written after a torn one would sit behind damage: it goes first.
+      if (this.tornTail) fs.ftruncateSync(seg.fd, this.size);
+      this.tornTail = false;
       while (done < data.length) {
         const n = this.io.writeSync(seg.fd, data, done, data.length - done);
         if (n <= 0) throw new Error("WAL write made no progress");
         done += n;
       }
     } catch (e) {
-      // Records written after a partial one would sit behind damage: cut it off (best effort).
       if (done > 0) {
         try {
           fs.ftruncateSync(seg.fd, this.size);
-        } catch {}
+        } catch {
+          this.tornTail = true;
+        }
       }
-      throw e;
+      throw fileError(e, path, "writing the WAL");
     }
     this.size += data.length;
     seg.writeGen++;
@@ -97,10 +155,13 @@ export class SegmentFiles {
     this.asyncSyncs++;
     try {
       await Promise.all(work);
+    } catch (e) {
+      throw fileError(e, this.dir, "fdatasync of the WAL");
     } finally {
       this.asyncSyncs--;
     }
     if (this.closed) return;
+    this.checkLinked();
     targets.forEach((s, i) => {
       s.syncedGen = Math.max(s.syncedGen, gens[i]!);
     });
@@ -109,19 +170,41 @@ export class SegmentFiles {
   }
 
   syncSync(): void {
-    for (const s of this.open()) {
-      if (!isDirty(s)) continue;
-      const gen = s.writeGen;
-      this.io.fdatasyncSync(s.fd);
-      this.fsyncs++;
-      s.syncedGen = gen;
+    let synced = false;
+    try {
+      for (const s of this.open()) {
+        if (!isDirty(s)) continue;
+        synced = true;
+        const gen = s.writeGen;
+        this.io.fdatasyncSync(s.fd);
+        this.fsyncs++;
+        s.syncedGen = gen;
+      }
+      if (this.dirGen > this.dirSyncedGen && this.dirFd !== undefined) {
+        const gen = this.dirGen;
+        fs.fsyncSync(this.dirFd);
+        this.dirSyncedGen = gen;
+      }
+    } catch (e) {
+      throw fileError(e, this.dir, "fdatasync of the WAL");
     }
-    if (this.dirGen > this.dirSyncedGen && this.dirFd !== undefined) {
-      const gen = this.dirGen;
-      fs.fsyncSync(this.dirFd);
-      this.dirSyncedGen = gen;
-    }
+    if (synced) this.checkLinked();
     this.closeRetired();
+  }
+
+  /**
+   * A segment deleted under us (the database directory removed, say) takes writes and fsyncs
+   * without complaint, yet nothing survives: a sync must not report such records durable.
+   */
+  private checkLinked(): void {
+    const seg = this.current;
+    const last = this.list.at(-1);
+    if (seg === undefined || last === undefined || fs.fstatSync(seg.fd).nlink > 0) return;
+    throw fileError(
+      Object.assign(new Error("WAL segment deleted"), { code: "ENOENT" }),
+      last.path,
+      "fdatasync of a WAL segment deleted while in use (the database directory removed?)",
+    );
   }
 
   /** Deletes the segments all of whose records are below `position`, never the last one. */
@@ -153,7 +236,13 @@ export class SegmentFiles {
   private openLast(): OpenSegment {
     const last = this.list.at(-1);
     if (last === undefined) throw new Error("WAL write before any segment was started");
-    this.current = { fd: fs.openSync(last.path, "a"), writeGen: 0, syncedGen: 0 };
+    let fd: number;
+    try {
+      fd = fs.openSync(last.path, "a");
+    } catch (e) {
+      throw fileError(e, last.path, "opening a WAL segment");
+    }
+    this.current = { fd, writeGen: 0, syncedGen: 0 };
     return this.current;
   }
 

@@ -94,9 +94,10 @@ export class Wal {
   }
 
   /**
-   * Adds a record to the pending batch (no system call). `position` must be a safe integer
-   * above lastPosition. The entry is `bytes`, or the concatenation of its parts (so a large entry
-   * encoded in pieces is copied once, into the batch). The bytes are copied.
+   * Writes a record to the OS (one write; fdatasync is left to whenDurable/flushSync). `position`
+   * must be a safe integer above lastPosition. The entry is `bytes`, or the concatenation of its
+   * parts (so a large entry encoded in pieces is copied once, into the frame). Throws a FileError
+   * (DiskFullError on ENOSPC) when the write fails; the log is then as before the call.
    */
   append(position: number, bytes: Uint8Array | readonly Uint8Array[]): void {
     if (!Number.isSafeInteger(position) || position <= this.writer.appended) {
@@ -131,20 +132,28 @@ export class Wal {
     return this.writer.whenDurable(position, mode);
   }
 
-  /** Writes the pending batch now, and fdatasyncs if `fsync`. Throws the I/O error on failure. */
+  /** fdatasyncs now if `fsync` (records are written at append). Throws a FileError on failure. */
   flushSync(fsync: boolean): void {
     this.writer.flushSync(fsync);
+  }
+
+  /**
+   * Takes back the last record appended, at `position`, whose entry could not be applied: the
+   * log is cut back and fdatasynced, so the record is never replayed.
+   */
+  retract(position: number): void {
+    this.writer.retract(position);
+  }
+
+  /** The next record starts a new segment: a checkpoint calls it so its whole log can go. */
+  startNewSegment(): void {
+    this.writer.startNewSegment();
   }
 
   /**
    * Deletes the segment files all of whose records are below `position` (never the current one).
    * Returns how many were deleted.
    */
-  /** The next record starts a new segment: a checkpoint calls it so its whole log can go. */
-  startNewSegment(): void {
-    this.writer.startNewSegment();
-  }
-
   truncateBefore(position: number): number {
     return this.writer.truncateBefore(position);
   }

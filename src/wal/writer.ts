@@ -1,18 +1,20 @@
-// Group commit. Appends go into an in-memory batch; one flush, scheduled with setImmediate after
-// the first append of a batch, writes the whole batch and starts one fdatasync for every waiter.
-// While that fdatasync runs, new appends keep being written (so they reach the OS at once) and
-// their waiters wait for the next fdatasync, which then serves all of them.
+// Appends and group commit. An append frames its record and writes it to the OS at once, with one
+// synchronous write on the JS thread, before it returns: a record whose write failed (ENOSPC) is
+// never applied, so nothing of it can be seen or persisted later. fdatasync is what is grouped:
+// one, off the event loop, serves every commit waiting for it; records appended meanwhile wait
+// for the next one, which then serves all of them.
 //
-// Ordering: every write() is synchronous, on the JS thread, in append order, so the file's bytes
-// are always a prefix of the append sequence and writes never interleave. Only fdatasync is
-// asynchronous, and at most one runs at a time; it covers everything written before it was issued
-// (its target is the position written at that moment). flushSync writes the rest of the batch and
+// Ordering: writes are synchronous and in append order, so the file's bytes are always a prefix of
+// the append sequence. At most one asynchronous fdatasync runs at a time; it covers everything
+// written before it was issued (its target is the position written at that moment). flushSync
 // fdatasyncs synchronously; the generation counters of SegmentFiles keep it from skipping a file
 // whose asynchronous sync has not completed.
 //
-// Failure: a failed write or sync (ENOSPC, EIO) fails the WAL for good: every waiter is rejected
-// with the error and later calls throw it. After a failed fdatasync the kernel may have dropped the
-// dirty pages, so nothing written can be trusted to reach the disc; continuing would be a lie.
+// Failure. A failed write (ENOSPC, EIO) leaves the log as it was (a torn record is cut off, a
+// segment the record started is removed) and throws a FileError/DiskFullError; the next append
+// tries again, so the log recovers by itself once there is space. A failed fdatasync fails the WAL
+// for good: the kernel may have dropped the dirty pages, so nothing written since the last good
+// sync can be trusted to reach the disc; every waiter is rejected and later calls throw.
 import { NotRunningError } from "../errors.js";
 import { Batch, recordBytes } from "./batch.js";
 import type { SegmentFiles } from "./segment-files.js";
@@ -25,31 +27,35 @@ interface Waiter {
   readonly reject: (e: unknown) => void;
 }
 
-/** Resolves the waiters whose target is reached; returns the others. */
-function settle(waiters: Waiter[], reached: number): Waiter[] {
-  if (waiters.length === 0) return waiters;
-  const rest: Waiter[] = [];
-  for (const w of waiters) {
-    if (w.target <= reached) w.resolve();
-    else rest.push(w);
-  }
-  return rest;
+/** The last record written, so that it can be taken back (retract). */
+interface LastRecord {
+  readonly position: number;
+  readonly previous: number;
+  readonly fillBefore: number;
+  readonly startedSegment: boolean;
+  readonly sizeBefore: number;
+  readonly bytes: number;
 }
 
 export class GroupCommitWriter {
   private readonly batch = new Batch();
-  /** Bytes in the segment receiving the next append, pending ones included; -1: none yet. */
+  /** Bytes in the segment receiving the next append; -1: the next append starts a segment. */
   private fill: number;
+  /** Position of the last record written (appends are written at once). */
   appended: number;
-  /** Highest position handed to the OS. */
-  written: number;
+  /** Highest position handed to the OS (the same as appended). */
+  get written(): number {
+    return this.appended;
+  }
   /** Highest position fdatasynced. */
   durable: number;
-  private osWaiters: Waiter[] = [];
-  private fsyncWaiters: Waiter[] = [];
+  private waiters: Waiter[] = [];
   private scheduled = false;
   /** The fdatasync in flight; it never rejects (failure goes through fail()). */
   private syncing: Promise<void> | undefined;
+  /** What the fdatasync in flight covers (lowered when a record it covered is retracted). */
+  private syncTarget = 0;
+  private last: LastRecord | undefined;
   private failed = false;
   private failure: unknown;
   /** No more appends (close started). */
@@ -65,23 +71,71 @@ export class GroupCommitWriter {
     private readonly segmentBytes: number,
   ) {
     this.fill = files.lastSize ?? -1;
-    this.appended = this.written = this.durable = lastPosition;
+    this.appended = this.durable = lastPosition;
   }
 
   get fsyncs(): number {
     return this.files.fsyncs;
   }
 
+  /** Frames the record and writes it to the OS. Throws a FileError (nothing kept) if that fails. */
   append(position: number, parts: readonly Uint8Array[], length: number): void {
     this.checkOpen();
     const size = recordBytes(length);
+    const fillBefore = this.fill;
     // A record larger than a segment gets a segment of its own.
     const rotate = this.fill < 0 || (this.fill > 0 && this.fill + size > this.segmentBytes);
-    if (rotate) this.fill = 0;
-    this.fill += size;
+    const sizeBefore = rotate ? 0 : this.files.currentSize;
     this.batch.add(position, parts, length, rotate);
+    try {
+      if (rotate) this.files.startSegment(position);
+      try {
+        for (const piece of this.batch.pieces()) this.files.write(piece.data);
+      } catch (e) {
+        if (rotate) this.files.abandonSegment();
+        throw e;
+      }
+    } finally {
+      this.batch.clear();
+    }
+    this.fill = (rotate ? 0 : this.fill) + size;
+    this.last = {
+      position,
+      previous: this.appended,
+      fillBefore,
+      startedSegment: rotate,
+      sizeBefore,
+      bytes: size,
+    };
     this.appended = position;
-    this.schedule();
+    this.writes++;
+    this.bytes += size;
+  }
+
+  /**
+   * Takes back the last record appended, at `position` (its entry could not be applied): the file
+   * is cut back to what it was, synchronously fdatasynced, so the record can never be replayed.
+   */
+  retract(position: number): void {
+    this.checkOpen();
+    const last = this.last;
+    if (last === undefined || last.position !== position || this.appended !== position) {
+      throw new Error(`WAL: ${position} is not the last record appended`);
+    }
+    try {
+      if (last.startedSegment) this.files.abandonSegment();
+      else this.files.truncateCurrent(last.sizeBefore);
+    } catch (e) {
+      // The record may stay in the file while its entry was not applied: stop here.
+      this.fail(e);
+      throw e;
+    }
+    this.last = undefined;
+    this.fill = last.fillBefore;
+    this.appended = last.previous;
+    this.bytes -= last.bytes;
+    if (this.durable > last.previous) this.durable = last.previous;
+    if (this.syncTarget > last.previous) this.syncTarget = last.previous;
   }
 
   /** The next record starts a new segment (so the current one can be deleted once it is obsolete). */
@@ -96,14 +150,13 @@ export class GroupCommitWriter {
     const target = Math.min(position, this.appended);
     if (target <= (mode === "os" ? this.written : this.durable)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      (mode === "os" ? this.osWaiters : this.fsyncWaiters).push({ target, resolve, reject });
+      this.waiters.push({ target, resolve, reject });
       this.schedule();
     });
   }
 
   flushSync(fsync: boolean): void {
     this.checkOpen();
-    this.writePending();
     if (fsync) this.syncSync();
   }
 
@@ -121,10 +174,7 @@ export class GroupCommitWriter {
     if (this.filesClosed) return;
     this.closed = true;
     try {
-      if (!this.failed) {
-        this.writePending();
-        this.syncSync();
-      }
+      if (!this.failed) this.syncSync();
     } finally {
       // An fdatasync still in flight completes into a closed writer and is ignored.
       this.closeFiles();
@@ -135,7 +185,6 @@ export class GroupCommitWriter {
     this.closed = true;
     try {
       if (this.failed) return;
-      this.writePending();
       while (this.syncing !== undefined) await this.syncing;
       if (this.filesClosed) return;
       this.startSync();
@@ -166,43 +215,18 @@ export class GroupCommitWriter {
   private readonly pump = (): void => {
     this.scheduled = false;
     if (this.failed || this.filesClosed) return;
-    try {
-      this.writePending();
-    } catch {
-      return; // already reported to the waiters by fail()
-    }
-    if (this.fsyncWaiters.length > 0 && this.syncing === undefined) this.startSync();
+    if (this.waiters.length > 0 && this.syncing === undefined) this.startSync();
   };
 
-  /** Writes the batch to the OS, synchronously. */
-  private writePending(): void {
-    const size = this.batch.bytes;
-    if (size === 0) return;
-    try {
-      for (const piece of this.batch.pieces()) {
-        if (piece.startsSegment) this.files.startSegment(piece.first);
-        this.files.write(piece.data);
-      }
-    } catch (e) {
-      this.fail(e);
-      throw e;
-    }
-    this.writes++;
-    this.bytes += size;
-    this.written = this.batch.lastPosition;
-    this.batch.clear();
-    this.osWaiters = settle(this.osWaiters, this.written);
-  }
-
   private startSync(): void {
-    const target = this.written;
+    this.syncTarget = this.written;
     this.syncing = this.files.sync().then(
       () => {
         this.syncing = undefined;
         if (this.failed || this.filesClosed) return;
-        this.synced(target);
+        this.synced(this.syncTarget);
         // Waiters that came during this fdatasync get the next one, with everything since.
-        if (this.fsyncWaiters.length > 0) this.pump();
+        if (this.waiters.length > 0) this.pump();
       },
       (e: unknown) => {
         this.syncing = undefined;
@@ -224,16 +248,20 @@ export class GroupCommitWriter {
 
   private synced(target: number): void {
     if (target > this.durable) this.durable = target;
-    this.fsyncWaiters = settle(this.fsyncWaiters, this.durable);
+    if (this.waiters.length === 0) return;
+    const rest: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.target <= this.durable) w.resolve();
+      else rest.push(w);
+    }
+    this.waiters = rest;
   }
 
   private fail(e: unknown): void {
     if (this.failed) return;
     this.failed = true;
     this.failure = e;
-    this.batch.clear();
-    for (const w of [...this.osWaiters, ...this.fsyncWaiters]) w.reject(e);
-    this.osWaiters = [];
-    this.fsyncWaiters = [];
+    for (const w of this.waiters) w.reject(e);
+    this.waiters = [];
   }
 }
