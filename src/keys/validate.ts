@@ -61,7 +61,7 @@ function kindProblem(v: unknown, what: What): string {
 }
 
 /** Other binary views get a pointed message: only Uint8Array (and Buffer) is a binary. */
-function binaryProblem(v: object, what: What): string | undefined {
+export function binaryProblem(v: object, what: What): string | undefined {
   if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) return undefined;
   const name = Object.prototype.toString.call(v).slice(8, -1);
   return `${name} is not a valid ${what} (only Uint8Array binaries are)`;

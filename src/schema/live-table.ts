@@ -1,6 +1,6 @@
 // A table as the running database holds it: its definition, its store and its indexes.
 import { CommittedView } from "../access/view.js";
-import { type Key, recordBuilder } from "../keys/index.js";
+import { checkedRecordBuilder, type Key, recordBuilder } from "../keys/index.js";
 import { makeRamStore } from "../store/make-store.js";
 import { SecondaryIndex } from "../store/secondary-index.js";
 import type { Rec, TableStore } from "../store/store.js";
@@ -25,6 +25,8 @@ export class LiveTable {
   keyAttr: string;
   /** Builds the frozen private copy of a validated record (compiled for the attribute list). */
   buildRecord: (record: object) => Rec;
+  /** Copies a caller's record reading each attribute once, checking containers as it copies. */
+  buildCheckedRecord: (record: object) => Rec;
   readonly indexes = new Map<string, SecondaryIndex>();
   /** The committed content as the read algorithms see it. */
   readonly view: CommittedView = new CommittedView(this);
@@ -36,6 +38,7 @@ export class LiveTable {
     this.spec = spec;
     this.keyAttr = spec.attributes[0]!;
     this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
+    this.buildCheckedRecord = checkedRecordBuilder(spec.attributes) as (record: object) => Rec;
     this.store = makeStore(spec, this.buildRecord, false);
     for (const a of spec.index) this.addIndex(a);
   }
@@ -53,6 +56,7 @@ export class LiveTable {
     const v = this.spec.version;
     this.spec = { ...spec, version: [v[0], v[1] + 1] };
     this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
+    this.buildCheckedRecord = checkedRecordBuilder(spec.attributes) as (record: object) => Rec;
   }
 
   /**
@@ -64,6 +68,7 @@ export class LiveTable {
     this.spec = { ...spec, version: [v[0] + 1, 0] };
     this.keyAttr = spec.attributes[0]!;
     this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
+    this.buildCheckedRecord = checkedRecordBuilder(spec.attributes) as (record: object) => Rec;
     this.store = this.makeStore(this.spec, this.buildRecord, records !== undefined);
     if (records !== undefined) for (const r of records) this.store.write(this.keyOf(r), r);
     this.rebuildIndexes();
