@@ -37,6 +37,8 @@ export type Expr =
   | { readonly kind: "var"; readonly n: number }
   /** '$_': the whole record. */
   | { readonly kind: "record" }
+  /** One attribute of the record (element(N, '$_') of Mnesia's record tuple). */
+  | { readonly kind: "field"; readonly attribute: string }
   /** '$$': the values of the head's variables in increasing number order. */
   | { readonly kind: "all" }
   | {

@@ -154,6 +154,8 @@ class Generator implements EmitContext {
         return vars.get(e.n)!;
       case "record":
         return "r";
+      case "field":
+        return `r[${JSON.stringify(e.attribute)}]`;
       case "all":
         return `[${c.vars.map((n) => vars.get(n)!).join(", ")}]`;
       case "const":

@@ -15,7 +15,19 @@ import { copyTerm, describe, isPlainObject } from "./terms.js";
 export interface TableShape {
   readonly name: string;
   readonly attributes: readonly string[];
+  /** Element 1 of '$_' seen as a tuple (Mnesia's record name); the table name if absent. */
+  readonly recordName?: string;
 }
+
+/**
+ * The functions that see '$_' as Mnesia's record tuple, {RecordName, Attr1, Attr2, ...}, with the
+ * position of that argument: element(N, '$_') is the record name for N = 1, then the attributes.
+ */
+const TUPLE_ARGUMENT: ReadonlyMap<string, number> = new Map([
+  ["element", 2],
+  ["size", 1],
+  ["is_tuple", 1],
+]);
 
 /** A validated match spec or pattern. */
 export interface ParsedSpec {
@@ -402,6 +414,26 @@ class Parser {
     return { kind: "var", n };
   }
 
+  /** element(n, '$_') for a literal n within the tuple: the record name or an attribute. */
+  private recordElement(n: unknown): Expr | undefined {
+    const i = typeof n === "bigint" && n >= 1n && n <= 1_000_000n ? Number(n) : n;
+    if (typeof i !== "number" || !Number.isInteger(i)) return undefined;
+    const attributes = this.table.attributes;
+    if (i === 1) return this.constant(this.table.recordName ?? this.table.name);
+    if (i < 2 || i > attributes.length + 1) return undefined;
+    const attribute = attributes[i - 2]!;
+    this.shape += `$_${JSON.stringify(attribute)},`;
+    return { kind: "field", attribute };
+  }
+
+  /** '$_' as Mnesia's record tuple: [recordName, ...the attributes in order]. */
+  private recordTuple(): Expr {
+    const items: Expr[] = [this.constant(this.table.recordName ?? this.table.name)];
+    this.shape += `$_[${quoted(this.table.attributes).join("")}],`;
+    for (const attribute of this.table.attributes) items.push({ kind: "field", attribute });
+    return { kind: "array", items };
+  }
+
   private exprArray(v: readonly unknown[], booleanContext: boolean): Expr {
     const first = v[0];
     const fn = typeof first === "string" ? FUNCTIONS.get(first) : undefined;
@@ -414,11 +446,17 @@ class Parser {
           v,
         );
       }
+      const tupleArg = TUPLE_ARGUMENT.get(name);
+      if (name === "element" && v[2] === "$_") {
+        const field = this.recordElement(v[1]);
+        if (field !== undefined) return field;
+      }
       this.shape += `(${name} `;
       const args = new Array<Expr>(arity);
       for (let i = 1; i < v.length; i++) {
         this.push(i);
-        args[i - 1] = this.expr(v[i], fn.booleanArgs);
+        args[i - 1] =
+          i === tupleArg && v[i] === "$_" ? this.recordTuple() : this.expr(v[i], fn.booleanArgs);
         this.pop();
       }
       this.shape += ")";
