@@ -256,11 +256,17 @@ export class SchemaOps {
       recordName,
     };
     if (fn === "ignore") {
-      this.apply(t.name, [{ op: "redefine_table", spec }]);
+      // Records stay as they are (Mnesia); if their shape is no longer the table's, say so.
+      const changed = probe.attributes.join("\0") !== t.spec.attributes.join("\0");
+      const mixed = changed || t.spec.mixedShapes === true;
+      this.apply(t.name, [
+        { op: "redefine_table", spec: mixed ? { ...spec, mixedShapes: true } : spec },
+      ]);
       return;
     }
     const records = [...t.store.records()].map((old) => transformOne(t, spec, fn, old));
-    this.apply(t.name, [{ op: "transform_table", spec, records }]);
+    const converted = t.spec.mixedShapes ? { ...spec, mixedShapes: false } : spec;
+    this.apply(t.name, [{ op: "transform_table", spec: converted, records }]);
   }
 
   /** snmp_open_table: the table's snmp property is set, and its ordering built (by the core). */

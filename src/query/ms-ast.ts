@@ -59,4 +59,6 @@ export interface Clause {
   readonly body: readonly Expr[];
   /** The variable numbers the head binds, ascending (the order of '$$'). */
   readonly vars: readonly number[];
+  /** When set, only a record with exactly these attributes matches the head (see TableShape). */
+  readonly shape: readonly string[] | undefined;
 }

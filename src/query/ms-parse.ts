@@ -17,6 +17,8 @@ export interface TableShape {
   readonly attributes: readonly string[];
   /** Element 1 of '$_' seen as a tuple (Mnesia's record name); the table name if absent. */
   readonly recordName?: string;
+  /** The table may hold records of older attributes (transformTable "ignore"). */
+  readonly mixedShapes?: boolean;
 }
 
 /**
@@ -249,13 +251,25 @@ class Parser {
 
   // --- heads -------------------------------------------------------------------------------------
 
+  /**
+   * The attributes a record must have exactly for the last head to match it, when the table may
+   * hold records of older shapes: a head over the attributes is Mnesia's tuple pattern of the
+   * table's arity, which matches no record of another arity; '_' matches them all.
+   */
+  headShape: readonly string[] | undefined;
+
   head(head: unknown): HeadField[] {
     this.boundCount = 0;
+    this.headShape = undefined;
     if (head === "_") {
       this.shape += "_";
       return [];
     }
     const { attributes } = this.table;
+    if (this.table.mixedShapes === true && isPlainObject(head)) {
+      this.headShape = attributes;
+      this.shape += `~${JSON.stringify(attributes)}`;
+    }
     if (!isPlainObject(head)) {
       return this.fail(
         `expected '_' or a plain object over the attributes (${attributes.join(", ")}), got ${describe(head)}`,
@@ -573,7 +587,7 @@ class Parser {
       body[j] = this.expr(rawBody[j], false);
     }
     this.shape += ";";
-    return { head, guards, body, vars: this.vars() };
+    return { head, guards, body, vars: this.vars(), shape: this.headShape };
   }
 }
 
@@ -613,7 +627,13 @@ export function parsePattern(pattern: unknown, table: TableShape): ParsedSpec {
   const parser = new Parser(table, "pattern");
   const head = deepGuard(parser, () => parser.head(pattern));
   const vars = parser.vars();
-  const clause: Clause = { head, guards: [], body: [parser.constant(true)], vars };
+  const clause: Clause = {
+    head,
+    guards: [],
+    body: [parser.constant(true)],
+    vars,
+    shape: parser.headShape,
+  };
   parser.release();
   return { clauses: [clause], constants: parser.constants, shape: parser.shape };
 }
