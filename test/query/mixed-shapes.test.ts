@@ -4,6 +4,9 @@
 // reads return the records as stored. (Checked with erl: mnesia:transform_table(t, ignore,
 // [k, v, w]) then dirty_match_object({t,'_','_','_'}) is [], dirty_select with head '_' all.)
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { Mneme } from "../../src/index.js";
 
@@ -58,4 +61,28 @@ describe('records left in an older shape by transformTable "ignore"', () => {
     assert.deepEqual(db.dirtyMatchObject("u", {} as never), [{ k: 1, v: "a" }]);
     assert.deepEqual(db.dirtySelect("u", [[{}, [], [["element", 1, "$_"]]]] as never), ["renamed"]);
   });
+
+  for (const storage of ["discCopies", "discOnlyCopies"] as const) {
+    for (const dump of [false, true]) {
+      it(`${storage}: a reopen keeps such records as stored (${dump ? "from a checkpoint" : "from the log"})`, async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-shapes-"));
+        try {
+          await Mneme.createSchema({ dir });
+          let db = await Mneme.open({ dir });
+          await db.createTable("t", { attributes: ["k", "v", "x"], [storage]: [db.node] });
+          db.dirtyWrite("t", { k: 1, v: "a", x: 0 });
+          await db.transformTable("t", "ignore", ["k", "v"]);
+          db.dirtyWrite("t", { k: 2, v: "b" });
+          if (dump) await db.dumpLog();
+          await db.close();
+          db = await Mneme.open({ dir });
+          assert.deepEqual(db.dirtyRead("t", 1), [{ k: 1, v: "a", x: 0 }]);
+          assert.deepEqual(db.dirtyMatchObject("t", {} as never), [{ k: 2, v: "b" }]);
+          await db.close();
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+  }
 });
