@@ -4,9 +4,8 @@ import { BLOCK_RECORDS, decodeBlock, recordCount } from "../codec/block-codec.js
 import type { DbCore } from "../db/core.js";
 import { RECORDS_PER_BLOCK, readSnapshotBlocks } from "../disc/snapshot.js";
 import { CorruptFileError } from "../errors.js";
-import { recordBuilder } from "../keys/index.js";
+import { storedRecordBuilder } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
-import type { Rec } from "../store/store.js";
 import type { Checkpoint, Checkpoints } from "./checkpoints.js";
 import type { RecordItem, SchemaItem } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
@@ -95,7 +94,7 @@ async function copySnapshot(
     let count = 0;
     let expected = -1;
     const table = spec.name;
-    const build = recordBuilder(spec.attributes) as (r: object) => Rec;
+    const build = storedRecordBuilder(spec);
     for await (const x of readSnapshotBlocks(fd, source.file)) {
       if (!("kind" in x)) {
         expected = x.count;

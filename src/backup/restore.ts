@@ -7,7 +7,7 @@
 // few bytes instead of the whole table, and the file is the table's new snapshot, so no dump has
 // to write the content again. Other tables get the records in the entry.
 import { randomUUID } from "node:crypto";
-import { checkRecord } from "../access/validate-record.js";
+import { checkedRecord } from "../access/validate-record.js";
 import { BLOCK_RECORDS, type Block } from "../codec/block-codec.js";
 import type { DbCore } from "../db/core.js";
 import type { TableFile } from "../disc/disc-storage.js";
@@ -157,8 +157,7 @@ export function checkBlocks(target: LiveTable, blocks: readonly RecordBlock[]): 
       if (Object.isFrozen(r) && isFlatRecord(r, attrs) && keyProblem(r[keyAttr]) === undefined) {
         out[i] = r;
       } else {
-        checkRecord(target, r);
-        out[i] = target.buildRecord(r);
+        out[i] = checkedRecord(target, r);
         same = false;
       }
     }

@@ -1,6 +1,6 @@
 // Dirty operations: no locks, no transaction store. A dirty change is still a log entry, so stores,
 // indexes and subscribers see it exactly as they see a commit.
-import { assertWritable, checkRecord, ownRecord } from "../access/validate-record.js";
+import { assertWritable, checkedRecord } from "../access/validate-record.js";
 import { BadTypeError, CombineError } from "../errors.js";
 import { formatKey, type Key, keyProblem } from "../keys/index.js";
 import { nextCounterValue } from "../log/applier.js";
@@ -12,10 +12,11 @@ import type { DbCore } from "./core.js";
 
 /** Validates a record for a write into `t` and returns its key and a frozen private copy. */
 export function prepareWrite(t: LiveTable, record: unknown): { key: Key; rec: Rec } {
-  const key = checkRecord(t, record);
+  const rec = checkedRecord(t, record);
+  const key = t.keyOf(rec);
   assertWritable(t, key);
   checkSnmpKey(t, key);
-  return { key, rec: ownRecord(t, record as object) };
+  return { key, rec };
 }
 
 /** A key written to an SNMP ordered table must map to a row index (Mnesia: bad_snmp_key). */
@@ -51,11 +52,10 @@ export function dirtyDeleteObject(
   t: LiveTable,
   record: unknown,
 ): void {
-  const key = checkRecord(t, record);
+  const rec = checkedRecord(t, record);
+  const key = t.keyOf(rec);
   assertWritable(t, key);
-  core.log.append(id, [
-    { op: "delete_object", table: t.name, key, record: ownRecord(t, record as object) },
-  ]);
+  core.log.append(id, [{ op: "delete_object", table: t.name, key, record: rec }]);
 }
 
 /**

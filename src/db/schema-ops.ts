@@ -291,9 +291,15 @@ export class SchemaOps {
       index: index as string[],
       recordName,
     };
-    if (fn === "ignore") return this.redefine(t, spec);
+    if (fn === "ignore") {
+      // Records stay as they are (Mnesia); if their shape is no longer the table's, say so.
+      const changed = probe.attributes.join("\0") !== t.spec.attributes.join("\0");
+      const mixed = changed || t.spec.mixedShapes === true;
+      return this.redefine(t, mixed ? { ...spec, mixedShapes: true } : spec);
+    }
     const records = [...t.store.records()].map((old) => transformOne(t, spec, fn, old));
-    return this.durable(this.apply(t.name, [{ op: "transform_table", spec, records }]));
+    const converted = t.spec.mixedShapes ? { ...spec, mixedShapes: false } : spec;
+    return this.durable(this.apply(t.name, [{ op: "transform_table", spec: converted, records }]));
   }
 
   /** snmp_open_table: the table's snmp property is set, and its ordering built (by the core). */

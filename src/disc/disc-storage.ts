@@ -7,10 +7,10 @@ import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
 import { fileError, NoSchemaError } from "../errors.js";
 import type { SystemEvent } from "../events/event-types.js";
-import { freezeValue, isFlatRecord, type Key, recordBuilder } from "../keys/index.js";
+import { freezeValue, isFlatRecord, type Key } from "../keys/index.js";
 import type { ApplierHooks } from "../log/applier.js";
 import type { LogEntry, LogOp, SchemaOp } from "../log/entry.js";
-import type { LiveTable, StoreFactory } from "../schema/live-table.js";
+import { type LiveTable, type StoreFactory, storedRecordBuilder } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import { LmdbEnv } from "../store/lmdb-env.js";
 import { makeRamStore } from "../store/make-store.js";
@@ -45,7 +45,7 @@ interface RecordShape {
 }
 
 function shapeOfSpec(spec: TableSpec): RecordShape {
-  const build = recordBuilder(spec.attributes) as (r: object) => Rec;
+  const build = storedRecordBuilder(spec);
   const keyAttr = spec.attributes[0]!;
   return { spec, buildRecord: build, keyOf: (r) => r[keyAttr] as Key };
 }
@@ -309,7 +309,7 @@ export class DiscStorage {
       case "transform_table":
       case "change_copy_type": {
         if (op.records === undefined) return op;
-        const build = recordBuilder(op.spec.attributes) as (r: object) => Rec;
+        const build = storedRecordBuilder(op.spec);
         return { ...op, records: op.records.map(build) } as LogOp;
       }
       default:

@@ -5,7 +5,14 @@ export { compareKeys, compareTerms, termEquals } from "./compare.js";
 export { decodeKey } from "./decode.js";
 export { encodeKey } from "./encode.js";
 export { formatKey } from "./format.js";
-export { freezeRecord, freezeValue, isFlatRecord, recordBuilder } from "./freeze.js";
+export {
+  AttributeProblem,
+  checkedRecordBuilder,
+  freezeRecord,
+  freezeValue,
+  isFlatRecord,
+  recordBuilder,
+} from "./freeze.js";
 export { mapKey, termMapKey } from "./map-key.js";
 export type { Key, KeyId, Value } from "./types.js";
 export { isKey, isValue, keyProblem, MAX_NESTING, valueProblem } from "./validate.js";

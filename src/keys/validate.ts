@@ -12,7 +12,7 @@ import type { Key, Value } from "./types.js";
  */
 export const MAX_NESTING = 1000;
 
-const TOO_DEEP = `arrays and objects nested more than ${MAX_NESTING} levels deep are not valid (Mneme's limit for keys and values): store a flatter value`;
+export const TOO_DEEP = `arrays and objects nested more than ${MAX_NESTING} levels deep are not valid (Mneme's limit for keys and values): store a flatter value`;
 
 /** undefined when `k` is a valid key, else a short reason. */
 export function keyProblem(k: unknown): string | undefined {
@@ -69,7 +69,7 @@ function kindProblem(v: unknown, what: What): string {
 }
 
 /** Other binary views get a pointed message: only Uint8Array (and Buffer) is a binary. */
-function binaryProblem(v: object, what: What): string | undefined {
+export function binaryProblem(v: object, what: What): string | undefined {
   if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) return undefined;
   const name = Object.prototype.toString.call(v).slice(8, -1);
   return `${name} is not a valid ${what} (only Uint8Array binaries are)`;

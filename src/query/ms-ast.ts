@@ -37,6 +37,8 @@ export type Expr =
   | { readonly kind: "var"; readonly n: number }
   /** '$_': the whole record. */
   | { readonly kind: "record" }
+  /** One attribute of the record (element(N, '$_') of Mnesia's record tuple). */
+  | { readonly kind: "field"; readonly attribute: string }
   /** '$$': the values of the head's variables in increasing number order. */
   | { readonly kind: "all" }
   | {
@@ -57,4 +59,6 @@ export interface Clause {
   readonly body: readonly Expr[];
   /** The variable numbers the head binds, ascending (the order of '$$'). */
   readonly vars: readonly number[];
+  /** When set, only a record with exactly these attributes matches the head (see TableShape). */
+  readonly shape: readonly string[] | undefined;
 }

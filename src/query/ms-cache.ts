@@ -164,10 +164,12 @@ export class SpecKey implements CacheKey {
 interface TableKey {
   readonly name: string;
   readonly attributes: readonly string[];
+  readonly recordName: string | undefined;
+  readonly mixedShapes: boolean | undefined;
   readonly id: number;
 }
 
-/** The cache key of each table shape object, while its name and attributes stay the same. */
+/** The cache key of each table shape object, while what compiled code depends on stays the same. */
 const tableKeys = new WeakMap<TableShape, TableKey>();
 /** Numbers for the texts of table shapes (kept: there are few). */
 const tableIds = new Map<string, number>();
@@ -175,16 +177,33 @@ const tableIds = new Map<string, number>();
 /** A number, equal for table shapes with equal names and attributes. */
 function tableId(table: TableShape): number {
   const known = tableKeys.get(table);
-  if (known !== undefined && known.name === table.name && known.attributes === table.attributes) {
+  if (
+    known !== undefined &&
+    known.name === table.name &&
+    known.attributes === table.attributes &&
+    known.recordName === table.recordName &&
+    known.mixedShapes === table.mixedShapes
+  ) {
     return known.id;
   }
-  const text = JSON.stringify([table.name, table.attributes]);
+  const text = JSON.stringify([
+    table.name,
+    table.attributes,
+    table.recordName ?? null,
+    table.mixedShapes === true,
+  ]);
   let id = tableIds.get(text);
   if (id === undefined) {
     id = tableIds.size;
     tableIds.set(text, id);
   }
-  tableKeys.set(table, { name: table.name, attributes: table.attributes, id });
+  tableKeys.set(table, {
+    name: table.name,
+    attributes: table.attributes,
+    recordName: table.recordName,
+    mixedShapes: table.mixedShapes,
+    id,
+  });
   return id;
 }
 

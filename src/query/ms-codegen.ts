@@ -63,6 +63,9 @@ class Generator implements EmitContext {
     const label = `c${index}`;
     const vars = new Map<number, string>();
     const tests: string[] = [];
+    if (c.shape !== undefined) {
+      tests.push(`if (!hasShape(r, ${this.fixedValue(c.shape)})) break ${label};`);
+    }
     for (const f of c.head) {
       this.pattern(f.node, `r[${JSON.stringify(f.attribute)}]`, vars, tests, label);
     }
@@ -154,6 +157,8 @@ class Generator implements EmitContext {
         return vars.get(e.n)!;
       case "record":
         return "r";
+      case "field":
+        return `r[${JSON.stringify(e.attribute)}]`;
       case "all":
         return `[${c.vars.map((n) => vars.get(n)!).join(", ")}]`;
       case "const":

@@ -16,7 +16,21 @@ import { copyTerm, describe, isPlainObject } from "./terms.js";
 export interface TableShape {
   readonly name: string;
   readonly attributes: readonly string[];
+  /** Element 1 of '$_' seen as a tuple (Mnesia's record name); the table name if absent. */
+  readonly recordName?: string;
+  /** The table may hold records of older attributes (transformTable "ignore"). */
+  readonly mixedShapes?: boolean;
 }
+
+/**
+ * The functions that see '$_' as Mnesia's record tuple, {RecordName, Attr1, Attr2, ...}, with the
+ * position of that argument: element(N, '$_') is the record name for N = 1, then the attributes.
+ */
+const TUPLE_ARGUMENT: ReadonlyMap<string, number> = new Map([
+  ["element", 2],
+  ["size", 1],
+  ["is_tuple", 1],
+]);
 
 /** A validated match spec or pattern. */
 export interface ParsedSpec {
@@ -241,13 +255,25 @@ class Parser {
 
   // --- heads -------------------------------------------------------------------------------------
 
+  /**
+   * The attributes a record must have exactly for the last head to match it, when the table may
+   * hold records of older shapes: a head over the attributes is Mnesia's tuple pattern of the
+   * table's arity, which matches no record of another arity; '_' matches them all.
+   */
+  headShape: readonly string[] | undefined;
+
   head(head: unknown): HeadField[] {
     this.boundCount = 0;
+    this.headShape = undefined;
     if (head === "_") {
       this.shape += "_";
       return [];
     }
     const { attributes } = this.table;
+    if (this.table.mixedShapes === true && isPlainObject(head)) {
+      this.headShape = attributes;
+      this.shape += `~${JSON.stringify(attributes)}`;
+    }
     if (!isPlainObject(head)) {
       return this.fail(
         `expected '_' or a plain object over the attributes (${attributes.join(", ")}), got ${describe(head)}`,
@@ -406,6 +432,26 @@ class Parser {
     return { kind: "var", n };
   }
 
+  /** element(n, '$_') for a literal n within the tuple: the record name or an attribute. */
+  private recordElement(n: unknown): Expr | undefined {
+    const i = typeof n === "bigint" && n >= 1n && n <= 1_000_000n ? Number(n) : n;
+    if (typeof i !== "number" || !Number.isInteger(i)) return undefined;
+    const attributes = this.table.attributes;
+    if (i === 1) return this.constant(this.table.recordName ?? this.table.name);
+    if (i < 2 || i > attributes.length + 1) return undefined;
+    const attribute = attributes[i - 2]!;
+    this.shape += `$_${JSON.stringify(attribute)},`;
+    return { kind: "field", attribute };
+  }
+
+  /** '$_' as Mnesia's record tuple: [recordName, ...the attributes in order]. */
+  private recordTuple(): Expr {
+    const items: Expr[] = [this.constant(this.table.recordName ?? this.table.name)];
+    this.shape += `$_[${quoted(this.table.attributes).join("")}],`;
+    for (const attribute of this.table.attributes) items.push({ kind: "field", attribute });
+    return { kind: "array", items };
+  }
+
   private exprArray(v: readonly unknown[], booleanContext: boolean): Expr {
     const first = v[0];
     const fn = typeof first === "string" ? FUNCTIONS.get(first) : undefined;
@@ -418,11 +464,17 @@ class Parser {
           v,
         );
       }
+      const tupleArg = TUPLE_ARGUMENT.get(name);
+      if (name === "element" && v[2] === "$_") {
+        const field = this.recordElement(v[1]);
+        if (field !== undefined) return field;
+      }
       this.shape += `(${name} `;
       const args = new Array<Expr>(arity);
       for (let i = 1; i < v.length; i++) {
         this.push(i);
-        args[i - 1] = this.expr(v[i], fn.booleanArgs);
+        args[i - 1] =
+          i === tupleArg && v[i] === "$_" ? this.recordTuple() : this.expr(v[i], fn.booleanArgs);
         this.pop();
       }
       this.shape += ")";
@@ -539,7 +591,7 @@ class Parser {
       body[j] = this.expr(rawBody[j], false);
     }
     this.shape += ";";
-    return { head, guards, body, vars: this.vars() };
+    return { head, guards, body, vars: this.vars(), shape: this.headShape };
   }
 }
 
@@ -579,7 +631,13 @@ export function parsePattern(pattern: unknown, table: TableShape): ParsedSpec {
   const parser = new Parser(table, "pattern");
   const head = deepGuard(parser, () => parser.head(pattern));
   const vars = parser.vars();
-  const clause: Clause = { head, guards: [], body: [parser.constant(true)], vars };
+  const clause: Clause = {
+    head,
+    guards: [],
+    body: [parser.constant(true)],
+    vars,
+    shape: parser.headShape,
+  };
   parser.release();
   return { clauses: [clause], constants: parser.constants, shape: parser.shape };
 }

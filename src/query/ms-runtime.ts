@@ -233,7 +233,18 @@ function mkobj(keys: readonly string[], values: readonly unknown[]): Record<stri
  * Everything generated code may reference, by the local name it is bound to. Names are
  * lower-case words, so they never collide with the generated v<n>, t<n> and k<n> locals.
  */
+/** Whether record `r` has exactly `attributes`, each defined (not a record of an older shape). */
+function hasShape(r: object, attributes: readonly string[]): boolean {
+  let n = 0;
+  for (const _ in r) n++;
+  if (n !== attributes.length) return false;
+  const o = r as Record<string, unknown>;
+  for (const a of attributes) if (!Object.hasOwn(o, a) || o[a] === undefined) return false;
+  return true;
+}
+
 export const RUNTIME = {
+  hasShape,
   cmp: compareTerms,
   eq: termEquals,
   isArray: Array.isArray,

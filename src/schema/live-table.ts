@@ -1,6 +1,6 @@
 // A table as the running database holds it: its definition, its store and its indexes.
 import { CommittedView } from "../access/view.js";
-import { type Key, recordBuilder } from "../keys/index.js";
+import { checkedRecordBuilder, freezeValue, type Key, recordBuilder } from "../keys/index.js";
 import { makeRamStore } from "../store/make-store.js";
 import { SecondaryIndex } from "../store/secondary-index.js";
 import type { Rec, TableStore } from "../store/store.js";
@@ -17,6 +17,15 @@ export type StoreFactory = (
   fresh: boolean,
 ) => TableStore;
 
+/**
+ * Builds the frozen record of a stored (already valid) record of `spec`'s table: in the table's
+ * shape, or, if the table may hold records of older shapes (transformTable "ignore"), as it is.
+ */
+export function storedRecordBuilder(spec: TableSpec): (record: object) => Rec {
+  if (spec.mixedShapes === true) return (r) => freezeValue(r) as Rec;
+  return recordBuilder(spec.attributes) as (record: object) => Rec;
+}
+
 export const ramStoreFactory: StoreFactory = (spec) => makeRamStore(spec.type, spec.attributes[0]!);
 
 export class LiveTable {
@@ -25,6 +34,10 @@ export class LiveTable {
   keyAttr: string;
   /** Builds the frozen private copy of a validated record (compiled for the attribute list). */
   buildRecord: (record: object) => Rec;
+  /** Copies a caller's record reading each attribute once, checking containers as it copies. */
+  buildCheckedRecord: (record: object) => Rec;
+  /** What a disc store builds its records with: the builder of the current definition. */
+  private readonly buildStored = (record: object): Rec => this.buildRecord(record);
   readonly indexes = new Map<string, SecondaryIndex>();
   /** The committed content as the read algorithms see it. */
   readonly view: CommittedView = new CommittedView(this);
@@ -35,8 +48,9 @@ export class LiveTable {
   ) {
     this.spec = spec;
     this.keyAttr = spec.attributes[0]!;
-    this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
-    this.store = makeStore(spec, this.buildRecord, false);
+    this.buildRecord = storedRecordBuilder(spec);
+    this.buildCheckedRecord = checkedRecordBuilder(spec.attributes) as (record: object) => Rec;
+    this.store = makeStore(spec, this.buildStored, false);
     for (const a of spec.index) this.addIndex(a);
   }
 
@@ -52,7 +66,8 @@ export class LiveTable {
   redefine(spec: TableSpec): void {
     const v = this.spec.version;
     this.spec = { ...spec, version: [v[0], v[1] + 1] };
-    this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
+    this.buildRecord = storedRecordBuilder(spec);
+    this.buildCheckedRecord = checkedRecordBuilder(spec.attributes) as (record: object) => Rec;
   }
 
   /**
@@ -63,8 +78,9 @@ export class LiveTable {
     const v = this.spec.version;
     this.spec = { ...spec, version: [v[0] + 1, 0] };
     this.keyAttr = spec.attributes[0]!;
-    this.buildRecord = recordBuilder(spec.attributes) as (record: object) => Rec;
-    this.store = this.makeStore(this.spec, this.buildRecord, records !== undefined);
+    this.buildRecord = storedRecordBuilder(spec);
+    this.buildCheckedRecord = checkedRecordBuilder(spec.attributes) as (record: object) => Rec;
+    this.store = this.makeStore(this.spec, this.buildStored, records !== undefined);
     if (records !== undefined) for (const r of records) this.store.write(this.keyOf(r), r);
     this.rebuildIndexes();
   }

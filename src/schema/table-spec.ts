@@ -30,6 +30,11 @@ export interface TableSpec {
   readonly cookie: string;
   /** Incremented at every definition change: [major, minor] as in Mnesia. */
   readonly version: readonly [number, number];
+  /**
+   * Set by a transformTable "ignore" that changed the attributes: the table may hold records of
+   * an older shape, which patterns and match spec heads must not match (see query/ms-parse.ts).
+   */
+  readonly mixedShapes?: boolean;
 }
 
 /** Mnesia's tuple position of an attribute: the record name is 1, the key 2. */

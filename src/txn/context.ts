@@ -14,7 +14,7 @@ import {
   selectAll,
   step,
 } from "../access/reads.js";
-import { assertWritable, checkRecord, ownRecord } from "../access/validate-record.js";
+import { assertWritable, checkedRecord } from "../access/validate-record.js";
 import { type TableView, viewOf } from "../access/view.js";
 import type { DbCore } from "../db/core.js";
 import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } from "../db/dirty.js";
@@ -416,9 +416,9 @@ export class ActivityContext {
       const txn = this.txn;
       if (txn === undefined) return void dirtyDeleteObject(this.core, this.activityId, t, record);
       this.checkKind(t, lock, WRITE_KINDS);
-      const key = checkRecord(t, record);
+      const rec = checkedRecord(t, record);
+      const key = t.keyOf(rec);
       assertWritable(t, key);
-      const rec = ownRecord(t, record as object);
       if (lock === "sticky_write") this.stick(t.name, key);
       return this.locked(t.name, key, "write", () => {
         txn.overlay.add(t.name, t.spec.type, {

@@ -13,7 +13,7 @@ import {
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { acquireDirLock, LOCK_FILE } from "../../src/disc/dir-lock.js";
+import { acquireDirLock, type DirLock, LOCK_FILE } from "../../src/disc/dir-lock.js";
 import { DirectoryLockedError } from "../../src/errors.js";
 
 let root = "";
@@ -33,14 +33,22 @@ function freshDir(): string {
 
 const child = join(import.meta.dirname, "lock-child.ts");
 
-/** Starts lock-child.ts; resolves with its first line of output. */
+/** Runs a command in a PID namespace of its own (as another container would), with /proc of it. */
+const otherPidNamespace = ["unshare", "--pid", "--kill-child", "--mount-proc"];
+
+/**
+ * Starts lock-child.ts (under `wrap`, a command prefix, if given); resolves with its first line
+ * of output.
+ */
 function startChild(
   dir: string,
   mode: string,
   at?: string,
+  wrap: readonly string[] = [],
 ): { proc: ChildProcess; line: Promise<string> } {
   const args = ["--import", "tsx", child, dir, mode, ...(at === undefined ? [] : [at])];
-  const proc = spawn(process.execPath, args, {
+  const [cmd, ...cmdArgs] = [...wrap, process.execPath, ...args];
+  const proc = spawn(cmd!, cmdArgs, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const line = new Promise<string>((resolve, reject) => {
@@ -112,7 +120,7 @@ describe("directory lock", () => {
     assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), other);
   });
 
-  it("garbage, empty or unreadable lock files are stale and taken over", () => {
+  it("garbage, empty or unreadable lock files do not hold the directory", () => {
     for (const garbage of ["", "{not json", "null", '{"pid": "12"}', '{"pid": -1}', '{"pid": 0}']) {
       const dir = freshDir();
       writeFileSync(join(dir, LOCK_FILE), garbage);
@@ -123,7 +131,7 @@ describe("directory lock", () => {
     }
   });
 
-  it("a lock of a dead process, or of an earlier process with our pid, is taken over", async () => {
+  it("a LOCK file naming a dead process, or an earlier process with our pid, holds nothing", async () => {
     // A pid that surely is dead: a child that has exited.
     const done = spawn(process.execPath, ["-e", "0"]);
     await exited(done);
@@ -136,7 +144,7 @@ describe("directory lock", () => {
     }
   });
 
-  it("a lock held by another live process refuses us; SIGKILLing it makes it stale", async () => {
+  it("a lock held by another live process refuses us; SIGKILLing it frees the directory", async () => {
     const dir = freshDir();
     const { proc, line } = startChild(dir, "hold");
     try {
@@ -167,6 +175,67 @@ describe("directory lock", () => {
     assert.equal((await exited(holder.proc)).code, 0);
     assert.ok(!existsSync(join(dir, LOCK_FILE)), "the exit hook removed the lock file");
     acquireDirLock(dir).release();
+  });
+
+  it("a process in another PID namespace is refused while we hold the directory", async () => {
+    const dir = freshDir();
+    const lock = acquireDirLock(dir);
+    try {
+      const tried = startChild(dir, "try", undefined, otherPidNamespace);
+      assert.match(await tried.line, new RegExp(`^refused dir_locked .*process ${process.pid}\\b`));
+      assert.equal((await exited(tried.proc)).code, 0);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it("a holder in another PID namespace refuses us; once SIGKILLed, the lock is free at once", async () => {
+    const dir = freshDir();
+    const { proc, line } = startChild(dir, "hold", undefined, otherPidNamespace);
+    try {
+      // Inside its namespace the holder is pid 1, a pid that is alive out here too.
+      assert.equal(await line, "locked 1");
+      assert.throws(() => acquireDirLock(dir), lockedBy(dir, /process 1 /));
+      proc.kill("SIGKILL");
+      assert.equal((await exited(proc)).signal, "SIGKILL");
+      // unshare's child dies with it (--kill-child); wait for the kernel to drop its lock.
+      let lock: DirLock | undefined;
+      for (let i = 0; i < 100 && lock === undefined; i++) {
+        try {
+          lock = acquireDirLock(dir);
+        } catch (err) {
+          if (!(err instanceof DirectoryLockedError)) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+      assert.ok(lock !== undefined, "the lock of the killed holder was dropped");
+      assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), "utf8")).pid, process.pid);
+      lock.release();
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
+  it("deleting the LOCK file of a held directory lets no other process in", async () => {
+    const dir = freshDir();
+    const lock = acquireDirLock(dir);
+    rmSync(join(dir, LOCK_FILE));
+    const tried = startChild(dir, "try");
+    assert.match(await tried.line, /^refused dir_locked .* is locked by another process/);
+    await exited(tried.proc);
+    lock.release();
+
+    const { proc, line } = startChild(dir, "hold");
+    try {
+      assert.equal(await line, `locked ${proc.pid}`);
+      rmSync(join(dir, LOCK_FILE));
+      assert.throws(() => acquireDirLock(dir), lockedBy(dir, /locked by another process/));
+      writeFileSync(join(dir, LOCK_FILE), "garbage");
+      assert.throws(() => acquireDirLock(dir), DirectoryLockedError);
+    } finally {
+      proc.kill("SIGKILL");
+      await exited(proc);
+    }
   });
 
   it("contenders in many processes: exactly one wins over a stale lock", async () => {

@@ -259,3 +259,73 @@ describe("match specs: expressions", () => {
     assert.equal(ms.run(bad), NO_MATCH);
   });
 });
+
+describe("match specs: '$_' as Mnesia's record tuple", () => {
+  // What erl gives for table t with attributes [k, v] holding {t,1,a}, {t,2,b}, {t,3,1}.
+  async function table(recordName?: string) {
+    const { Mneme } = await import("../../src/index.js");
+    const db = await Mneme.open();
+    const t = await db.createTable<{ k: number; v: unknown }, "k">("t", {
+      attributes: ["k", "v"],
+      type: "ordered_set",
+      ...(recordName === undefined ? {} : { recordName }),
+    });
+    for (const [k, v] of [
+      [1, "a"],
+      [2, "b"],
+      [3, 1],
+    ] as const) {
+      db.dirtyWrite(t, { k, v });
+    }
+    const sel = (spec: unknown): unknown[] => db.dirtySelect(t, spec as never);
+    return { db, t, sel };
+  }
+
+  test("element(N, '$_') in guards and bodies: N = 1 the record name, then the attributes", async () => {
+    const { db, t, sel } = await table();
+    const guard = [[{}, [["==", ["element", 2, "$_"], 2]], ["$_"]]];
+    assert.deepEqual(sel(guard), [{ k: 2, v: "b" }]);
+    const body = [
+      [
+        {},
+        [],
+        [
+          [
+            ["element", 1, "$_"],
+            ["element", 2, "$_"],
+            ["element", 3, "$_"],
+          ],
+        ],
+      ],
+    ];
+    assert.deepEqual(sel(body), [
+      ["t", 1, "a"],
+      ["t", 2, "b"],
+      ["t", 3, 1],
+    ]);
+    const inTxn = [[{}, [["==", ["element", 3, "$_"], 1]], [["element", 2, "$_"]]]];
+    assert.deepEqual(await db.transaction(async (tx) => tx.select(t, inTxn as never)), [3]);
+    assert.deepEqual(sel(inTxn), [3]);
+  });
+
+  test("element(N, '$_') beyond the tuple: the guard fails, the body gives EXIT", async () => {
+    const { sel } = await table();
+    for (const n of [0, 4, 1.5]) {
+      assert.deepEqual(sel([[{}, [["==", ["element", n, "$_"], 1]], ["$_"]]]), []);
+      assert.deepEqual(sel([[{}, [], [["element", n, "$_"]]]]), ["EXIT", "EXIT", "EXIT"]);
+    }
+  });
+
+  test("element with a computed index, size and is_tuple see the record tuple", async () => {
+    const { sel } = await table();
+    assert.deepEqual(sel([[{ k: "$1" }, [], [["element", "$1", "$_"]]]]), ["t", 2, 1]);
+    assert.deepEqual(sel([[{}, [], [["size", "$_"]]]]), [3, 3, 3]);
+    assert.equal(sel([[{}, [["is_tuple", "$_"]], ["$_"]]]).length, 3);
+  });
+
+  test("element(1, '$_') is the table's record name", async () => {
+    const { sel } = await table("rec");
+    assert.deepEqual(sel([[{ k: 1 }, [], [["element", 1, "$_"]]]]), ["rec"]);
+    assert.deepEqual(sel([[{ k: 1 }, [], [["size", "$_"]]]]), [3]);
+  });
+});
