@@ -23,6 +23,7 @@ export type AbortReason =
   | "timeout"
   // Mneme's own, for disc storage:
   | "bad_checksum"
+  | "invalid_file"
   | "dir_locked"
   | "no_schema";
 
@@ -121,11 +122,13 @@ export class TimeoutError extends MnemeError {
 
 /**
  * A file on disc is damaged: it ends inside a record (truncated_binary_file) or a record fails its
- * checksum (bad_checksum). `file` and `offset` say where the first bad byte is.
+ * checksum (bad_checksum), or its structure is broken (invalid_file: an LMDB file whose meta pages
+ * are invalid, or whose pages LMDB reports as corrupted). `file` and `offset` say where the first
+ * bad byte is (as far as known).
  */
 export class CorruptFileError extends MnemeError {
   constructor(
-    reason: "truncated_binary_file" | "bad_checksum",
+    reason: "truncated_binary_file" | "bad_checksum" | "invalid_file",
     message: string,
     readonly file: string,
     readonly offset: number,
@@ -195,6 +198,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   not_running: "Mnesia is not running",
   timeout: "The operation timed out",
   bad_checksum: "A record in a file failed its checksum",
+  invalid_file: "A file's structure is damaged",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
 };

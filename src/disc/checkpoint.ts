@@ -25,10 +25,13 @@ export interface Checkpoint {
   readonly position: number;
   readonly specs: readonly TableSpec[];
   readonly files: Readonly<Record<string, SnapshotRef>>;
+  /** The log position the LMDB tables reflected, on disc, when the checkpoint was written. */
+  readonly lmdbApplied?: number | undefined;
 }
 
 interface SchemaMeta {
   readonly files: Record<string, SnapshotRef>;
+  readonly lmdbApplied?: number;
 }
 
 /** The checkpoint of a directory, or undefined when it has no disc schema. */
@@ -36,7 +39,12 @@ export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
   if (!fs.existsSync(layout.schema)) return undefined;
   const { header, records } = readSnapshot(layout.schema);
   const meta = header.meta as SchemaMeta;
-  return { position: header.position, specs: records as TableSpec[], files: meta.files };
+  return {
+    position: header.position,
+    specs: records as TableSpec[],
+    files: meta.files,
+    lmdbApplied: meta.lmdbApplied,
+  };
 }
 
 /** The records of a table's snapshot. */
@@ -53,6 +61,8 @@ export interface CheckpointPlan {
   readonly kept: Readonly<Record<string, SnapshotRef>>;
   /** The ram_copies tables among `contents` (dumpTables). */
   readonly ram: ReadonlySet<string>;
+  /** The log position the LMDB tables reflect, synced before the checkpoint is written. */
+  readonly lmdbApplied?: number | undefined;
 }
 
 /** Writes a checkpoint; returns the snapshot references it holds and the size of each new one. */
@@ -79,7 +89,8 @@ export async function writeCheckpoint(
       ...(plan.ram.has(spec.name) ? { ram: true } : {}),
     };
   }
-  const meta: SchemaMeta = { files };
+  const meta: SchemaMeta =
+    plan.lmdbApplied === undefined ? { files } : { files, lmdbApplied: plan.lmdbApplied };
   await writeSnapshot(
     layout.schema,
     { table: "schema", position: plan.position, meta },

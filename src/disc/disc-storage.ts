@@ -5,14 +5,14 @@ import fs from "node:fs";
 import type { Block } from "../codec/block-codec.js";
 import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
-import { NoSchemaError } from "../errors.js";
+import { CorruptFileError, NoSchemaError } from "../errors.js";
 import type { SystemEvent } from "../events/event-types.js";
 import { freezeValue, isFlatRecord, type Key, recordBuilder } from "../keys/index.js";
 import type { ApplierHooks } from "../log/applier.js";
 import type { LogEntry, LogOp, SchemaOp } from "../log/entry.js";
 import type { LiveTable, StoreFactory } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
-import { LmdbEnv } from "../store/lmdb-env.js";
+import { LmdbEnv, type LmdbEnvOptions, type LmdbRepair, lmdbDataFile } from "../store/lmdb-env.js";
 import { makeRamStore } from "../store/make-store.js";
 import type { Rec, TableStore } from "../store/store.js";
 import { type RepairReport, Wal, type WalEntry } from "../wal/index.js";
@@ -68,6 +68,8 @@ export class DiscStorage {
   private env: LmdbEnv | undefined;
   /** During recovery: the LMDB tables hold every entry up to this position. */
   private lmdbApplied = 0;
+  /** LMDB is behind the checkpoint: the replay also gives it the writes before the checkpoint. */
+  private lmdbBehind = false;
   private replaying = false;
   /** ram_copies tables whose dumped content was loaded at start (kept after the replay). */
   private readonly loadedRamDumps = new Set<LiveTable>();
@@ -93,6 +95,8 @@ export class DiscStorage {
   pendingFallback: string | undefined;
   /** Problems found while opening, reported as system events once subscribers can exist. */
   readonly repairs: RepairReport[] = [];
+  /** Repairs made to the LMDB file before it was opened (reported as the log's are). */
+  private readonly lmdbRepairs: LmdbRepair[] = [];
 
   private constructor(
     readonly config: DbConfig,
@@ -104,7 +108,7 @@ export class DiscStorage {
   ) {
     this.files = { ...checkpoint.files };
     const last = recovered.length > 0 ? recovered[recovered.length - 1]!.position : 0;
-    if (fs.existsSync(layout.lmdb)) this.env = LmdbEnv.open(layout.lmdb);
+    this.env = this.openLmdbAtStart();
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
       logged: (op) => isSchemaOp(op) || this.storageOf(op.table) !== "ram_copies",
@@ -151,6 +155,64 @@ export class DiscStorage {
     }
   }
 
+  /**
+   * The LMDB environment as found at start (undefined if there is none and need be none). Its file
+   * is checked before LMDB opens it (lmdb-env.ts), and must exist when the checkpoint lists
+   * disc_only_copies tables: a missing file is their records lost, never an empty table. It
+   * must also reflect the log at least up to where it did when the checkpoint was written: the
+   * replay cannot give it back older writes (the log before the checkpoint may be gone).
+   */
+  private openLmdbAtStart(): LmdbEnv | undefined {
+    const layout = this.layout;
+    const needed = this.checkpoint.specs.some((s) => s.storage === "disc_only_copies");
+    if (!needed && !fs.existsSync(layout.lmdb)) return undefined;
+    const env = LmdbEnv.open(layout.lmdb, { ...this.lmdbOptions(), mustExist: needed });
+    const applied = env.appliedPosition();
+    const expected = this.checkpoint.lmdbApplied ?? 0;
+    if (applied >= expected) return env;
+    const file = lmdbDataFile(layout.lmdb);
+    if (!this.config.autoRepair || !this.logHoldsSince(applied)) {
+      void env.close();
+      throw new CorruptFileError(
+        "invalid_file",
+        `the LMDB file of the disc_only_copies tables reflects the log up to position ${applied}, but it held position ${expected} when the checkpoint was written: it lost committed writes${this.config.autoRepair ? " the log no longer holds" : " (autoRepair would replay them from the log if it holds them)"}; restore the database from a backup`,
+        file,
+        0,
+      );
+    }
+    // The replay gives the LMDB tables back the writes after `applied` (see attach).
+    this.lmdbBehind = true;
+    this.lmdbRepairs.push({
+      file,
+      offset: 0,
+      reason: `it reflected the log up to position ${applied}, not ${expected} as when the checkpoint was written; the writes in between are replayed from the log`,
+    });
+    return env;
+  }
+
+  /**
+   * Whether replaying the log before the checkpoint can bring the LMDB tables from `applied` to
+   * the checkpoint: the log holds every entry after `applied` (the log has gaps only where
+   * nothing was logged, and is cut only at its start) and no schema change between (the tables
+   * are created as the checkpoint defines them, which such writes may not fit).
+   */
+  private logHoldsSince(applied: number): boolean {
+    const first = this.recovered[0];
+    if (first === undefined || first.position > applied + 1) return false;
+    for (const e of this.recovered) {
+      if (e.position <= applied || e.position > this.checkpoint.position) continue;
+      if (decodeWalPayload(e.bytes).ops.some(isSchemaOp)) return false;
+    }
+    return true;
+  }
+
+  private lmdbOptions(): LmdbEnvOptions {
+    return {
+      autoRepair: this.config.autoRepair,
+      onRepair: (r) => this.lmdbRepairs.push(r),
+    };
+  }
+
   private storageOf(table: string): TableSpec["storage"] | undefined {
     return this.core?.tables.get(table)?.spec.storage;
   }
@@ -183,12 +245,16 @@ export class DiscStorage {
     const S = this.checkpoint.position;
     for (const e of this.recovered) {
       const payload = decodeWalPayload(e.bytes);
-      // Up to the checkpoint, only the writes of disc_copies tables whose snapshot is older.
+      // Up to the checkpoint, only the writes of disc_copies tables whose snapshot is older (and
+      // of LMDB tables when LMDB is behind the checkpoint; what it holds is skipped as always).
       const ops =
         e.position > S
           ? payload.ops
           : payload.ops.filter(
-              (op) => !isSchemaOp(op) && e.position > this.snapshotPosition(op.table),
+              (op) =>
+                !isSchemaOp(op) &&
+                (e.position > this.snapshotPosition(op.table) ||
+                  (this.lmdbBehind && this.storageOf(op.table) === "disc_only_copies")),
             );
       if (ops.length === 0) continue;
       // Records are built for their table's attributes, also for a table the entry creates.
@@ -232,6 +298,7 @@ export class DiscStorage {
     // Subscribers can only exist once open() has returned.
     setImmediate(() => {
       for (const r of this.repairs) core.events.emitSystem(repairEvent(r));
+      for (const r of this.lmdbRepairs) core.events.emitSystem(lmdbRepairEvent(r));
     });
   }
 
@@ -321,7 +388,7 @@ export class DiscStorage {
   }
 
   private lmdb(): LmdbEnv {
-    this.env ??= LmdbEnv.open(this.layout.lmdb);
+    this.env ??= LmdbEnv.open(this.layout.lmdb, this.lmdbOptions());
     return this.env;
   }
 
@@ -591,6 +658,8 @@ export class DiscStorage {
     const logBytesAtStart = this.logBytes;
     const ownAtStart = new Map(this.tableLogBytes);
     this.wal.startNewSegment();
+    // Everything LMDB applied so far is on disc once sync() resolves: the checkpoint says so.
+    const lmdbApplied = this.env?.appliedPosition();
     await this.env?.sync();
     const { files, tableBytes } = await writeCheckpoint(this.layout, {
       position,
@@ -598,6 +667,7 @@ export class DiscStorage {
       contents,
       kept,
       ram: new Set(extraRam),
+      lmdbApplied,
     });
     this.files = files;
     for (const [name, at] of [...this.forced]) {
@@ -685,6 +755,14 @@ function fileSize(file: string): number {
   } catch {
     return 0;
   }
+}
+
+function lmdbRepairEvent(r: LmdbRepair): SystemEvent {
+  return {
+    type: "mnesia_error",
+    message: `the LMDB file was damaged: ${r.file} at offset ${r.offset}: ${r.reason}`,
+    details: r,
+  };
 }
 
 function repairEvent(r: RepairReport): SystemEvent {

@@ -7,9 +7,11 @@
 // with batch(): one LMDB write transaction, all or nothing, so that a log entry's writes and
 // setAppliedPosition() land together and replaying the log after a crash is idempotent.
 
+import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { BadArgError, NotRunningError } from "../errors.js";
 import type { TableType } from "../types.js";
+import { checkDataFile } from "./lmdb-meta.js";
 import { LmdbStore, type TableDb } from "./lmdb-store.js";
 import type { Rec } from "./store.js";
 
@@ -18,6 +20,19 @@ export interface LmdbEnvOptions {
   readonly maxTables?: number;
   /** Initial size of the memory map in bytes (lmdb-js grows it as needed). */
   readonly mapSize?: number;
+  /** A damaged meta page is rewritten from the other one (true, the default) or refused. */
+  readonly autoRepair?: boolean;
+  /** The file must hold a database (tables are known to be in it): missing or empty is refused. */
+  readonly mustExist?: boolean;
+  /** Told what was repaired before the environment opened. */
+  readonly onRepair?: (repair: LmdbRepair) => void;
+}
+
+/** A repair made to the LMDB file before it was opened. */
+export interface LmdbRepair {
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
 }
 
 /** The meta sub-database; table sub-databases are named TABLE_PREFIX + table name. */
@@ -66,8 +81,12 @@ export class LmdbEnv implements StoreHost {
     this.meta = this.openDb(META_DB);
   }
 
-  /** Opens (creating if needed) the environment in directory `path`. */
+  /**
+   * Opens (creating if needed) the environment in directory `path`. Its file is checked first
+   * (see checkBeforeOpen): a damaged one is refused with CorruptFileError, not handed to LMDB.
+   */
   static open(path: string, options: LmdbEnvOptions = {}): LmdbEnv {
+    checkBeforeOpen(path, options);
     return new LmdbEnv(path, options);
   }
 
@@ -201,6 +220,27 @@ export class LmdbEnv implements StoreHost {
 
   private checkOpen(): void {
     if (this.closed) throw new NotRunningError(`LMDB environment ${this.path} is closed`);
+  }
+}
+
+/** The data file of the environment in directory `path`. */
+export function lmdbDataFile(path: string): string {
+  return join(path, "data.mdb");
+}
+
+/**
+ * LMDB trusts its meta pages (a damaged one crashes the process): they are checked in JavaScript
+ * first, and one damaged page is rewritten from the other when autoRepair allows.
+ */
+function checkBeforeOpen(path: string, options: LmdbEnvOptions): void {
+  const file = lmdbDataFile(path);
+  const { repaired } = checkDataFile(file, options.autoRepair ?? true, options.mustExist ?? false);
+  if (repaired !== undefined) {
+    options.onRepair?.({
+      file,
+      offset: repaired.offset,
+      reason: `meta page ${repaired.page} was invalid (${repaired.why}) and was rewritten from the other`,
+    });
   }
 }
 
