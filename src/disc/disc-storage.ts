@@ -402,7 +402,7 @@ export class DiscStorage {
     const env = this.lmdb();
     const name = DiscStorage.lmdbName(spec);
     env.closeTable(name);
-    const store = env.openTable(name, spec.type, spec.attributes[0]!, buildRecord);
+    const store = env.openTable(name, spec.type, spec.attributes[0]!, buildRecord, spec.name);
     if (fresh) store.clear();
     return store;
   };

@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import { BadArgError, NotRunningError } from "../errors.js";
+import { BadArgError, CorruptFileError, NotRunningError } from "../errors.js";
 import type { TableType } from "../types.js";
 import { checkDataFile } from "./lmdb-meta.js";
 import { LmdbStore, type TableDb } from "./lmdb-store.js";
@@ -39,12 +39,17 @@ export interface LmdbRepair {
 const META_DB = "__mneme_meta";
 const TABLE_PREFIX = "t/";
 const APPLIED = Buffer.from("applied_position");
+/** The layout of the values (1: each ends with a CRC-32, see lmdb-store.ts). */
+const FORMAT = Buffer.from("value_format");
+const VALUE_FORMAT = 1;
 /** LMDB's default largest key (511 with 4 KiB pages before 0.9.29; lmdb-js builds allow 1978). */
 const DEFAULT_MAX_KEY = 1978;
 
 /** What the stores need of their environment (and a store needs no more). */
 export interface StoreHost {
   readonly maxKeySize: number;
+  /** The data file, named in errors. */
+  readonly file: string;
   /** Runs `fn` in the current write transaction, or in a new one. */
   batch<T>(fn: () => T): T;
   /** Remembers `count` as the store's count to restore should the current transaction abort. */
@@ -53,6 +58,7 @@ export interface StoreHost {
 
 export class LmdbEnv implements StoreHost {
   readonly maxKeySize: number;
+  readonly file: string;
   private readonly root: RootDatabase;
   private readonly meta: TableDb;
   private readonly tables = new Map<string, LmdbStore>();
@@ -65,6 +71,7 @@ export class LmdbEnv implements StoreHost {
     readonly path: string,
     options: LmdbEnvOptions,
   ) {
+    this.file = lmdbDataFile(path);
     this.root = open({
       path,
       noSync: true,
@@ -79,6 +86,7 @@ export class LmdbEnv implements StoreHost {
     const max = (this.root as unknown as { maxKeySize?: number }).maxKeySize;
     this.maxKeySize = typeof max === "number" && max > 0 ? max : DEFAULT_MAX_KEY;
     this.meta = this.openDb(META_DB);
+    this.checkFormat();
   }
 
   /**
@@ -146,19 +154,22 @@ export class LmdbEnv implements StoreHost {
    * The store of table `name`, creating its (empty) sub-database if there is none. A table is open
    * at most once: closeTable() it first to open it again (with another record builder, say).
    * `buildRecord` turns a decoded record into the frozen record handed out (default freezeValue);
-   * it must copy binaries (freezeValue and the tables' record builders do).
+   * it must copy binaries (freezeValue and the tables' record builders do). `table` is the name
+   * errors give (default `name`).
    */
   openTable(
     name: string,
     type: TableType,
     keyAttr: string,
     buildRecord?: (record: object) => Rec,
+    table: string = name,
   ): LmdbStore {
     this.checkOpen();
     if (this.depth > 0)
       throw new BadArgError("cannot open a table inside a batch", { table: name });
     if (this.tables.has(name)) throw new BadArgError("table store already open", { table: name });
-    const store = new LmdbStore(this, this.openDb(TABLE_PREFIX + name), type, keyAttr, buildRecord);
+    const db = this.openDb(TABLE_PREFIX + name);
+    const store = new LmdbStore(this, db, type, keyAttr, buildRecord, table);
     this.tables.set(name, store);
     return store;
   }
@@ -208,6 +219,23 @@ export class LmdbEnv implements StoreHost {
     for (const store of this.tables.values()) store.detach();
     this.tables.clear();
     await this.root.close();
+  }
+
+  /** A new environment is marked with the value layout; one with another layout is refused. */
+  private checkFormat(): void {
+    const f = this.meta.getBinary(FORMAT);
+    if (f?.length === 1 && f[0] === VALUE_FORMAT) return;
+    if (f === undefined && this.tableNames().length === 0) {
+      this.meta.putSync(FORMAT, Buffer.from([VALUE_FORMAT]));
+      return;
+    }
+    void this.root.close();
+    throw new CorruptFileError(
+      "invalid_file",
+      `the LMDB file of the disc_only_copies tables has values in layout ${f === undefined ? "0 (no checksums: an older Mneme)" : f.toString("hex")}, not ${VALUE_FORMAT}; dump it with the Mneme that wrote it (dumpToTextfile) and load it here`,
+      this.file,
+      0,
+    );
   }
 
   private openDb(name: string): TableDb {
