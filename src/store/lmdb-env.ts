@@ -12,6 +12,7 @@ import { open, type RootDatabase } from "lmdb";
 import { BadArgError, CorruptFileError, NotRunningError } from "../errors.js";
 import type { TableType } from "../types.js";
 import { checkDataFile } from "./lmdb-meta.js";
+import { checkPages } from "./lmdb-pages.js";
 import { LmdbStore, type TableDb } from "./lmdb-store.js";
 import type { Rec } from "./store.js";
 
@@ -257,12 +258,17 @@ export function lmdbDataFile(path: string): string {
 }
 
 /**
- * LMDB trusts its meta pages (a damaged one crashes the process): they are checked in JavaScript
- * first, and one damaged page is rewritten from the other when autoRepair allows.
+ * LMDB trusts its file (a damaged meta page or tree page crashes the process): its meta pages are
+ * checked in JavaScript first, one damaged meta page is rewritten from the other when autoRepair
+ * allows, and then every page of its trees is checked.
  */
 function checkBeforeOpen(path: string, options: LmdbEnvOptions): void {
   const file = lmdbDataFile(path);
-  const { repaired } = checkDataFile(file, options.autoRepair ?? true, options.mustExist ?? false);
+  const { meta, repaired } = checkDataFile(
+    file,
+    options.autoRepair ?? true,
+    options.mustExist ?? false,
+  );
   if (repaired !== undefined) {
     options.onRepair?.({
       file,
@@ -270,6 +276,7 @@ function checkBeforeOpen(path: string, options: LmdbEnvOptions): void {
       reason: `meta page ${repaired.page} was invalid (${repaired.why}) and was rewritten from the other`,
     });
   }
+  if (meta !== undefined) checkPages(file, meta);
 }
 
 /** Opens (creating if needed) the LMDB environment in directory `path`. */

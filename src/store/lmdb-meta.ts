@@ -27,10 +27,16 @@ export interface MetaPage {
   readonly pageSize: number;
   readonly lastPage: bigint;
   readonly txnid: bigint;
+  /** The roots of the free-page tree and of the main tree (NO_PAGE when empty). */
+  readonly roots: readonly [bigint, bigint];
 }
 
-/** What checkDataFile found; `repaired` says which meta page it rewrote from the other. */
+/**
+ * What checkDataFile found: the meta page LMDB will use (none for a new file); `repaired` says
+ * which meta page it rewrote from the other.
+ */
 export interface MetaCheck {
+  readonly meta?: MetaPage;
   readonly repaired?: { readonly page: number; readonly offset: number; readonly why: string };
 }
 
@@ -80,7 +86,9 @@ export function checkDataFile(file: string, repair: boolean, mustExist: boolean)
     }
     const bad = metas.findIndex((m) => m.meta === undefined);
     if (bad < 0) {
-      if (m0.meta!.pageSize === m1.meta!.pageSize) return {};
+      const [a, b] = [m0.meta!, m1.meta!];
+      // LMDB uses the meta page of the latest transaction.
+      if (a.pageSize === b.pageSize) return { meta: a.txnid >= b.txnid ? a : b };
       throw new CorruptFileError(
         "invalid_file",
         "the LMDB file of the disc_only_copies tables is damaged: its two meta pages disagree on the page size; restore the database from a backup",
@@ -103,7 +111,7 @@ export function checkDataFile(file: string, repair: boolean, mustExist: boolean)
     page.writeBigUInt64LE(BigInt(bad), 0);
     fs.writeSync(fd, page, 0, pageSize, bad * pageSize);
     fs.fsyncSync(fd);
-    return { repaired: { page: bad, offset: bad * pageSize, why } };
+    return { meta: metas[good]!.meta!, repaired: { page: bad, offset: bad * pageSize, why } };
   } finally {
     fs.closeSync(fd);
   }
@@ -141,12 +149,13 @@ function parseMeta(buf: Buffer, offset: number, fileSize: number): Parsed {
   const lastPage = buf.readBigUInt64LE(m + 120);
   const txnid = buf.readBigUInt64LE(m + 128);
   const pages = BigInt(Math.floor(fileSize / pageSize));
-  for (const root of [buf.readBigUInt64LE(m + 64), buf.readBigUInt64LE(m + 112)]) {
+  const roots = [buf.readBigUInt64LE(m + 64), buf.readBigUInt64LE(m + 112)] as const;
+  for (const root of roots) {
     if (root === NO_PAGE) continue;
     if (root < 2n || root > lastPage) return { why: `impossible root page ${root}` };
     if (root >= pages) return { why: `root page ${root} is past the end of the file` };
   }
-  return { meta: { pageSize, lastPage, txnid }, why: "" };
+  return { meta: { pageSize, lastPage, txnid, roots }, why: "" };
 }
 
 function readAt(fd: number, position: number, length: number): Buffer {
