@@ -240,11 +240,12 @@ export class LmdbEnv implements StoreHost {
   }
 
   private openDb(name: string): TableDb {
-    return this.root.openDB({
+    const db = this.root.openDB({
       name,
       keyEncoding: "binary",
       encoding: "binary",
     }) as unknown as TableDb;
+    return guardDb(db, this.file);
   }
 
   private checkOpen(): void {
@@ -277,6 +278,87 @@ function checkBeforeOpen(path: string, options: LmdbEnvOptions): void {
     });
   }
   if (meta !== undefined) checkPages(file, meta);
+}
+
+/**
+ * The sub-database `db` with LMDB's reports of damage it meets while open (lmdb-js throws an
+ * Error "MDB_CORRUPTED: ..." or "MDB_PAGE_NOTFOUND: ...") turned into CorruptFileError naming the
+ * file. (A page damaged under an open environment can still make LMDB abort the process.)
+ */
+function guardDb(db: TableDb, file: string): TableDb {
+  // Written out (no closure per call): getBinaryFast and putSync are on every read and write.
+  return {
+    getBinary(k) {
+      try {
+        return db.getBinary(k);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    getBinaryFast(k) {
+      try {
+        return db.getBinaryFast(k);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    putSync(k, v) {
+      try {
+        return db.putSync(k, v);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    removeSync(k) {
+      try {
+        return db.removeSync(k);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    *getRange(options) {
+      try {
+        yield* db.getRange(options);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    getStats() {
+      try {
+        return db.getStats();
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    clearSync() {
+      try {
+        db.clearSync();
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    dropSync() {
+      try {
+        db.dropSync();
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+  };
+}
+
+const DAMAGE = /^(MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_INVALID)\b/;
+
+/** `e`, or the CorruptFileError it means when it is LMDB's report of a damaged file. */
+function lmdbError(e: unknown, file: string): unknown {
+  if (!(e instanceof Error) || !DAMAGE.test(e.message)) return e;
+  return new CorruptFileError(
+    "invalid_file",
+    `the LMDB file of the disc_only_copies tables is damaged (LMDB: ${e.message}); restore the database from a backup`,
+    file,
+    0,
+    { value: e },
+  );
 }
 
 /** Opens (creating if needed) the LMDB environment in directory `path`. */
