@@ -96,9 +96,17 @@ function newestMeta(file: string): number {
   return txnid(0) >= txnid(1) ? 0 : 1;
 }
 
-/** Runs the child on `dir`; it must exit by itself and print exactly one line. */
-async function openInChild(dir: string, autoRepair = true, zeroOnce?: number): Promise<string> {
-  const args = [dir, String(autoRepair), ...(zeroOnce === undefined ? [] : [String(zeroOnce)])];
+/**
+ * Runs the child on `dir`; it must exit by itself and print exactly one line. `zeroOnce`: a page
+ * it zeroes once the database is open, then reads only the key given.
+ */
+async function openInChild(
+  dir: string,
+  autoRepair = true,
+  zeroOnce?: { page: number; key: number },
+): Promise<string> {
+  const args = [dir, String(autoRepair)];
+  if (zeroOnce !== undefined) args.push(String(zeroOnce.page), String(zeroOnce.key));
   const r = await runChild(CHILD, args);
   assert.equal(r.signal, null, `child died of ${r.signal}: ${r.stderr}`);
   assert.equal(r.code, 0, r.stderr);
@@ -150,6 +158,14 @@ describe("a damaged LMDB file", { concurrency: 3 }, () => {
       for (const p of pagesHolding(data, recordValue(1500))) zeroPage(data, p);
     });
     assert.equal(await openInChild(dir), `REFUSED invalid_file ${data}`);
+  });
+
+  it("a page zeroed under the open database: a read of a key in it is refused", async () => {
+    const { dir, data } = damaged(() => undefined);
+    const pages = pagesHolding(data, recordValue(1500));
+    assert.equal(pages.length, 1, "one copy of the page, the live one");
+    const line = await openInChild(dir, true, { page: pages[0]!, key: 1500 });
+    assert.equal(line, `REFUSED invalid_file ${data}`);
   });
 
   it("a flipped bit in a value: refused naming the table and key when read", async () => {
