@@ -168,7 +168,8 @@ export class DiscStorage {
     if (!needed && !fs.existsSync(layout.lmdb)) return undefined;
     const env = LmdbEnv.open(layout.lmdb, { ...this.lmdbOptions(), mustExist: needed });
     const applied = env.appliedPosition();
-    const expected = this.checkpoint.lmdbApplied ?? 0;
+    // (Without disc_only_copies tables in the checkpoint, no LMDB content before it matters.)
+    const expected = needed ? (this.checkpoint.lmdbApplied ?? 0) : 0;
     if (applied >= expected) return env;
     const file = lmdbDataFile(layout.lmdb);
     if (!this.config.autoRepair || !this.logHoldsSince(applied)) {

@@ -8,7 +8,8 @@
 //   meta, after the header: u32 magic 0xBEEFC0DE | u32 version | u64 address | u64 mapsize |
 //     2 x MDB_db (48 bytes: u32 pad, the page size in the first | u16 flags | u16 depth |
 //       u64 branch, leaf, overflow pages | u64 entries | u64 root) | u64 last page | u64 txnid
-// Meta page i is page i, so meta 1 starts at the page size.
+// Meta page i is page i, so meta 1 starts at the page size (lmdb-env.ts opens LMDB without
+// overlappingSync, which would add a third meta page).
 import fs from "node:fs";
 import { CorruptFileError } from "../errors.js";
 
@@ -42,15 +43,16 @@ export interface MetaCheck {
 
 /**
  * Checks `file` (an LMDB data.mdb) before LMDB opens it. A missing or empty file is fine (LMDB
- * creates it) unless `mustExist` (tables are known to be in it): then it is refused. Throws CorruptFileError naming the file when no meta page is valid, the file is
- * shorter than its meta pages or than the pages their roots name. When one meta page is damaged
- * and the other is valid, rewrites the damaged one as a copy of the valid one if `repair`, so
- * that LMDB uses the valid one (otherwise it would crash or read garbage); else refuses.
+ * creates it) unless `mustExist` (tables are known to be in it): then it is refused. Throws
+ * CorruptFileError naming the file when no meta page is valid, the file is shorter than its meta
+ * pages or than the pages their roots name. When one meta page is damaged and the other is valid,
+ * rewrites the damaged one as a copy of the valid one if `repair`, so that LMDB uses the valid
+ * one (otherwise it would crash or read garbage); else refuses.
  */
 export function checkDataFile(file: string, repair: boolean, mustExist: boolean): MetaCheck {
   let fd: number;
   try {
-    fd = fs.openSync(file, repair ? "r+" : "r");
+    fd = fs.openSync(file, "r");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     if (mustExist) throw missing(file);
@@ -109,8 +111,13 @@ export function checkDataFile(file: string, repair: boolean, mustExist: boolean)
     // The valid meta page, renumbered: LMDB then finds the same (valid) state in both.
     const page = Buffer.from(first.subarray(good * pageSize, (good + 1) * pageSize));
     page.writeBigUInt64LE(BigInt(bad), 0);
-    fs.writeSync(fd, page, 0, pageSize, bad * pageSize);
-    fs.fsyncSync(fd);
+    const out = fs.openSync(file, "r+");
+    try {
+      fs.writeSync(out, page, 0, pageSize, bad * pageSize);
+      fs.fsyncSync(out);
+    } finally {
+      fs.closeSync(out);
+    }
     return { meta: metas[good]!.meta!, repaired: { page: bad, offset: bad * pageSize, why } };
   } finally {
     fs.closeSync(fd);
