@@ -26,6 +26,7 @@ export type AbortReason =
   | "wrong_transaction"
   // Mneme's own, for disc storage:
   | "bad_checksum"
+  | "invalid_file"
   | "dir_locked"
   | "no_schema"
   | "file_error";
@@ -133,12 +134,14 @@ export class TimeoutError extends MnemeError {
 
 /**
  * A file on disc is damaged: it ends inside a record (truncated_binary_file) or a record fails its
- * checksum (bad_checksum); or it is not a file of the kind expected at all (not_a_log_file, as
- * Mnesia says of a backup that is not one). `file` and `offset` say where the first bad byte is.
+ * checksum (bad_checksum); its structure is broken (invalid_file: an LMDB file whose meta pages
+ * are invalid, or whose pages LMDB reports as corrupted); or it is not a file of the kind expected
+ * at all (not_a_log_file, as Mnesia says of a backup that is not one). `file` and `offset` say where
+ * the first bad byte is (as far as known).
  */
 export class CorruptFileError extends MnemeError {
   constructor(
-    reason: "truncated_binary_file" | "bad_checksum" | "not_a_log_file",
+    reason: "truncated_binary_file" | "bad_checksum" | "invalid_file" | "not_a_log_file",
     message: string,
     readonly file: string,
     readonly offset: number,
@@ -276,6 +279,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   timeout: "The operation timed out",
   wrong_transaction: "A select continuation was used outside the transaction that made it",
   bad_checksum: "A record in a file failed its checksum",
+  invalid_file: "A file's structure is damaged",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
   file_error: "A file operation failed (disc full, permission denied, read-only or missing)",

@@ -49,6 +49,7 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   not_running: "Mnesia is not running",
   timeout: "The operation timed out",
   bad_checksum: "A record in a file failed its checksum",
+  invalid_file: "A file's structure is damaged",
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
   // Mnesia has none (error_description gives the atom back); Mneme describes every reason.

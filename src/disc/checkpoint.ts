@@ -30,12 +30,15 @@ export interface Checkpoint {
   readonly walPosition: number;
   readonly specs: readonly TableSpec[];
   readonly files: ReadonlyMap<string, SnapshotRef>;
+  /** The log position the LMDB tables reflected, on disc, when the checkpoint was written. */
+  readonly lmdbApplied?: number | undefined;
 }
 
 /** schema.DAT's meta: the snapshot references as an object keyed by table name. */
 interface SchemaMeta {
   readonly files: { readonly [table: string]: SnapshotRef };
   readonly walPosition?: number;
+  readonly lmdbApplied?: number;
 }
 
 /** The checkpoint of a directory, or undefined when it has no disc schema. */
@@ -50,12 +53,18 @@ export function readCheckpoint(layout: DirLayout): Checkpoint | undefined {
     walPosition: meta.walPosition ?? 0,
     specs: records as TableSpec[],
     files,
+    lmdbApplied: meta.lmdbApplied,
   };
 }
 
 /** schema.DAT's meta for `files` (fromEntries defines own properties, "__proto__" included). */
-function schemaMeta(files: ReadonlyMap<string, SnapshotRef>, walPosition: number): SchemaMeta {
-  return { files: Object.fromEntries(files), walPosition };
+function schemaMeta(
+  files: ReadonlyMap<string, SnapshotRef>,
+  walPosition: number,
+  lmdbApplied?: number,
+): SchemaMeta {
+  const meta = { files: Object.fromEntries(files), walPosition };
+  return lmdbApplied === undefined ? meta : { ...meta, lmdbApplied };
 }
 
 /** The records of a table's snapshot. */
@@ -75,6 +84,8 @@ export interface CheckpointPlan {
   readonly ram: ReadonlySet<string>;
   /** Every snapshot the log may still need now (a failed checkpoint deletes all others). */
   readonly live: ReadonlyMap<string, SnapshotRef>;
+  /** The log position the LMDB tables reflect, synced before the checkpoint is written. */
+  readonly lmdbApplied?: number | undefined;
 }
 
 /** Writes a checkpoint; returns the snapshot references it holds and the size of each new one. */
@@ -115,7 +126,11 @@ async function writeCheckpointFiles(
   }
   await writeSnapshot(
     layout.schema,
-    { table: "schema", position: plan.position, meta: schemaMeta(files, plan.walPosition) },
+    {
+      table: "schema",
+      position: plan.position,
+      meta: schemaMeta(files, plan.walPosition, plan.lmdbApplied),
+    },
     plan.specs,
   );
   try {

@@ -5,14 +5,14 @@ import fs from "node:fs";
 import type { Block } from "../codec/block-codec.js";
 import type { DbConfig } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
-import { fileError, NoSchemaError } from "../errors.js";
+import { CorruptFileError, fileError, NoSchemaError } from "../errors.js";
 import type { SystemEvent } from "../events/event-types.js";
 import { freezeValue, isFlatRecord, type Key } from "../keys/index.js";
 import type { ApplierHooks } from "../log/applier.js";
 import type { LogEntry, LogOp, SchemaOp } from "../log/entry.js";
 import { type LiveTable, type StoreFactory, storedRecordBuilder } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
-import { LmdbEnv } from "../store/lmdb-env.js";
+import { LmdbEnv, type LmdbEnvOptions, type LmdbRepair, lmdbDataFile } from "../store/lmdb-env.js";
 import { makeRamStore } from "../store/make-store.js";
 import type { Rec, TableStore } from "../store/store.js";
 import { type RecoveryBounds, type RepairReport, Wal, type WalEntry } from "../wal/index.js";
@@ -68,6 +68,8 @@ export class DiscStorage {
   private env: LmdbEnv | undefined;
   /** During recovery: the LMDB tables hold every entry up to this position. */
   private lmdbApplied = 0;
+  /** LMDB is behind the checkpoint: the replay also gives it the writes before the checkpoint. */
+  private lmdbBehind = false;
   private replaying = false;
   /** ram_copies tables whose dumped content was loaded at start (kept after the replay). */
   private readonly loadedRamDumps = new Set<LiveTable>();
@@ -100,10 +102,13 @@ export class DiscStorage {
     private readonly wal: Wal,
     private readonly recovered: WalEntry[],
     env: LmdbEnv | undefined,
+    /** Repairs made to the LMDB file before it was opened (reported as the log's are). */
+    private readonly lmdbRepairs: LmdbRepair[],
   ) {
     this.files = new Map(checkpoint.files);
     const last = recovered.length > 0 ? recovered[recovered.length - 1]!.position : 0;
     this.env = env;
+    if (env !== undefined) this.checkLmdbAtStart(env);
     this.lmdbApplied = this.env?.appliedPosition() ?? 0;
     this.log = new DurableLog(wal, Math.max(checkpoint.position, last, this.lmdbApplied), {
       logged: (op, defined) => isSchemaOp(op) || this.storageOf(op.table, defined) !== "ram_copies",
@@ -144,14 +149,24 @@ export class DiscStorage {
     try {
       const checkpoint = readCheckpoint(layout)!;
       // LMDB first: what it has applied bounds what a repair of the log may cut.
-      env = fs.existsSync(layout.lmdb) ? LmdbEnv.open(layout.lmdb) : undefined;
+      const lmdbRepairs: LmdbRepair[] = [];
+      env = DiscStorage.openLmdbAtStart(config, layout, checkpoint, lmdbRepairs);
       const repairs: RepairReport[] = [];
       const { wal, entries } = Wal.open(layout.wal, {
         autoRepair: config.autoRepair,
         onRepair: (r) => repairs.push(r),
         bounds: walBounds(layout, checkpoint, env?.appliedPosition() ?? 0),
       });
-      const disc = new DiscStorage(config, layout, lock, checkpoint, wal, entries, env);
+      const disc = new DiscStorage(
+        config,
+        layout,
+        lock,
+        checkpoint,
+        wal,
+        entries,
+        env,
+        lmdbRepairs,
+      );
       disc.repairs.push(...repairs);
       return disc;
     } catch (e) {
@@ -159,6 +174,79 @@ export class DiscStorage {
       lock.release();
       throw e;
     }
+  }
+
+  /**
+   * The LMDB environment as found at start (undefined if there is none and need be none). Its file
+   * is checked before LMDB opens it (lmdb-env.ts), and must exist when the checkpoint lists
+   * disc_only_copies tables: a missing file is their records lost, never an empty table. It is
+   * opened before the log, as what it has applied bounds what a repair of the log may cut.
+   */
+  private static openLmdbAtStart(
+    config: DbConfig,
+    layout: DirLayout,
+    checkpoint: Checkpoint,
+    repairs: LmdbRepair[],
+  ): LmdbEnv | undefined {
+    const needed = checkpoint.specs.some((s) => s.storage === "disc_only_copies");
+    if (!needed && !fs.existsSync(layout.lmdb)) return undefined;
+    return LmdbEnv.open(layout.lmdb, {
+      autoRepair: config.autoRepair,
+      onRepair: (r) => repairs.push(r),
+      mustExist: needed,
+    });
+  }
+
+  /**
+   * The LMDB tables must reflect the log at least up to where they did when the checkpoint was
+   * written: the replay gives them back later writes only while the log still holds them.
+   */
+  private checkLmdbAtStart(env: LmdbEnv): void {
+    const layout = this.layout;
+    const needed = this.checkpoint.specs.some((s) => s.storage === "disc_only_copies");
+    const applied = env.appliedPosition();
+    // (Without disc_only_copies tables in the checkpoint, no LMDB content before it matters.)
+    const expected = needed ? (this.checkpoint.lmdbApplied ?? 0) : 0;
+    if (applied >= expected) return;
+    const file = lmdbDataFile(layout.lmdb);
+    if (!this.config.autoRepair || !this.logHoldsSince(applied)) {
+      throw new CorruptFileError(
+        "invalid_file",
+        `the LMDB file of the disc_only_copies tables reflects the log up to position ${applied}, but it held position ${expected} when the checkpoint was written: it lost committed writes${this.config.autoRepair ? " the log no longer holds" : " (autoRepair would replay them from the log if it holds them)"}; restore the database from a backup`,
+        file,
+        0,
+      );
+    }
+    // The replay gives the LMDB tables back the writes after `applied` (see attach).
+    this.lmdbBehind = true;
+    this.lmdbRepairs.push({
+      file,
+      offset: 0,
+      reason: `it reflected the log up to position ${applied}, not ${expected} as when the checkpoint was written; the writes in between are replayed from the log`,
+    });
+  }
+
+  /**
+   * Whether replaying the log before the checkpoint can bring the LMDB tables from `applied` to
+   * the checkpoint: the log holds every entry after `applied` (the log has gaps only where
+   * nothing was logged, and is cut only at its start) and no schema change between (the tables
+   * are created as the checkpoint defines them, which such writes may not fit).
+   */
+  private logHoldsSince(applied: number): boolean {
+    const first = this.recovered[0];
+    if (first === undefined || first.position > applied + 1) return false;
+    for (const e of this.recovered) {
+      if (e.position <= applied || e.position > this.checkpoint.position) continue;
+      if (decodeWalPayload(e.bytes).ops.some(isSchemaOp)) return false;
+    }
+    return true;
+  }
+
+  private lmdbOptions(): LmdbEnvOptions {
+    return {
+      autoRepair: this.config.autoRepair,
+      onRepair: (r) => this.lmdbRepairs.push(r),
+    };
   }
 
   /** Where a table is stored, after the schema ops of the entry being logged (`defined`). */
@@ -200,12 +288,16 @@ export class DiscStorage {
     const S = this.checkpoint.position;
     for (const e of this.recovered) {
       const payload = decodeWalPayload(e.bytes);
-      // Up to the checkpoint, only the writes of disc_copies tables whose snapshot is older.
+      // Up to the checkpoint, only the writes of disc_copies tables whose snapshot is older (and
+      // of LMDB tables when LMDB is behind the checkpoint; what it holds is skipped as always).
       const ops =
         e.position > S
           ? payload.ops
           : payload.ops.filter(
-              (op) => !isSchemaOp(op) && e.position > this.snapshotPosition(op.table),
+              (op) =>
+                !isSchemaOp(op) &&
+                (e.position > this.snapshotPosition(op.table) ||
+                  (this.lmdbBehind && this.storageOf(op.table) === "disc_only_copies")),
             );
       if (ops.length === 0) continue;
       // Records are built for their table's attributes, also for a table the entry creates.
@@ -249,6 +341,7 @@ export class DiscStorage {
     // Subscribers can only exist once open() has returned.
     setImmediate(() => {
       for (const r of this.repairs) core.events.emitSystem(repairEvent(r));
+      for (const r of this.lmdbRepairs) core.events.emitSystem(lmdbRepairEvent(r));
     });
   }
 
@@ -354,7 +447,7 @@ export class DiscStorage {
   }
 
   private lmdb(): LmdbEnv {
-    this.env ??= LmdbEnv.open(this.layout.lmdb);
+    this.env ??= LmdbEnv.open(this.layout.lmdb, this.lmdbOptions());
     return this.env;
   }
 
@@ -367,7 +460,7 @@ export class DiscStorage {
     const env = this.lmdb();
     const name = DiscStorage.lmdbName(spec);
     env.closeTable(name);
-    const store = env.openTable(name, spec.type, spec.attributes[0]!, buildRecord);
+    const store = env.openTable(name, spec.type, spec.attributes[0]!, buildRecord, spec.name);
     if (fresh) store.clear();
     return store;
   };
@@ -630,6 +723,8 @@ export class DiscStorage {
     const logBytesAtStart = this.logBytes;
     const ownAtStart = new Map(this.tableLogBytes);
     this.wal.startNewSegment();
+    // Everything LMDB applied so far is on disc once sync() resolves: the checkpoint says so.
+    const lmdbApplied = this.env?.appliedPosition();
     await this.env?.sync();
     // The checkpoint records walPosition, which a later open requires the log to reach (tables
     // with older snapshots need the records up to it): so they are on disc before it is.
@@ -642,6 +737,7 @@ export class DiscStorage {
       kept,
       ram: new Set(extraRam),
       live: this.files,
+      lmdbApplied,
     });
     this.files = files;
     for (const [name, at] of [...this.forced]) {
@@ -733,6 +829,10 @@ export function walBounds(
       obsoleteThrough = Math.min(obsoleteThrough, ref.position);
     }
   }
+  // LMDB behind the checkpoint (an older meta page): the replay needs the log from its position.
+  if (lmdbApplied < (checkpoint.lmdbApplied ?? 0)) {
+    obsoleteThrough = Math.min(obsoleteThrough, lmdbApplied);
+  }
   const required =
     lmdbApplied > checkpoint.walPosition
       ? { position: lmdbApplied, holder: `the LMDB environment ${layout.lmdb}` }
@@ -746,6 +846,14 @@ function fileSize(file: string): number {
   } catch {
     return 0;
   }
+}
+
+function lmdbRepairEvent(r: LmdbRepair): SystemEvent {
+  return {
+    type: "mnesia_error",
+    message: `the LMDB file was damaged: ${r.file} at offset ${r.offset}: ${r.reason}`,
+    details: r,
+  };
 }
 
 function repairEvent(r: RepairReport): SystemEvent {

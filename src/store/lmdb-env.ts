@@ -10,8 +10,10 @@
 import { constants } from "node:os";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import { BadArgError, fileError, NotRunningError } from "../errors.js";
+import { BadArgError, CorruptFileError, fileError, NotRunningError } from "../errors.js";
 import type { TableType } from "../types.js";
+import { checkDataFile } from "./lmdb-meta.js";
+import { checkPages } from "./lmdb-pages.js";
 import { LmdbStore, type TableDb } from "./lmdb-store.js";
 import type { Rec } from "./store.js";
 
@@ -20,18 +22,36 @@ export interface LmdbEnvOptions {
   readonly maxTables?: number;
   /** Initial size of the memory map in bytes (lmdb-js grows it as needed). */
   readonly mapSize?: number;
+  /** A damaged meta page is rewritten from the other one (true, the default) or refused. */
+  readonly autoRepair?: boolean;
+  /** The file must hold a database (tables are known to be in it): missing or empty is refused. */
+  readonly mustExist?: boolean;
+  /** Told what was repaired before the environment opened. */
+  readonly onRepair?: (repair: LmdbRepair) => void;
+}
+
+/** A repair made to the LMDB file before it was opened. */
+export interface LmdbRepair {
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
 }
 
 /** The meta sub-database; table sub-databases are named TABLE_PREFIX + table name. */
 const META_DB = "__mneme_meta";
 const TABLE_PREFIX = "t/";
 const APPLIED = Buffer.from("applied_position");
+/** The layout of the values (1: each ends with a CRC-32, see lmdb-store.ts). */
+const FORMAT = Buffer.from("value_format");
+const VALUE_FORMAT = 1;
 /** LMDB's default largest key (511 with 4 KiB pages before 0.9.29; lmdb-js builds allow 1978). */
 const DEFAULT_MAX_KEY = 1978;
 
 /** What the stores need of their environment (and a store needs no more). */
 export interface StoreHost {
   readonly maxKeySize: number;
+  /** The data file, named in errors. */
+  readonly file: string;
   /** Runs `fn` in the current write transaction, or in a new one. */
   batch<T>(fn: () => T): T;
   /** Remembers `count` as the store's count to restore should the current transaction abort. */
@@ -40,6 +60,7 @@ export interface StoreHost {
 
 export class LmdbEnv implements StoreHost {
   readonly maxKeySize: number;
+  readonly file: string;
   private readonly root: RootDatabase;
   private readonly meta: TableDb;
   private readonly tables = new Map<string, LmdbStore>();
@@ -52,6 +73,7 @@ export class LmdbEnv implements StoreHost {
     readonly path: string,
     options: LmdbEnvOptions,
   ) {
+    this.file = lmdbDataFile(path);
     this.root = open({
       path,
       noSync: true,
@@ -66,10 +88,15 @@ export class LmdbEnv implements StoreHost {
     const max = (this.root as unknown as { maxKeySize?: number }).maxKeySize;
     this.maxKeySize = typeof max === "number" && max > 0 ? max : DEFAULT_MAX_KEY;
     this.meta = this.openDb(META_DB);
+    this.checkFormat();
   }
 
-  /** Opens (creating if needed) the environment in directory `path`. */
+  /**
+   * Opens (creating if needed) the environment in directory `path`. Its file is checked first
+   * (see checkBeforeOpen): a damaged one is refused with CorruptFileError, not handed to LMDB.
+   */
   static open(path: string, options: LmdbEnvOptions = {}): LmdbEnv {
+    checkBeforeOpen(path, options);
     try {
       return new LmdbEnv(path, options);
     } catch (e) {
@@ -133,19 +160,22 @@ export class LmdbEnv implements StoreHost {
    * The store of table `name`, creating its (empty) sub-database if there is none. A table is open
    * at most once: closeTable() it first to open it again (with another record builder, say).
    * `buildRecord` turns a decoded record into the frozen record handed out (default freezeValue);
-   * it must copy binaries (freezeValue and the tables' record builders do).
+   * it must copy binaries (freezeValue and the tables' record builders do). `table` is the name
+   * errors give (default `name`).
    */
   openTable(
     name: string,
     type: TableType,
     keyAttr: string,
     buildRecord?: (record: object) => Rec,
+    table: string = name,
   ): LmdbStore {
     this.checkOpen();
     if (this.depth > 0)
       throw new BadArgError("cannot open a table inside a batch", { table: name });
     if (this.tables.has(name)) throw new BadArgError("table store already open", { table: name });
-    const store = new LmdbStore(this, this.openDb(TABLE_PREFIX + name), type, keyAttr, buildRecord);
+    const db = this.openDb(TABLE_PREFIX + name);
+    const store = new LmdbStore(this, db, type, keyAttr, buildRecord, table);
     this.tables.set(name, store);
     return store;
   }
@@ -197,12 +227,30 @@ export class LmdbEnv implements StoreHost {
     await this.root.close();
   }
 
+  /** A new environment is marked with the value layout; one with another layout is refused. */
+  private checkFormat(): void {
+    const f = this.meta.getBinary(FORMAT);
+    if (f?.length === 1 && f[0] === VALUE_FORMAT) return;
+    if (f === undefined && this.tableNames().length === 0) {
+      this.meta.putSync(FORMAT, Buffer.from([VALUE_FORMAT]));
+      return;
+    }
+    void this.root.close();
+    throw new CorruptFileError(
+      "invalid_file",
+      `the LMDB file of the disc_only_copies tables has values in layout ${f === undefined ? "0 (no checksums: an older Mneme)" : f.toString("hex")}, not ${VALUE_FORMAT}; dump it with the Mneme that wrote it (dumpToTextfile) and load it here`,
+      this.file,
+      0,
+    );
+  }
+
   private openDb(name: string): TableDb {
-    return this.root.openDB({
+    const db = this.root.openDB({
       name,
       keyEncoding: "binary",
       encoding: "binary",
     }) as unknown as TableDb;
+    return guardDb(db, this.file);
   }
 
   private checkOpen(): void {
@@ -225,6 +273,114 @@ function lmdbFileError(err: unknown, dir: string, doing = "an LMDB commit"): unk
     Object.assign(new Error((err as Error).message), { code: name, cause: err }),
     join(dir, "data.mdb"),
     doing,
+  );
+}
+
+/** The data file of the environment in directory `path`. */
+export function lmdbDataFile(path: string): string {
+  return join(path, "data.mdb");
+}
+
+/**
+ * LMDB trusts its file (a damaged meta page or tree page crashes the process): its meta pages are
+ * checked in JavaScript first, one damaged meta page is rewritten from the other when autoRepair
+ * allows, and then every page of its trees is checked.
+ */
+function checkBeforeOpen(path: string, options: LmdbEnvOptions): void {
+  const file = lmdbDataFile(path);
+  const { meta, repaired } = checkDataFile(
+    file,
+    options.autoRepair ?? true,
+    options.mustExist ?? false,
+  );
+  if (repaired !== undefined) {
+    options.onRepair?.({
+      file,
+      offset: repaired.offset,
+      reason: `meta page ${repaired.page} was invalid (${repaired.why}) and was rewritten from the other`,
+    });
+  }
+  if (meta !== undefined) checkPages(file, meta);
+}
+
+/**
+ * The sub-database `db` with LMDB's reports of damage it meets while open (lmdb-js throws an
+ * Error "MDB_CORRUPTED: ..." or "MDB_PAGE_NOTFOUND: ...") turned into CorruptFileError naming the
+ * file. (A page damaged under an open environment can still make LMDB abort the process.)
+ */
+function guardDb(db: TableDb, file: string): TableDb {
+  // Written out (no closure per call): getBinaryFast and putSync are on every read and write.
+  return {
+    getBinary(k) {
+      try {
+        return db.getBinary(k);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    getBinaryFast(k) {
+      try {
+        return db.getBinaryFast(k);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    putSync(k, v) {
+      try {
+        return db.putSync(k, v);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    removeSync(k) {
+      try {
+        return db.removeSync(k);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    *getRange(options) {
+      try {
+        yield* db.getRange(options);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    getStats() {
+      try {
+        return db.getStats();
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    clearSync() {
+      try {
+        db.clearSync();
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    dropSync() {
+      try {
+        db.dropSync();
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+  };
+}
+
+const DAMAGE = /^(MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_INVALID)\b/;
+
+/** `e`, or the CorruptFileError it means when it is LMDB's report of a damaged file. */
+function lmdbError(e: unknown, file: string): unknown {
+  if (!(e instanceof Error) || !DAMAGE.test(e.message)) return e;
+  return new CorruptFileError(
+    "invalid_file",
+    `the LMDB file of the disc_only_copies tables is damaged (LMDB: ${e.message}); restore the database from a backup`,
+    file,
+    0,
+    { value: e },
   );
 }
 

@@ -5,7 +5,9 @@
 // for set and ordered_set, encodeTerm(records) for bag (distinct records, oldest first). A value
 // whose key does not come back as written from decodeKey (a bigint that is a double, -0, arrays of
 // them) starts with the byte 0xC1, which MessagePack never uses: keys() then reads the key from
-// the record; otherwise from the LMDB key, without decoding the record.
+// the record; otherwise from the LMDB key, without decoding the record. Every value ends with the
+// CRC-32 (u32 LE) of its key and the bytes before it, checked whenever the entry is read: damage
+// in the file (a flipped bit) is a CorruptFileError naming the table and key, never a wrong value.
 //
 // Mutations are synchronous LMDB write transactions (or part of the environment's current batch)
 // and visible to the next read. Iterators read the table in chunks of keys, each through a fresh
@@ -13,8 +15,10 @@
 // iteration, which then goes on after the last key it returned (like a live Map iterator, except
 // that the records of a chunk already read are handed out even if changed meanwhile).
 
+import { crc32Range } from "../codec/crc32.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
-import { NotRunningError, SystemLimitError } from "../errors.js";
+import { CorruptFileError, NotRunningError, SystemLimitError } from "../errors.js";
+import { formatKey } from "../keys/format.js";
 import { decodeKey, encodeKey, freezeValue, type Key, termEquals } from "../keys/index.js";
 import { exactDouble } from "../keys/numbers.js";
 import type { TableType } from "../types.js";
@@ -50,6 +54,8 @@ interface Entry {
 
 /** First byte of a value whose key must be read from the record. */
 const KEY_IN_RECORD = 0xc1;
+/** The checksum at the end of every value. */
+const CRC_BYTES = 4;
 /** Iterators read this many entries first, then four times more each time up to MAX_CHUNK. */
 const FIRST_CHUNK = 16;
 const MAX_CHUNK = 1024;
@@ -66,13 +72,14 @@ export class LmdbStore implements TableStore {
   private count: number;
   private readonly build: (record: object) => Rec;
 
-  /** Use LmdbEnv.openTable. Counts the records (a scan for bags). */
+  /** Use LmdbEnv.openTable. Counts the records (a scan for bags). `table` names it in errors. */
   constructor(
     private readonly env: StoreHost,
     private db: TableDb,
     readonly type: TableType,
     private readonly keyAttr: string,
     buildRecord?: (record: object) => Rec,
+    private readonly table?: string,
   ) {
     this.ordered = type === "ordered_set";
     this.build = buildRecord ?? ((r) => freezeValue(r) as Rec);
@@ -88,7 +95,7 @@ export class LmdbStore implements TableStore {
     if (kb === undefined) return undefined;
     const v = this.db.getBinaryFast(kb);
     if (v === undefined) return undefined;
-    const decoded = decodeValue(v);
+    const decoded = this.decode(kb, v);
     return this.build(this.type === "bag" ? (decoded as object[])[0]! : (decoded as object));
   }
 
@@ -96,13 +103,13 @@ export class LmdbStore implements TableStore {
     const kb = this.lookupKey(key);
     if (kb === undefined) return [];
     const v = this.db.getBinaryFast(kb);
-    return v === undefined ? [] : this.recordsOf(v);
+    return v === undefined ? [] : this.recordsOf(kb, v);
   }
 
   write(key: Key, record: Rec): void {
     const kb = this.writeKey(key);
     if (this.type !== "bag") {
-      const value = encodeValue(record[this.keyAttr] as Key, record);
+      const value = encodeValue(kb, record[this.keyAttr] as Key, record);
       this.env.batch(() => {
         const existed = this.db.getBinaryFast(kb) !== undefined;
         this.db.putSync(kb, value);
@@ -113,16 +120,16 @@ export class LmdbStore implements TableStore {
     this.env.batch(() => {
       const old = this.db.getBinary(kb);
       if (old === undefined) {
-        this.db.putSync(kb, encodeValue(record[this.keyAttr] as Key, [record]));
+        this.db.putSync(kb, encodeValue(kb, record[this.keyAttr] as Key, [record]));
         this.setCount(this.count + 1);
         return;
       }
-      const rs = decodeValue(old) as Rec[];
+      const rs = this.decode(kb, old) as Rec[];
       // An equal record is replaced in place (keeps its position, as ets bags do).
       const at = rs.findIndex((r) => termEquals(r, record));
       if (at >= 0) rs[at] = record;
       else rs.push(record);
-      this.db.putSync(kb, encodeValue(rs[0]![this.keyAttr] as Key, rs));
+      this.db.putSync(kb, encodeValue(kb, rs[0]![this.keyAttr] as Key, rs));
       if (at < 0) this.setCount(this.count + 1);
     });
   }
@@ -146,16 +153,16 @@ export class LmdbStore implements TableStore {
       const old = this.db.getBinary(kb);
       if (old === undefined) return;
       if (this.type !== "bag") {
-        if (!termEquals(decodeValue(old), record)) return;
+        if (!termEquals(this.decode(kb, old), record)) return;
         this.db.removeSync(kb);
         this.setCount(this.count - 1);
         return;
       }
-      const rs = decodeValue(old) as Rec[];
+      const rs = this.decode(kb, old) as Rec[];
       const kept = rs.filter((r) => !termEquals(r, record));
       if (kept.length === rs.length) return;
       if (kept.length === 0) this.db.removeSync(kb);
-      else this.db.putSync(kb, encodeValue(kept[0]![this.keyAttr] as Key, kept));
+      else this.db.putSync(kb, encodeValue(kb, kept[0]![this.keyAttr] as Key, kept));
       this.setCount(this.count - (rs.length - kept.length));
     });
   }
@@ -172,7 +179,7 @@ export class LmdbStore implements TableStore {
   }
 
   *records(): IterableIterator<Rec> {
-    for (const e of this.scan({})) yield* this.recordsOf(e.value);
+    for (const e of this.scan({})) yield* this.recordsOf(e.key, e.value);
   }
 
   *recordsReverse(): IterableIterator<Rec> {
@@ -180,7 +187,9 @@ export class LmdbStore implements TableStore {
       yield* this.records();
       return;
     }
-    for (const e of this.scan({ reverse: true })) yield this.build(decodeValue(e.value) as object);
+    for (const e of this.scan({ reverse: true })) {
+      yield this.build(this.decode(e.key, e.value) as object);
+    }
   }
 
   *range(lower: KeyBound | undefined, upper: KeyBound | undefined): IterableIterator<Rec> {
@@ -204,7 +213,7 @@ export class LmdbStore implements TableStore {
     ) {
       return;
     }
-    for (const e of this.scan(options)) yield* this.recordsOf(e.value);
+    for (const e of this.scan(options)) yield* this.recordsOf(e.key, e.value);
   }
 
   first(): Key | undefined {
@@ -318,8 +327,8 @@ export class LmdbStore implements TableStore {
     }
   }
 
-  private recordsOf(value: Buffer): Rec[] {
-    const decoded = decodeValue(value);
+  private recordsOf(kb: Uint8Array, value: Buffer): Rec[] {
+    const decoded = this.decode(kb, value);
     if (this.type !== "bag") return [this.build(decoded as object)];
     const rs = decoded as object[];
     const out = new Array<Rec>(rs.length);
@@ -328,10 +337,42 @@ export class LmdbStore implements TableStore {
   }
 
   private keyOf(e: Entry): Key {
-    if (e.value[0] !== KEY_IN_RECORD) return freezeValue(decodeKey(e.key));
-    const decoded = decodeValue(e.value);
+    if (e.value[0] !== KEY_IN_RECORD) {
+      this.check(e.key, e.value);
+      return freezeValue(decodeKey(e.key));
+    }
+    const decoded = this.decode(e.key, e.value);
     const r = (this.type === "bag" ? (decoded as Rec[])[0] : decoded) as Rec;
     return freezeValue(r[this.keyAttr] as Key);
+  }
+
+  /** The term a value holds, once its checksum is checked. */
+  private decode(kb: Uint8Array, v: Buffer): unknown {
+    this.check(kb, v);
+    // An explicit end: the reusable buffer of getBinaryFast is longer than its value (only its own
+    // `length` property, which the decoder reads, says where the value ends).
+    return decodeTerm(valueBody(v));
+  }
+
+  /** Throws CorruptFileError unless the value's checksum matches its key and bytes. */
+  private check(kb: Uint8Array, v: Buffer): void {
+    const end = v.length - CRC_BYTES;
+    if (end >= 0 && crc32Range(v, 0, end, crc32Range(kb, 0, kb.length)) === v.readUInt32LE(end)) {
+      return;
+    }
+    let key: unknown;
+    try {
+      key = decodeKey(kb);
+    } catch {
+      key = Buffer.from(kb).toString("hex");
+    }
+    throw new CorruptFileError(
+      "bad_checksum",
+      `a record of disc_only_copies table ${this.table ?? "?"} failed its checksum (key ${formatKey(key)}): the LMDB file is damaged; restore the database from a backup`,
+      this.env.file,
+      0,
+      { table: this.table, key },
+    );
   }
 
   private countBag(): number {
@@ -343,19 +384,21 @@ export class LmdbStore implements TableStore {
 
 // ---- values ------------------------------------------------------------------------------------
 
-function encodeValue(key: Key, value: unknown): Uint8Array {
+/** The LMDB value of `value` stored under key `kb` (whose key is `key`). */
+function encodeValue(kb: Uint8Array, key: Key, value: unknown): Uint8Array {
   const bytes = encodeTerm(value);
-  if (keyRoundTrips(key)) return bytes;
-  const out = Buffer.allocUnsafe(bytes.length + 1);
-  out[0] = KEY_IN_RECORD;
-  out.set(bytes, 1);
+  const p = keyRoundTrips(key) ? 0 : 1;
+  const out = Buffer.allocUnsafe(p + bytes.length + CRC_BYTES);
+  if (p === 1) out[0] = KEY_IN_RECORD;
+  out.set(bytes, p);
+  const end = p + bytes.length;
+  out.writeUInt32LE(crc32Range(out, 0, end, crc32Range(kb, 0, kb.length)), end);
   return out;
 }
 
-function decodeValue(v: Buffer): unknown {
-  // An explicit end: the reusable buffer of getBinaryFast is longer than its value (only its own
-  // `length` property, which the decoder reads, says where the value ends).
-  return v[0] === KEY_IN_RECORD ? decodeTerm(v.subarray(1, v.length)) : decodeTerm(v);
+/** The MessagePack bytes of a value (its checksum not checked). */
+function valueBody(v: Buffer): Buffer {
+  return v.subarray(v[0] === KEY_IN_RECORD ? 1 : 0, v.length - CRC_BYTES);
 }
 
 /** Whether decodeKey(encodeKey(k)) gives back `k` itself (same types), frozen aside. */
@@ -383,5 +426,5 @@ function recordCount(v: Buffer): number {
   if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
   if (b === 0xdc) return v.readUInt16BE(p + 1);
   if (b === 0xdd) return v.readUInt32BE(p + 1);
-  return (decodeValue(v) as unknown[]).length;
+  return (decodeTerm(valueBody(v)) as unknown[]).length;
 }

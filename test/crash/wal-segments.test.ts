@@ -107,7 +107,7 @@ function damage(dir: string, kind: Kind, rand: () => number): Made | undefined {
   // starts right after that holds only such records.
   const checkpoint = readCheckpoint(layout)!;
   let oldest = checkpoint.position;
-  for (const ref of Object.values(checkpoint.files)) oldest = Math.min(oldest, ref.position);
+  for (const ref of checkpoint.files.values()) oldest = Math.min(oldest, ref.position);
   const next = segs[segs.indexOf(seg) + 1]!;
   const buf = fs.readFileSync(seg.path);
   buf[between(rand, r.offset + 8 + POSITION_BYTES, r.end - 1)]! ^= 1 << between(rand, 0, 7);

@@ -3,15 +3,21 @@
 // the limits of LMDB (key size).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { BadArgError, NotRunningError, SystemLimitError } from "../../src/errors.js";
+import { open } from "lmdb";
+import {
+  BadArgError,
+  CorruptFileError,
+  NotRunningError,
+  SystemLimitError,
+} from "../../src/errors.js";
 import { compareKeys, type Key, recordBuilder } from "../../src/keys/index.js";
 import { type LmdbEnv, openLmdbEnv } from "../../src/store/lmdb-env.js";
 import type { LmdbStore } from "../../src/store/lmdb-store.js";
-import type { KeyBound, TableStore } from "../../src/store/store.js";
+import type { KeyBound } from "../../src/store/store.js";
 import type { TableType } from "../../src/types.js";
 import { type Rec, TYPES } from "./model.js";
 import { chain } from "./store-commands.js";
@@ -713,5 +719,80 @@ describe("LmdbEnv", () => {
     assert.throws(() => env.openTable("b", "set", "k"), NotRunningError);
     env = openLmdbEnv(join(dir, "lmdb"));
     assert.deepEqual(env.openTable("a", "set", "k").lookup(1), [r(1)]);
+  });
+});
+
+// ---- a damaged file ----------------------------------------------------------------------------
+
+describe("LMDB damage", () => {
+  /** Closes the environment, flips the last bit of every copy of `text` in its file, reopens it. */
+  async function flipIn(text: string): Promise<void> {
+    await env.close();
+    const file = join(dir, "lmdb", "data.mdb");
+    const buf = readFileSync(file);
+    let n = 0;
+    for (let at = buf.indexOf(text); at >= 0; at = buf.indexOf(text, at + 1), n++) {
+      buf[at + text.length - 1]! ^= 0x01;
+    }
+    assert.ok(n > 0);
+    writeFileSync(file, buf);
+    env = openLmdbEnv(join(dir, "lmdb"));
+  }
+
+  const damaged = (table: string, key: Key) => (e: unknown) => {
+    assert.ok(e instanceof CorruptFileError);
+    assert.equal(e.reason, "bad_checksum");
+    assert.equal(e.file, join(dir, "lmdb", "data.mdb"));
+    assert.equal(e.table, table);
+    assert.deepEqual(e.key, key);
+    return true;
+  };
+
+  for (const type of TYPES) {
+    test(`${type}: a flipped bit in a value is a CorruptFileError naming the table and key on every read`, async () => {
+      const s = env.openTable("a", type, "k", undefined, "accounts");
+      s.write(1, r(1, "the first value"));
+      s.write(2, r(2, "the second value"));
+      await flipIn("the second value");
+      const t = env.openTable("a", type, "k", undefined, "accounts");
+      assert.deepEqual(t.lookup(1), [r(1, "the first value")]);
+      assert.throws(() => t.get(2), damaged("accounts", 2));
+      assert.throws(() => t.lookup(2), damaged("accounts", 2));
+      assert.throws(() => [...t.records()], damaged("accounts", 2));
+      assert.throws(() => [...t.range(undefined, undefined)], damaged("accounts", 2));
+      assert.throws(() => t.deleteObject(2, r(2)), damaged("accounts", 2));
+      if (type === "ordered_set") {
+        assert.throws(() => [...t.recordsReverse()], damaged("accounts", 2));
+      }
+      if (type === "bag") assert.throws(() => t.write(2, r(2, "more")), damaged("accounts", 2));
+      // What is damaged can be deleted (and then written again).
+      t.deleteKey(2);
+      assert.deepEqual([...t.keys()], [1]);
+    });
+  }
+
+  test("a flipped bit in a key: the entry fails its checksum when listed", async () => {
+    const s = env.openTable("a", "set", "k");
+    s.write("key-one", r("key-one"));
+    s.write("key-two", r("key-two"));
+    await flipIn("key-two");
+    const t = env.openTable("a", "set", "k");
+    assert.throws(() => [...t.keys()], CorruptFileError);
+    assert.throws(() => [...t.records()], CorruptFileError);
+    assert.deepEqual(t.get("key-one"), r("key-one"));
+  });
+
+  test("an environment with values of another layout (no checksums) is refused", async () => {
+    env.openTable("a", "set", "k").write(1, r(1));
+    await env.close();
+    const raw = open({ path: join(dir, "lmdb"), maxDbs: 4 });
+    const meta = raw.openDB({ name: "__mneme_meta", keyEncoding: "binary", encoding: "binary" });
+    assert.equal(meta.removeSync(Buffer.from("value_format")), true);
+    await raw.close();
+    assert.throws(
+      () => openLmdbEnv(join(dir, "lmdb")),
+      (e: unknown) => e instanceof CorruptFileError && e.reason === "invalid_file",
+    );
+    env = openLmdbEnv(join(dir, "other"));
   });
 });
