@@ -16,11 +16,14 @@
 // a truncated or altered object is a CorruptFileError naming "s3://bucket/key"; a missing object
 // (or bucket) is a NoExistsError. Any other S3 failure is rethrown as an Error whose message names
 // the operation and the object, with the SDK error as its `cause`.
+//
+// The AWS SDK is an optional peer dependency, loaded (aws-sdk.ts) on the first openWrite or
+// openRead: importing Mneme, or creating this module, costs nothing when S3 is not used.
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { BadArgError, NoExistsError } from "../errors.js";
+import { loadAwsSdk } from "./aws-sdk.js";
 import {
   blockFrame,
   encodedFrame,
@@ -41,8 +44,17 @@ export interface S3BackupModuleOptions {
   readonly forcePathStyle?: boolean;
   /** Default: the SDK's credential chain (environment, profile, ...). */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** A ready client; when given, the other options are ignored. */
-  readonly client?: S3Client;
+  /**
+   * A ready `S3Client` of `@aws-sdk/client-s3`; when given, the other options are ignored.
+   * Typed structurally so that Mneme's types do not need the optional SDK installed.
+   */
+  readonly client?: S3ClientLike;
+}
+
+/** What Mneme needs to know of an `S3Client` (`@aws-sdk/client-s3`) at compile time. */
+export interface S3ClientLike {
+  send(command: never, ...rest: never[]): unknown;
+  destroy(): void;
 }
 
 export interface S3Location {
@@ -55,7 +67,7 @@ export interface S3Location {
 export interface S3WriteHandle extends S3Location {
   /** @internal */ readonly state: {
     readonly body: PassThrough;
-    readonly upload: Upload;
+    readonly upload: { abort(): Promise<void> };
     /** The upload's completion; it never rejects (see `failure`). */
     readonly uploaded: Promise<void>;
     failure: unknown;
@@ -122,8 +134,9 @@ async function put(handle: S3WriteHandle, frame: Buffer): Promise<void> {
 export function s3BackupModule(
   options: S3BackupModuleOptions = {},
 ): BackupModule<S3WriteHandle, S3ReadHandle> {
-  let client = options.client;
-  const s3 = (): S3Client => {
+  let client = options.client as S3Client | undefined;
+  const s3 = async (): Promise<S3Client> => {
+    const { S3Client } = await loadAwsSdk();
     client ??= new S3Client({
       region: options.region ?? "us-east-1",
       ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
@@ -136,9 +149,11 @@ export function s3BackupModule(
   return {
     async openWrite(opaque: unknown): Promise<S3WriteHandle> {
       const location = parseS3Url(opaque);
+      const client = await s3();
+      const { Upload } = await loadAwsSdk();
       const body = new PassThrough({ highWaterMark: PART_BYTES });
       const upload = new Upload({
-        client: s3(),
+        client,
         params: {
           Bucket: location.bucket,
           Key: location.key,
@@ -202,9 +217,11 @@ export function s3BackupModule(
 
     async openRead(opaque: unknown): Promise<S3ReadHandle> {
       const location = parseS3Url(opaque);
+      const client = await s3();
+      const { GetObjectCommand } = await loadAwsSdk();
       let bytes: Buffer;
       try {
-        const response = await s3().send(
+        const response = await client.send(
           new GetObjectCommand({ Bucket: location.bucket, Key: location.key }),
         );
         if (response.Body === undefined) throw new Error("the response has no body");
