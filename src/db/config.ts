@@ -27,6 +27,7 @@ export interface OpenOptions {
   readonly dumpLogLoadRegulation?: boolean;
   readonly dumpLogUpdateInPlace?: boolean;
   readonly dumpLogWriteThreshold?: number;
+  /** Ms between timed log dumps: at most 2^31 - 1 (a Node timer's limit), or Infinity for none. */
   readonly dumpLogTimeThreshold?: number;
   readonly extraDbNodes?: readonly string[];
   readonly maxWaitForDecision?: number;
@@ -142,8 +143,21 @@ function int(
   if (v === undefined) return d;
   if (v === Infinity && max === Infinity) return v;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
-    bad(option, v, `an integer from ${min} to ${max}`);
+    bad(
+      option,
+      v,
+      `an integer from ${min} to ${max}${max === MAX_TIMER_MS ? ", or Infinity for never" : ""}`,
+    );
   return v;
+}
+
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer's period in ms: an integer up to MAX_TIMER_MS, or Infinity for "never". */
+export function timerMs(option: string, v: unknown, d: number): number {
+  if (v === Infinity) return v;
+  return int(option, v, d, 1, MAX_TIMER_MS);
 }
 
 export function resolveConfig(o: OpenOptions = {}): DbConfig {
@@ -186,7 +200,7 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     dumpLogLoadRegulation: bool("dumpLogLoadRegulation", o.dumpLogLoadRegulation, false),
     dumpLogUpdateInPlace: bool("dumpLogUpdateInPlace", o.dumpLogUpdateInPlace, true),
     dumpLogWriteThreshold: int("dumpLogWriteThreshold", o.dumpLogWriteThreshold, 1000, 1),
-    dumpLogTimeThreshold: int("dumpLogTimeThreshold", o.dumpLogTimeThreshold, 180_000, 1),
+    dumpLogTimeThreshold: timerMs("dumpLogTimeThreshold", o.dumpLogTimeThreshold, 180_000),
     extraDbNodes: extra,
     maxWaitForDecision: int("maxWaitForDecision", o.maxWaitForDecision, Infinity, 0, Infinity),
     noTableLoaders: int("noTableLoaders", o.noTableLoaders, 2, 1),

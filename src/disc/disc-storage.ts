@@ -244,8 +244,11 @@ export class DiscStorage {
     }
     core.log.subscribe(() => this.afterEntry());
     if (this.config.dumpDiscCopiesAtStartup && replayed > 0) await this.dump();
-    this.timer = setInterval(() => this.maybeDump(), this.config.dumpLogTimeThreshold);
-    this.timer.unref();
+    // Infinity: no timed dumps (only dumpLogWriteThreshold's).
+    if (this.config.dumpLogTimeThreshold !== Infinity) {
+      this.timer = setInterval(() => this.maybeDump(), this.config.dumpLogTimeThreshold);
+      this.timer.unref();
+    }
     // Subscribers can only exist once open() has returned.
     setImmediate(() => {
       for (const r of this.repairs) core.events.emitSystem(repairEvent(r));
