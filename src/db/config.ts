@@ -1,8 +1,10 @@
 // Configuration of a database: Mnesia's application parameters in camelCase, validated at open.
 import path from "node:path";
 import { BadArgError, BadTypeError } from "../errors.js";
+import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import type { Durability } from "../log/entry.js";
 import type { AccessModule } from "../txn/activity.js";
+import type { Logger } from "./logger.js";
 
 export type SchemaLocation = "disc" | "ram" | "opt_disc";
 export type DebugLevel = "none" | "verbose" | "debug" | "trace";
@@ -35,6 +37,18 @@ export interface OpenOptions {
   readonly sendCompressed?: number;
   readonly maxTransferSize?: number;
   readonly schemaLocation?: SchemaLocation;
+  /**
+   * Creates the disc schema in `dir` when it holds none (as createSchema; its parent must exist),
+   * so that the database is always on disc. Default false: Mnesia's opt_disc, a directory without
+   * a schema gives a database in RAM.
+   */
+  readonly create?: boolean;
+  /** Where warnings go (pino, console, ...). Default: none, except as each warning says. */
+  readonly logger?: Logger;
+  /** Mode of the files Mneme creates (schema, snapshots, log, LMDB, lock, backups). Default 0o600. */
+  readonly fileMode?: number;
+  /** Mode of the directories Mneme creates (the data directory, wal/, lmdb/). Default 0o700. */
+  readonly dirMode?: number;
 }
 
 export interface DbConfig {
@@ -57,6 +71,10 @@ export interface DbConfig {
   readonly sendCompressed: number;
   readonly maxTransferSize: number;
   readonly schemaLocation: SchemaLocation;
+  readonly create: boolean;
+  readonly logger: Logger | undefined;
+  readonly fileMode: number;
+  readonly dirMode: number;
 }
 
 const OPTIONS = new Set([
@@ -79,6 +97,10 @@ const OPTIONS = new Set([
   "sendCompressed",
   "maxTransferSize",
   "schemaLocation",
+  "create",
+  "logger",
+  "fileMode",
+  "dirMode",
 ]);
 
 /** The callbacks of an access module (Mnesia's mnesia_access behaviour). */
@@ -122,6 +144,18 @@ export function validateDurability(option: string, v: unknown): Durability | und
   if (v === undefined) return undefined;
   if (!DURABILITY.has(v)) bad(option, v, "fsync, os or none");
   return v as Durability;
+}
+
+/** A logger has error, warn and info functions (debug optional). */
+function validateLogger(v: unknown): Logger | undefined {
+  if (v === undefined) return undefined;
+  const o = v as Record<string, unknown> | null;
+  const ok =
+    o !== null &&
+    typeof o === "object" &&
+    ["error", "warn", "info"].every((m) => typeof o[m] === "function") &&
+    (o.debug === undefined || typeof o.debug === "function");
+  return ok ? (v as Logger) : bad("logger", v, "an object with error, warn and info functions");
 }
 
 function bad(option: string, value: unknown, want: string): never {
@@ -207,5 +241,9 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     sendCompressed: int("sendCompressed", o.sendCompressed, 0, 0, 9),
     maxTransferSize: int("maxTransferSize", o.maxTransferSize, 64_000, 1),
     schemaLocation,
+    create: bool("create", o.create, false),
+    logger: validateLogger(o.logger),
+    fileMode: o.fileMode === undefined ? PRIVATE_MODES.file : checkMode("fileMode", o.fileMode),
+    dirMode: o.dirMode === undefined ? PRIVATE_MODES.dir : checkMode("dirMode", o.dirMode),
   };
 }

@@ -104,6 +104,7 @@ async function writeCheckpointFiles(
       layout.file(file),
       { table: spec.name, position: plan.position, meta: { cookie: spec.cookie } },
       records,
+      layout.modes.file,
     );
     tableBytes.set(spec.name, r.bytes);
     files.set(spec.name, {
@@ -117,6 +118,7 @@ async function writeCheckpointFiles(
     layout.schema,
     { table: "schema", position: plan.position, meta: schemaMeta(files, plan.walPosition) },
     plan.specs,
+    layout.modes.file,
   );
   try {
     removeUnreferenced(layout, files);
@@ -132,6 +134,7 @@ export function writeEmptyCheckpoint(layout: DirLayout): void {
     layout.schema,
     { table: "schema", position: 0, meta: schemaMeta(new Map(), 0) },
     [],
+    layout.modes.file,
   );
 }
 

@@ -128,7 +128,8 @@ export class DiscStorage {
 
   private static openDir(config: DbConfig): DiscStorage | undefined {
     if (config.schemaLocation === "ram") return undefined;
-    const layout = new DirLayout(config.dir);
+    const modes = { file: config.fileMode, dir: config.dirMode };
+    const layout = new DirLayout(config.dir, modes);
     // An installed fallback has been applied before this (backup/fallback-apply.ts).
     if (!existsStrict(layout.schema)) {
       if (config.schemaLocation === "disc") {
@@ -139,15 +140,16 @@ export class DiscStorage {
       }
       return undefined;
     }
-    const lock = acquireDirLock(config.dir);
+    const lock = acquireDirLock(config.dir, modes.file);
     let env: LmdbEnv | undefined;
     try {
       const checkpoint = readCheckpoint(layout)!;
       // LMDB first: what it has applied bounds what a repair of the log may cut.
-      env = fs.existsSync(layout.lmdb) ? LmdbEnv.open(layout.lmdb) : undefined;
+      env = fs.existsSync(layout.lmdb) ? LmdbEnv.open(layout.lmdb, { modes }) : undefined;
       const repairs: RepairReport[] = [];
       const { wal, entries } = Wal.open(layout.wal, {
         autoRepair: config.autoRepair,
+        modes,
         onRepair: (r) => repairs.push(r),
         bounds: walBounds(layout, checkpoint, env?.appliedPosition() ?? 0),
       });
@@ -357,7 +359,7 @@ export class DiscStorage {
   }
 
   private lmdb(): LmdbEnv {
-    this.env ??= LmdbEnv.open(this.layout.lmdb);
+    this.env ??= LmdbEnv.open(this.layout.lmdb, { modes: this.layout.modes });
     return this.env;
   }
 
@@ -517,6 +519,7 @@ export class DiscStorage {
             { table: spec.name, position: this.log.position, meta: { cookie: spec.cookie } },
             count,
             blocks,
+            this.layout.modes.file,
           );
         }
         commit(written);

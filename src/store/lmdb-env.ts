@@ -7,10 +7,12 @@
 // with batch(): one LMDB write transaction, all or nothing, so that a log entry's writes and
 // setAppliedPosition() land together and replaying the log after a crash is idempotent.
 
+import { chmodSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { BadArgError, fileError, NotRunningError } from "../errors.js";
+import { type FileModes, makeDirSync, PRIVATE_MODES } from "../file-modes.js";
 import type { TableType } from "../types.js";
 import { LmdbStore, type TableDb } from "./lmdb-store.js";
 import type { Rec } from "./store.js";
@@ -20,8 +22,12 @@ export interface LmdbEnvOptions {
   readonly maxTables?: number;
   /** Initial size of the memory map in bytes (lmdb-js grows it as needed). */
   readonly mapSize?: number;
+  /** Modes of the environment's directory and files (default private: 0o700, 0o600). */
+  readonly modes?: FileModes;
 }
 
+/** The files LMDB creates in its directory. */
+const LMDB_FILES = ["data.mdb", "lock.mdb"];
 /** The meta sub-database; table sub-databases are named TABLE_PREFIX + table name. */
 const META_DB = "__mneme_meta";
 const TABLE_PREFIX = "t/";
@@ -61,6 +67,8 @@ export class LmdbEnv implements StoreHost {
       // an ENOSPC error from the commit, which rolls back (see lmdbFileError).
       useWritemap: false,
       maxDbs: (options.maxTables ?? 256) + 1,
+      // lmdb-js passes it to mdb_env_open (not in its type definitions).
+      ...({ permissionsMode: (options.modes ?? PRIVATE_MODES).file } as object),
       ...(options.mapSize === undefined ? {} : { mapSize: options.mapSize }),
     });
     const max = (this.root as unknown as { maxKeySize?: number }).maxKeySize;
@@ -70,8 +78,14 @@ export class LmdbEnv implements StoreHost {
 
   /** Opens (creating if needed) the environment in directory `path`. */
   static open(path: string, options: LmdbEnvOptions = {}): LmdbEnv {
+    const modes = options.modes ?? PRIVATE_MODES;
     try {
-      return new LmdbEnv(path, options);
+      // lmdb-js would create the directory with the umask's mode: create it first.
+      const created = makeDirSync(path, modes.dir);
+      const env = new LmdbEnv(path, options);
+      // LMDB creates its files with the mode asked, less the umask: give them the mode exactly.
+      if (created) for (const f of LMDB_FILES) chmodSync(join(path, f), modes.file);
+      return env;
     } catch (e) {
       throw lmdbFileError(e, path, "opening LMDB");
     }
