@@ -15,7 +15,7 @@ import { backupAll, backupCheckpoint, traverseBackup } from "../backup/backup.js
 import { type CheckpointArgs, Checkpoints } from "../backup/checkpoints.js";
 import { type FallbackOptions, installFallback, uninstallFallback } from "../backup/fallback.js";
 import { applyPendingFallback } from "../backup/fallback-apply.js";
-import { fileBackupModule } from "../backup/file-module.js";
+import { fileBackupModule, fileBackupModuleWithMode } from "../backup/file-module.js";
 import type { BackupItem, BackupModule } from "../backup/module.js";
 import { type RestoreOptions, restore } from "../backup/restore.js";
 import { dumpToTextfile, loadTextfile } from "../backup/textfile.js";
@@ -34,6 +34,7 @@ import {
 } from "../errors.js";
 import type { EventCategory, EventFor, SubscribeOptions } from "../events/event-types.js";
 import { DEFAULT_MAX_BUFFERED, Subscription } from "../events/subscription.js";
+import type { FileModes } from "../file-modes.js";
 import type { Key } from "../keys/index.js";
 import type { RowIndex } from "../store/snmp.js";
 import type {
@@ -208,6 +209,11 @@ export class Mneme {
     }
   }
 
+  /** The modes of the files and directories this database creates. */
+  private get modes(): FileModes {
+    return { file: this.config.fileMode, dir: this.config.dirMode };
+  }
+
   /** This node's name. */
   get node(): string {
     return this.core.node;
@@ -282,7 +288,9 @@ export class Mneme {
   }
 
   /** mnesia:backup/2: a consistent backup of every table (default module: a local file path). */
-  async backup(opaque: unknown, module: BackupModule = fileBackupModule): Promise<void> {
+  async backup(opaque: unknown, module?: BackupModule): Promise<void> {
+    // The default file module writes the backup with the database's fileMode.
+    module ??= fileBackupModuleWithMode(this.config.fileMode);
     this.core.assertRunning();
     await backupAll(this.core, this.checkpoints, opaque, module);
   }
@@ -324,7 +332,7 @@ export class Mneme {
    */
   async installFallback(opaque: unknown, options: FallbackOptions = {}): Promise<void> {
     this.core.assertRunning();
-    await installFallback(opaque, options, this.disc?.layout.dir, this.core.node);
+    await installFallback(opaque, options, this.disc?.layout.dir, this.core.node, this.modes);
   }
 
   /**
