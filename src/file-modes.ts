@@ -23,10 +23,15 @@ export function checkMode(option: string, v: unknown): number {
   return v;
 }
 
-/** Creates directory `path` with `mode` unless it exists; returns whether it was created. */
-export function makeDirSync(path: string, mode: number): boolean {
+/**
+ * Creates directory `path` with `mode` unless it exists (with `recursive`, its missing parents
+ * too, as mkdir -p does); returns whether `path` was created.
+ */
+export function makeDirSync(path: string, mode: number, recursive = false): boolean {
   try {
-    mkdirSync(path, { mode });
+    if (recursive) {
+      if (mkdirSync(path, { mode, recursive }) === undefined) return false;
+    } else mkdirSync(path, { mode });
   } catch (err) {
     if ((err as NodeJS.ErrnoException | null)?.code === "EEXIST") return false;
     throw err;

@@ -81,7 +81,7 @@ export class LmdbEnv implements StoreHost {
     const modes = options.modes ?? PRIVATE_MODES;
     try {
       // lmdb-js would create the directory with the umask's mode: create it first.
-      const created = makeDirSync(path, modes.dir);
+      const created = makeDirSync(path, modes.dir, true);
       const env = new LmdbEnv(path, options);
       // LMDB creates its files with the mode asked, less the umask: give them the mode exactly.
       if (created) for (const f of LMDB_FILES) chmodSync(join(path, f), modes.file);

@@ -15,9 +15,8 @@
 // Writing and group commit: see writer.ts. Segments are created when their first record is
 // written, so a WAL never used for writing leaves no file behind, and rotation happens at append
 // time: a record that would take the current segment past segmentBytes starts the next one.
-import { chmodSync, mkdirSync } from "node:fs";
 import { BadArgError } from "../errors.js";
-import { type FileModes, PRIVATE_MODES } from "../file-modes.js";
+import { type FileModes, makeDirSync, PRIVATE_MODES } from "../file-modes.js";
 import { realIo, type WalIo } from "./io.js";
 import { MAX_ENTRY_BYTES } from "./record.js";
 import { type RecoveryBounds, type RepairReport, recoverWal, type WalEntry } from "./recovery.js";
@@ -73,9 +72,7 @@ export class Wal {
       });
     }
     const modes = options.modes ?? PRIVATE_MODES;
-    if (mkdirSync(dir, { recursive: true, mode: modes.dir }) !== undefined) {
-      chmodSync(dir, modes.dir);
-    }
+    makeDirSync(dir, modes.dir, true);
     const scan = recoverWal(dir, options.autoRepair, options.onRepair, options.bounds);
     const io: WalIo = { ...realIo, ...options.io };
     const files = new SegmentFiles(dir, scan.segments, io, modes.file);
