@@ -2,7 +2,7 @@
 export type { SelectChunk, SelectContinuation } from "./access/reads.js";
 export type { CheckpointArgs } from "./backup/checkpoints.js";
 export type { FallbackOptions } from "./backup/fallback.js";
-export { fileBackupModule } from "./backup/file-module.js";
+export { fileBackupModule, fileBackupModuleWithMode } from "./backup/file-module.js";
 export type { RecordItem, SchemaItem } from "./backup/items.js";
 export { MemoryBackupModule } from "./backup/memory-module.js";
 export type {
@@ -16,6 +16,8 @@ export { s3BackupModule } from "./backup/s3-module.js";
 export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/config.js";
 export { Mneme } from "./db/database.js";
 export type { SystemInfo, SystemInfoItem, TableInfo, TableInfoItem } from "./db/info.js";
+export type { Logger } from "./db/logger.js";
+export type { CloseOnSignalsOptions, CloseOptions } from "./db/startup.js";
 export {
   type AbortReason,
   AlreadyExistsError,
@@ -55,6 +57,7 @@ export type {
 } from "./events/event-types.js";
 export type { Subscription } from "./events/subscription.js";
 export { compareKeys, decodeKey, encodeKey } from "./keys/index.js";
+export type { SpecDifference } from "./schema/spec-diff.js";
 export type { RowIndex } from "./store/snmp.js";
 export type {
   AccessModule,

@@ -22,6 +22,7 @@ import {
 import { fsyncDirSync } from "../disc/fsutil.js";
 import { DirLayout, lmdbTableName } from "../disc/layout.js";
 import { RECORDS_PER_BLOCK, writeSnapshotBlocks } from "../disc/snapshot.js";
+import { type FileModes, makeDirSync, PRIVATE_MODES } from "../file-modes.js";
 import { LiveTable } from "../schema/live-table.js";
 import { LmdbEnv } from "../store/lmdb-env.js";
 import { fileBackupModule } from "./file-module.js";
@@ -45,14 +46,15 @@ export async function applyPendingFallback(
   dir: string,
   node: string,
   trace: FallbackTrace = () => {},
+  modes: FileModes = PRIVATE_MODES,
 ): Promise<void> {
-  const layout = new DirLayout(dir);
+  const layout = new DirLayout(dir, modes);
   const pending =
     fs.existsSync(layout.fallback) ||
     fallbackSwitchPending(layout) ||
     fs.existsSync(layout.fallbackStageTmp);
   if (!pending) return;
-  const lock = acquireDirLock(dir);
+  const lock = acquireDirLock(dir, modes.file);
   try {
     if (!fallbackSwitchPending(layout)) {
       removeIncompleteStage(layout);
@@ -91,8 +93,8 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
   try {
     const tables = await readFallback(file, node);
     trace("stage: fallback checked");
-    const stage = new DirLayout(layout.fallbackStageTmp);
-    fs.mkdirSync(stage.dir);
+    const stage = new DirLayout(layout.fallbackStageTmp, layout.modes);
+    makeDirSync(stage.dir, layout.modes.dir);
     const files = new Map<string, SnapshotRef>();
     for (const { table, blocks, count } of tables) {
       if (table.spec.storage !== "disc_copies") continue;
@@ -103,13 +105,14 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
         { table: name, position: 0, meta: { cookie } },
         count,
         snapshotBlocks(blocks),
+        stage.modes.file,
       );
       files.set(name, { file: snapshot, position: 0, cookie });
       trace(`stage: wrote ${name}`);
     }
     const lmdb = tables.filter((t) => t.table.spec.storage === "disc_only_copies");
     if (lmdb.length > 0) {
-      await writeLmdb(stage.lmdb, lmdb);
+      await writeLmdb(stage.lmdb, lmdb, stage.modes);
       trace("stage: wrote lmdb");
     }
     const specs = tables.map((t) => t.table.spec);
@@ -133,8 +136,12 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
 }
 
 /** The disc_only_copies tables of the fallback, in a new LMDB environment at `path`. */
-async function writeLmdb(path: string, tables: readonly StagedTable[]): Promise<void> {
-  const env = LmdbEnv.open(path);
+async function writeLmdb(
+  path: string,
+  tables: readonly StagedTable[],
+  modes: FileModes,
+): Promise<void> {
+  const env = LmdbEnv.open(path, { modes });
   try {
     for (const { table, blocks } of tables) {
       const { spec } = table;

@@ -3,12 +3,13 @@
 // DiscStorage.open and Mneme.open). Mnesia's options: the backup module, the scope (one node:
 // "global" and "local" do the same) and mnesiaDir, another directory to install into (with scope
 // "local" only), which the fallback then prepares for use as a database directory.
-import { mkdir, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, rm, stat } from "node:fs/promises";
 import { DirLayout } from "../disc/layout.js";
 import { BadArgError, BadTypeError, CombineError, FileNotFoundError } from "../errors.js";
+import { type FileModes, PRIVATE_MODES } from "../file-modes.js";
 import { readBlocks, writeBackup } from "./backup.js";
 import { readFallback } from "./fallback-apply.js";
-import { fileBackupModule } from "./file-module.js";
+import { fileBackupModule, fileBackupModuleWithMode } from "./file-module.js";
 import type { BackupModule } from "./module.js";
 
 export interface FallbackOptions {
@@ -55,12 +56,15 @@ export async function installFallback(
   options: FallbackOptions,
   dir: string | undefined,
   node: string,
+  modes: FileModes = PRIVATE_MODES,
 ): Promise<void> {
-  const layout = new DirLayout(targetDir(options, dir, "installFallback"));
+  const layout = new DirLayout(targetDir(options, dir, "installFallback"), modes);
   const mod = options.module ?? fileBackupModule;
   await readFallback(opaque, node, mod);
-  await mkdir(layout.dir, { recursive: true });
-  await copyBackup(opaque, mod, layout.fallback, fileBackupModule);
+  if ((await mkdir(layout.dir, { recursive: true, mode: modes.dir })) !== undefined) {
+    await chmod(layout.dir, modes.dir);
+  }
+  await copyBackup(opaque, mod, layout.fallback, fileBackupModuleWithMode(modes.file));
 }
 
 /** Removes the directory's fallback; enoent when there is none (as Mnesia: {error, enoent}). */

@@ -45,6 +45,7 @@ import {
   fileError,
   NoExistsError,
 } from "../errors.js";
+import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
 
@@ -434,36 +435,63 @@ async function readBackupFile(path: string): Promise<ParsedBlock[]> {
   }
 }
 
+/**
+ * The file module writing backup files with `mode` (exactly, whatever the umask); the default
+ * module, fileBackupModule, writes them private (0o600), as the database's own files.
+ */
+export function fileBackupModuleWithMode(
+  mode: number,
+): BackupModule<FileWriteHandle, FileReadHandle> {
+  checkMode("mode", mode);
+  if (mode === PRIVATE_MODES.file) return fileBackupModule;
+  return { ...fileBackupModule, openWrite: (opaque: unknown) => openWrite(opaque, mode) };
+}
+
+async function openWrite(opaque: unknown, mode: number): Promise<FileWriteHandle> {
+  const path = backupPath(opaque);
+  const tmpPath = `${path}.tmp`;
+  let fd: FileHandle;
+  try {
+    fd = await open(tmpPath, "w", mode);
+  } catch (e) {
+    throw fileError(e, tmpPath, "creating the backup file");
+  }
+  try {
+    await fd.chmod(mode);
+  } catch (e) {
+    await fd.close().catch(() => {});
+    await removeTmp(tmpPath);
+    throw fileError(e, tmpPath, "setting the mode of the backup file");
+  }
+  return startWrite(path, tmpPath, fd);
+}
+
+async function startWrite(path: string, tmpPath: string, fd: FileHandle): Promise<FileWriteHandle> {
+  const handle: FileWriteHandle = {
+    path,
+    tmpPath,
+    state: {
+      fd,
+      blocks: 0,
+      items: 0,
+      done: false,
+      pending: [],
+      pendingBytes: 0,
+      writing: undefined,
+    },
+  };
+  try {
+    await put(handle, headerFrame());
+  } catch (e) {
+    await fileBackupModule.abortWrite(handle).catch(() => {});
+    throw e;
+  }
+  return handle;
+}
+
 export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
-  async openWrite(opaque: unknown): Promise<FileWriteHandle> {
-    const path = backupPath(opaque);
-    const tmpPath = `${path}.tmp`;
-    let fd: FileHandle;
-    try {
-      fd = await open(tmpPath, "w");
-    } catch (e) {
-      throw fileError(e, tmpPath, "creating the backup file");
-    }
-    const handle: FileWriteHandle = {
-      path,
-      tmpPath,
-      state: {
-        fd,
-        blocks: 0,
-        items: 0,
-        done: false,
-        pending: [],
-        pendingBytes: 0,
-        writing: undefined,
-      },
-    };
-    try {
-      await put(handle, headerFrame());
-    } catch (e) {
-      await fileBackupModule.abortWrite(handle).catch(() => {});
-      throw e;
-    }
-    return handle;
+  openWrite(opaque: unknown): Promise<FileWriteHandle> {
+    return openWrite(opaque, PRIVATE_MODES.file);
   },
 
   async write(handle: FileWriteHandle, items: readonly BackupItem[]): Promise<FileWriteHandle> {

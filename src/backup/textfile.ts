@@ -21,7 +21,7 @@
 // - Values JSON cannot express are tagged objects with a single "$" key: {"$bigint":"123"},
 //   {"$bytes":"<base64>"}, {"$num":"NaN" | "Infinity" | "-Infinity" | "-0"}. A stored object
 //   that itself has exactly one key starting with "$" is written as {"$obj":{...}}.
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { Mneme } from "../db/database.js";
 import {
   BadArgError,
@@ -177,7 +177,10 @@ export async function dumpToTextfile(db: Mneme, file: string): Promise<void> {
   const text = dumpToText(db);
   const tmp = `${file}.tmp`;
   try {
-    await writeFile(tmp, text, "utf8");
+    // The database's data: as private as its files (the fileMode option).
+    const mode = db.config.fileMode;
+    await writeFile(tmp, text, { encoding: "utf8", mode });
+    await chmod(tmp, mode);
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);

@@ -1,8 +1,10 @@
 // Configuration of a database: Mnesia's application parameters in camelCase, validated at open.
 import path from "node:path";
 import { BadArgError, BadTypeError } from "../errors.js";
+import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import type { Durability } from "../log/entry.js";
 import type { AccessModule } from "../txn/activity.js";
+import type { Logger } from "./logger.js";
 
 export type SchemaLocation = "disc" | "ram" | "opt_disc";
 export type DebugLevel = "none" | "verbose" | "debug" | "trace";
@@ -27,6 +29,7 @@ export interface OpenOptions {
   readonly dumpLogLoadRegulation?: boolean;
   readonly dumpLogUpdateInPlace?: boolean;
   readonly dumpLogWriteThreshold?: number;
+  /** Ms between timed log dumps: at most 2^31 - 1 (a Node timer's limit), or Infinity for none. */
   readonly dumpLogTimeThreshold?: number;
   readonly extraDbNodes?: readonly string[];
   readonly maxWaitForDecision?: number;
@@ -34,6 +37,18 @@ export interface OpenOptions {
   readonly sendCompressed?: number;
   readonly maxTransferSize?: number;
   readonly schemaLocation?: SchemaLocation;
+  /**
+   * Creates the disc schema in `dir` when it holds none (as createSchema; its parent must exist),
+   * so that the database is always on disc. Default false: Mnesia's opt_disc, a directory without
+   * a schema gives a database in RAM.
+   */
+  readonly create?: boolean;
+  /** Where warnings go (pino, console, ...). Default: none, except as each warning says. */
+  readonly logger?: Logger;
+  /** Mode of the files Mneme creates (schema, snapshots, log, LMDB, lock, backups). Default 0o600. */
+  readonly fileMode?: number;
+  /** Mode of the directories Mneme creates (the data directory, wal/, lmdb/). Default 0o700. */
+  readonly dirMode?: number;
 }
 
 export interface DbConfig {
@@ -56,6 +71,10 @@ export interface DbConfig {
   readonly sendCompressed: number;
   readonly maxTransferSize: number;
   readonly schemaLocation: SchemaLocation;
+  readonly create: boolean;
+  readonly logger: Logger | undefined;
+  readonly fileMode: number;
+  readonly dirMode: number;
 }
 
 const OPTIONS = new Set([
@@ -78,6 +97,10 @@ const OPTIONS = new Set([
   "sendCompressed",
   "maxTransferSize",
   "schemaLocation",
+  "create",
+  "logger",
+  "fileMode",
+  "dirMode",
 ]);
 
 /** The callbacks of an access module (Mnesia's mnesia_access behaviour). */
@@ -123,6 +146,18 @@ export function validateDurability(option: string, v: unknown): Durability | und
   return v as Durability;
 }
 
+/** A logger has error, warn and info functions (debug optional). */
+function validateLogger(v: unknown): Logger | undefined {
+  if (v === undefined) return undefined;
+  const o = v as Record<string, unknown> | null;
+  const ok =
+    o !== null &&
+    typeof o === "object" &&
+    ["error", "warn", "info"].every((m) => typeof o[m] === "function") &&
+    (o.debug === undefined || typeof o.debug === "function");
+  return ok ? (v as Logger) : bad("logger", v, "an object with error, warn and info functions");
+}
+
 function bad(option: string, value: unknown, want: string): never {
   throw new BadTypeError(`option ${option} must be ${want}, got ${String(value)}`, { value });
 }
@@ -142,8 +177,21 @@ function int(
   if (v === undefined) return d;
   if (v === Infinity && max === Infinity) return v;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
-    bad(option, v, `an integer from ${min} to ${max}`);
+    bad(
+      option,
+      v,
+      `an integer from ${min} to ${max}${max === MAX_TIMER_MS ? ", or Infinity for never" : ""}`,
+    );
   return v;
+}
+
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer's period in ms: an integer up to MAX_TIMER_MS, or Infinity for "never". */
+export function timerMs(option: string, v: unknown, d: number): number {
+  if (v === Infinity) return v;
+  return int(option, v, d, 1, MAX_TIMER_MS);
 }
 
 export function resolveConfig(o: OpenOptions = {}): DbConfig {
@@ -186,12 +234,16 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     dumpLogLoadRegulation: bool("dumpLogLoadRegulation", o.dumpLogLoadRegulation, false),
     dumpLogUpdateInPlace: bool("dumpLogUpdateInPlace", o.dumpLogUpdateInPlace, true),
     dumpLogWriteThreshold: int("dumpLogWriteThreshold", o.dumpLogWriteThreshold, 1000, 1),
-    dumpLogTimeThreshold: int("dumpLogTimeThreshold", o.dumpLogTimeThreshold, 180_000, 1),
+    dumpLogTimeThreshold: timerMs("dumpLogTimeThreshold", o.dumpLogTimeThreshold, 180_000),
     extraDbNodes: extra,
     maxWaitForDecision: int("maxWaitForDecision", o.maxWaitForDecision, Infinity, 0, Infinity),
     noTableLoaders: int("noTableLoaders", o.noTableLoaders, 2, 1),
     sendCompressed: int("sendCompressed", o.sendCompressed, 0, 0, 9),
     maxTransferSize: int("maxTransferSize", o.maxTransferSize, 64_000, 1),
     schemaLocation,
+    create: bool("create", o.create, false),
+    logger: validateLogger(o.logger),
+    fileMode: o.fileMode === undefined ? PRIVATE_MODES.file : checkMode("fileMode", o.fileMode),
+    dirMode: o.dirMode === undefined ? PRIVATE_MODES.dir : checkMode("dirMode", o.dirMode),
   };
 }

@@ -28,6 +28,8 @@ export class DbCore {
   readonly log: CommitLog;
   readonly stats: DbStats = { commits: 0, failures: 0, restarts: 0, logWrites: 0 };
   running = true;
+  /** close({ drain: true }) is waiting for running transactions: no new ones start. */
+  draining = false;
   /** The database's default durability for transactions on disc tables. */
   durability: Durability = "fsync";
   /** Whether the schema is on disc (disc_copies and disc_only_copies tables need it). */
@@ -117,6 +119,16 @@ export class DbCore {
 
   nextActivityId(kind: ActivityId["kind"]): ActivityId {
     return { kind, id: ++this.activityCounter };
+  }
+
+  /** A new transaction or activity may start: running and not draining (node_not_running). */
+  assertAccepting(): void {
+    this.assertRunning();
+    if (this.draining) {
+      throw new NotRunningError(
+        `the database on ${this.node} is closing: it finishes the running transactions and starts no new ones`,
+      );
+    }
   }
 
   assertRunning(): void {

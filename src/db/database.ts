@@ -15,18 +15,17 @@ import { backupAll, backupCheckpoint, traverseBackup } from "../backup/backup.js
 import { type CheckpointArgs, Checkpoints } from "../backup/checkpoints.js";
 import { type FallbackOptions, installFallback, uninstallFallback } from "../backup/fallback.js";
 import { applyPendingFallback } from "../backup/fallback-apply.js";
-import { fileBackupModule } from "../backup/file-module.js";
+import { fileBackupModule, fileBackupModuleWithMode } from "../backup/file-module.js";
 import type { BackupItem, BackupModule } from "../backup/module.js";
 import { type RestoreOptions, restore } from "../backup/restore.js";
 import { dumpToTextfile, loadTextfile } from "../backup/textfile.js";
-import { writeEmptyCheckpoint } from "../disc/checkpoint.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DiscStorage } from "../disc/disc-storage.js";
 import { DirLayout } from "../disc/layout.js";
 import {
-  AlreadyExistsError,
   BadArgError,
   BadTypeError,
+  CombineError,
   errorDescription,
   fileError,
   NoExistsError,
@@ -35,6 +34,7 @@ import {
 } from "../errors.js";
 import type { EventCategory, EventFor, SubscribeOptions } from "../events/event-types.js";
 import { DEFAULT_MAX_BUFFERED, Subscription } from "../events/subscription.js";
+import type { FileModes } from "../file-modes.js";
 import type { Key } from "../keys/index.js";
 import type { RowIndex } from "../store/snmp.js";
 import type {
@@ -82,6 +82,14 @@ import {
   tableInfo,
 } from "./info.js";
 import { SchemaOps } from "./schema-ops.js";
+import {
+  type CloseOnSignalsOptions,
+  type CloseOptions,
+  checkCloseOptions,
+  createSchemaDir,
+  installCloseOnSignals,
+  warnSchemaInRam,
+} from "./startup.js";
 
 /** The activity id of dirty operations called outside any activity (Mnesia's {dirty, Pid}). */
 const DIRTY_ID: ActivityId = Object.freeze({ kind: "async_dirty", id: 0 });
@@ -98,6 +106,8 @@ export class Mneme {
   private readonly schemaOps: SchemaOps;
   private readonly disc: DiscStorage | undefined;
   private readonly checkpoints: Checkpoints;
+  private closing: Promise<void> | undefined;
+  private endDrain: (() => void) | undefined;
   readonly config: DbConfig;
 
   private constructor(config: DbConfig, disc: DiscStorage | undefined) {
@@ -120,9 +130,27 @@ export class Mneme {
    */
   static async open(options: OpenOptions = {}): Promise<Mneme> {
     const config = resolveConfig(options);
+    const modes = { file: config.fileMode, dir: config.dirMode };
+    if (config.create) {
+      if (config.schemaLocation === "ram") {
+        throw new CombineError(
+          'create: true makes a disc schema, schemaLocation "ram" refuses one',
+          {
+            value: options,
+          },
+        );
+      }
+      createSchemaDir(config.dir, modes, true);
+    }
     // An installed fallback becomes the database before it is opened.
-    if (config.schemaLocation !== "ram") await applyPendingFallback(config.dir, config.node);
+    if (config.schemaLocation !== "ram") {
+      await applyPendingFallback(config.dir, config.node, undefined, modes);
+    }
     const disc = DiscStorage.open(config);
+    // Mnesia's opt_disc, left as the default with a directory named: probably not meant.
+    if (disc === undefined && options.schemaLocation === undefined && options.dir !== undefined) {
+      warnSchemaInRam(config);
+    }
     const db = new Mneme(config, disc);
     if (disc !== undefined) {
       try {
@@ -142,29 +170,19 @@ export class Mneme {
   static async createSchema(options: {
     readonly dir: string;
     readonly node?: string;
+    /** Modes of what is created (see OpenOptions): default 0o600 for files, 0o700 for directories. */
+    readonly fileMode?: number;
+    readonly dirMode?: number;
   }): Promise<void> {
+    const { dir, node, fileMode, dirMode } = options;
     const config = resolveConfig({
-      dir: options.dir,
-      ...(options.node ? { node: options.node } : {}),
+      dir,
+      ...(node ? { node } : {}),
+      ...(fileMode === undefined ? {} : { fileMode }),
+      ...(dirMode === undefined ? {} : { dirMode }),
     });
-    try {
-      // As Mnesia: the directory is created, its parent must exist.
-      if (!fs.existsSync(config.dir)) fs.mkdirSync(config.dir);
-      const lock = acquireDirLock(config.dir);
-      try {
-        const layout = new DirLayout(config.dir);
-        if (fs.existsSync(layout.schema)) {
-          throw new AlreadyExistsError(`${config.dir} already holds a schema`, {
-            value: config.dir,
-          });
-        }
-        writeEmptyCheckpoint(layout);
-      } finally {
-        lock.release();
-      }
-    } catch (e) {
-      throw fileError(e, config.dir, "creating the schema");
-    }
+    // As Mnesia: the directory is created, its parent must exist.
+    createSchemaDir(config.dir, { file: config.fileMode, dir: config.dirMode }, false);
   }
 
   /**
@@ -191,14 +209,56 @@ export class Mneme {
     }
   }
 
+  /** The modes of the files and directories this database creates. */
+  private get modes(): FileModes {
+    return { file: this.config.fileMode, dir: this.config.dirMode };
+  }
+
   /** This node's name. */
   get node(): string {
     return this.core.node;
   }
 
-  /** mnesia:stop/0. Running transactions fail with node_not_running; subscribers get mnesia_down. */
-  async close(): Promise<void> {
+  /**
+   * mnesia:stop/0. Running transactions fail with node_not_running, or with `drain` finish first
+   * (see CloseOptions); subscribers get mnesia_down. A close without drain during a drain ends
+   * the drain at once.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const { drain, timeoutMs } = checkCloseOptions(options);
+    if (!drain) this.endDrain?.();
+    this.closing ??= this.shutdown(drain, timeoutMs);
+    return this.closing;
+  }
+
+  /**
+   * Closes the database with a drain on SIGTERM and SIGINT, then exits with 128 + the signal's
+   * number (see CloseOnSignalsOptions). Returns a function that removes the handlers.
+   */
+  closeOnSignals(options: CloseOnSignalsOptions = {}): () => void {
+    return installCloseOnSignals((o) => this.close(o), this.config.logger, options);
+  }
+
+  /** Waits for the running transactions, at most timeoutMs, or until a plain close. */
+  private drain(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.endDrain = undefined;
+        resolve();
+      };
+      const timer = timeoutMs === Infinity ? undefined : setTimeout(done, timeoutMs);
+      this.endDrain = done;
+      void this.runner.whenIdle().then(done);
+    });
+  }
+
+  private async shutdown(drain: boolean, timeoutMs: number): Promise<void> {
     if (!this.core.running) return;
+    if (drain) {
+      this.core.draining = true;
+      await this.drain(timeoutMs);
+    }
     this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
     this.core.running = false;
     this.core.locks.abortAll(
@@ -228,7 +288,9 @@ export class Mneme {
   }
 
   /** mnesia:backup/2: a consistent backup of every table (default module: a local file path). */
-  async backup(opaque: unknown, module: BackupModule = fileBackupModule): Promise<void> {
+  async backup(opaque: unknown, module?: BackupModule): Promise<void> {
+    // The default file module writes the backup with the database's fileMode.
+    module ??= fileBackupModuleWithMode(this.config.fileMode);
     this.core.assertRunning();
     await backupAll(this.core, this.checkpoints, opaque, module);
   }
@@ -270,7 +332,7 @@ export class Mneme {
    */
   async installFallback(opaque: unknown, options: FallbackOptions = {}): Promise<void> {
     this.core.assertRunning();
-    await installFallback(opaque, options, this.disc?.layout.dir, this.core.node);
+    await installFallback(opaque, options, this.disc?.layout.dir, this.core.node, this.modes);
   }
 
   /**
@@ -377,6 +439,20 @@ export class Mneme {
     def: TableDef<T>,
   ): Promise<Table<T, K>> {
     await this.schemaOps.createTable(name, def as TableDef<object>);
+    return this.table<T, K>(name);
+  }
+
+  /**
+   * createTable if the table does not exist; if it does, checks that its definition matches `def`
+   * (attributes, type, storage on this node, index, recordName, accessMode, majority,
+   * localContent, snmp) and fails with already_exists listing the differences otherwise.
+   * loadOrder, userProperties and storageProperties may differ (the stored ones stay).
+   */
+  async ensureTable<T extends object, K extends AttrName<T> = AttrName<T>>(
+    name: string,
+    def: TableDef<T>,
+  ): Promise<Table<T, K>> {
+    await this.schemaOps.ensureTable(name, def as TableDef<object>);
     return this.table<T, K>(name);
   }
 

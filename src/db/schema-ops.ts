@@ -16,6 +16,7 @@ import {
 import { compareKeys, formatKey, freezeRecord, type Key, valueProblem } from "../keys/index.js";
 import type { LogEntry, LogOp } from "../log/entry.js";
 import type { LiveTable } from "../schema/live-table.js";
+import { describeDifferences, specDifferences } from "../schema/spec-diff.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import {
   resolveIndexAttribute,
@@ -31,6 +32,9 @@ import type { AccessMode, SnmpStruct, StorageType, TableDef } from "../types.js"
 import type { DbCore } from "./core.js";
 
 export class SchemaOps {
+  /** Tables that ensureTable is creating, until the creation is durable. */
+  private readonly creating = new Map<string, Promise<void>>();
+
   constructor(
     private readonly core: DbCore,
     /** True while a transaction body runs (sync or async): schema ops may not nest in one. */
@@ -91,6 +95,36 @@ export class SchemaOps {
     const spec = validateTableDef(n, def, this.core.node, randomUUID());
     this.assertStorable(n, spec.storage);
     return this.durable(this.apply(n, [{ op: "create_table", spec }]));
+  }
+
+  /**
+   * createTable unless the table exists; if it does, its definition must match `def` (see
+   * spec-diff.ts), or already_exists lists the differences. Resolves once the table is durable,
+   * also when a concurrent call is the one that created it.
+   */
+  ensureTable(name: unknown, def: TableDef<object>): Promise<void> {
+    this.begin("ensureTable");
+    const n = validateTableName(name);
+    const t = this.core.tables.get(n);
+    if (t === undefined) {
+      const created = this.createTable(n, def);
+      this.creating.set(n, created);
+      const forget = () => {
+        if (this.creating.get(n) === created) this.creating.delete(n);
+      };
+      created.then(forget, forget);
+      return created;
+    }
+    const wanted = validateTableDef(n, def, this.core.node, t.spec.cookie);
+    const diffs = specDifferences(t.spec, wanted);
+    if (diffs.length > 0) {
+      throw new AlreadyExistsError(
+        `table ${n} already exists with another definition: ${describeDifferences(diffs)} ` +
+          "(change it with transformTable, addTableIndex, changeTableCopyType, ... or deleteTable)",
+        { table: n, value: diffs },
+      );
+    }
+    return this.creating.get(n) ?? Promise.resolve();
   }
 
   /** Mnesia: {aborted, {bad_type, Tab, disc_copies, Node}} on a node whose schema is in RAM. */

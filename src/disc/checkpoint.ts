@@ -115,6 +115,7 @@ async function writeCheckpointFiles(
       layout.file(file),
       { table: spec.name, position: plan.position, meta: { cookie: spec.cookie } },
       records,
+      layout.modes.file,
     );
     tableBytes.set(spec.name, r.bytes);
     files.set(spec.name, {
@@ -132,6 +133,7 @@ async function writeCheckpointFiles(
       meta: schemaMeta(files, plan.walPosition, plan.lmdbApplied),
     },
     plan.specs,
+    layout.modes.file,
   );
   try {
     removeUnreferenced(layout, files);
@@ -147,6 +149,7 @@ export function writeEmptyCheckpoint(layout: DirLayout): void {
     layout.schema,
     { table: "schema", position: 0, meta: schemaMeta(new Map(), 0) },
     [],
+    layout.modes.file,
   );
 }
 

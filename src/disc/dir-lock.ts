@@ -13,7 +13,9 @@
 // <dir>/LOCK holds JSON { pid, started, host, nonce } of the holder for humans and error
 // messages; it is never read to decide anything. Node has no flock: the binding comes from
 // fs-ext-extra-prebuilt (prebuilt binaries, no compiler needed), loaded on first use.
+
 import {
+  chmodSync,
   closeSync,
   openSync,
   readFileSync,
@@ -27,6 +29,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { flockSync as FlockSync } from "fs-ext-extra-prebuilt";
 import { DirectoryLockedError } from "../errors.js";
+import { PRIVATE_MODES } from "../file-modes.js";
 import { hasCode } from "./fsutil.js";
 
 export const LOCK_FILE = "LOCK";
@@ -134,7 +137,7 @@ function describeHolder(dir: string): { text: string; pid?: number } {
  * Locks the database directory `dir` for this process, or throws DirectoryLockedError naming the
  * directory and the process holding it (this process too, when `dir` is already open in it).
  */
-export function acquireDirLock(dir: string): DirLock {
+export function acquireDirLock(dir: string, fileMode = PRIVATE_MODES.file): DirLock {
   const real = realpathSync(dir);
   if (held.has(real)) {
     throw new DirectoryLockedError(`${real} is already open in this process (pid ${process.pid})`, {
@@ -163,7 +166,8 @@ export function acquireDirLock(dir: string): DirLock {
     const nonce = `${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2)}`;
     const text = JSON.stringify({ pid: process.pid, started: Date.now(), host: hostname(), nonce });
     const tmp = join(real, `${LOCK_FILE}.${nonce}.tmp`);
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, text, { mode: fileMode });
+    chmodSync(tmp, fileMode);
     renameSync(tmp, join(real, LOCK_FILE));
     const lock = new HeldLock(real, fd, nonce);
     held.set(real, lock);

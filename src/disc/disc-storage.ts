@@ -133,7 +133,8 @@ export class DiscStorage {
 
   private static openDir(config: DbConfig): DiscStorage | undefined {
     if (config.schemaLocation === "ram") return undefined;
-    const layout = new DirLayout(config.dir);
+    const modes = { file: config.fileMode, dir: config.dirMode };
+    const layout = new DirLayout(config.dir, modes);
     // An installed fallback has been applied before this (backup/fallback-apply.ts).
     if (!existsStrict(layout.schema)) {
       if (config.schemaLocation === "disc") {
@@ -144,7 +145,7 @@ export class DiscStorage {
       }
       return undefined;
     }
-    const lock = acquireDirLock(config.dir);
+    const lock = acquireDirLock(config.dir, modes.file);
     let env: LmdbEnv | undefined;
     try {
       const checkpoint = readCheckpoint(layout)!;
@@ -154,6 +155,7 @@ export class DiscStorage {
       const repairs: RepairReport[] = [];
       const { wal, entries } = Wal.open(layout.wal, {
         autoRepair: config.autoRepair,
+        modes,
         onRepair: (r) => repairs.push(r),
         bounds: walBounds(layout, checkpoint, env?.appliedPosition() ?? 0),
       });
@@ -191,6 +193,7 @@ export class DiscStorage {
     const needed = checkpoint.specs.some((s) => s.storage === "disc_only_copies");
     if (!needed && !fs.existsSync(layout.lmdb)) return undefined;
     return LmdbEnv.open(layout.lmdb, {
+      modes: layout.modes,
       autoRepair: config.autoRepair,
       onRepair: (r) => repairs.push(r),
       mustExist: needed,
@@ -244,6 +247,7 @@ export class DiscStorage {
 
   private lmdbOptions(): LmdbEnvOptions {
     return {
+      modes: this.layout.modes,
       autoRepair: this.config.autoRepair,
       onRepair: (r) => this.lmdbRepairs.push(r),
     };
@@ -336,8 +340,11 @@ export class DiscStorage {
     }
     core.log.subscribe(() => this.afterEntry());
     if (this.config.dumpDiscCopiesAtStartup && replayed > 0) await this.dump();
-    this.timer = setInterval(() => this.maybeDump(), this.config.dumpLogTimeThreshold);
-    this.timer.unref();
+    // Infinity: no timed dumps (only dumpLogWriteThreshold's).
+    if (this.config.dumpLogTimeThreshold !== Infinity) {
+      this.timer = setInterval(() => this.maybeDump(), this.config.dumpLogTimeThreshold);
+      this.timer.unref();
+    }
     // Subscribers can only exist once open() has returned.
     setImmediate(() => {
       for (const r of this.repairs) core.events.emitSystem(repairEvent(r));
@@ -607,6 +614,7 @@ export class DiscStorage {
             { table: spec.name, position: this.log.position, meta: { cookie: spec.cookie } },
             count,
             blocks,
+            this.layout.modes.file,
           );
         }
         commit(written);

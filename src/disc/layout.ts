@@ -19,6 +19,7 @@
 // read back from a file name.
 import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
+import { type FileModes, PRIVATE_MODES } from "../file-modes.js";
 
 /**
  * Longest URI-encoded table name used as it is in a file name (ASCII, so bytes): the longest name
@@ -70,7 +71,11 @@ export function lmdbTableName(table: string, cookie: string): string {
 }
 
 export class DirLayout {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** The modes of the files and directories created in it. */
+    readonly modes: FileModes = PRIVATE_MODES,
+  ) {}
 
   get lock(): string {
     return path.join(this.dir, "LOCK");

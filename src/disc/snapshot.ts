@@ -51,6 +51,7 @@ import {
 } from "../codec/block-codec.js";
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { CorruptFileError, fileError } from "../errors.js";
+import { PRIVATE_MODES, setFileModeSync } from "../file-modes.js";
 import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame } from "./frame.js";
 import { fsyncDir, fsyncDirSync } from "./fsutil.js";
 
@@ -197,12 +198,14 @@ export function writeSnapshotSync(
   file: string,
   header: SnapshotHeaderInput,
   records: Iterable<unknown>,
+  mode = PRIVATE_MODES.file,
 ): SnapshotWriteResult {
   const all = asArray(records);
   const tmp = `${file}.tmp`;
   let fd: number;
   try {
-    fd = openSync(tmp, "w");
+    fd = openSync(tmp, "w", mode);
+    setFileModeSync(fd, mode);
   } catch (err) {
     throw fileError(err, tmp, "creating a snapshot");
   }
@@ -239,9 +242,10 @@ export async function writeSnapshot(
   file: string,
   header: SnapshotHeaderInput,
   records: Iterable<unknown>,
+  mode = PRIVATE_MODES.file,
 ): Promise<SnapshotWriteResult> {
   const all = asArray(records);
-  return writeSnapshotBlocks(file, header, all.length, recordBlocks(all));
+  return writeSnapshotBlocks(file, header, all.length, recordBlocks(all), mode);
 }
 
 /**
@@ -253,12 +257,20 @@ export async function writeSnapshotBlocks(
   header: SnapshotHeaderInput,
   count: number,
   blocks: Iterable<Block>,
+  mode = PRIVATE_MODES.file,
 ): Promise<SnapshotWriteResult> {
   const tmp = `${file}.tmp`;
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(tmp, "w");
+    fh = await fsp.open(tmp, "w", mode);
   } catch (err) {
+    throw fileError(err, tmp, "creating a snapshot");
+  }
+  try {
+    await fh.chmod(mode);
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true }).catch(() => {});
     throw fileError(err, tmp, "creating a snapshot");
   }
   let bytes = 0;

@@ -7,10 +7,12 @@
 // with batch(): one LMDB write transaction, all or nothing, so that a log entry's writes and
 // setAppliedPosition() land together and replaying the log after a crash is idempotent.
 
+import { chmodSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { BadArgError, CorruptFileError, fileError, NotRunningError } from "../errors.js";
+import { type FileModes, makeDirSync, PRIVATE_MODES } from "../file-modes.js";
 import type { TableType } from "../types.js";
 import { checkDataFile } from "./lmdb-meta.js";
 import { checkPages } from "./lmdb-pages.js";
@@ -28,6 +30,8 @@ export interface LmdbEnvOptions {
   readonly mustExist?: boolean;
   /** Told what was repaired before the environment opened. */
   readonly onRepair?: (repair: LmdbRepair) => void;
+  /** Modes of the environment's directory and files (default private: 0o700, 0o600). */
+  readonly modes?: FileModes;
 }
 
 /** A repair made to the LMDB file before it was opened. */
@@ -37,6 +41,8 @@ export interface LmdbRepair {
   readonly reason: string;
 }
 
+/** The files LMDB creates in its directory. */
+const LMDB_FILES = ["data.mdb", "lock.mdb"];
 /** The meta sub-database; table sub-databases are named TABLE_PREFIX + table name. */
 const META_DB = "__mneme_meta";
 const TABLE_PREFIX = "t/";
@@ -83,6 +89,8 @@ export class LmdbEnv implements StoreHost {
       // an ENOSPC error from the commit, which rolls back (see lmdbFileError).
       useWritemap: false,
       maxDbs: (options.maxTables ?? 256) + 1,
+      // lmdb-js passes it to mdb_env_open (not in its type definitions).
+      ...({ permissionsMode: (options.modes ?? PRIVATE_MODES).file } as object),
       ...(options.mapSize === undefined ? {} : { mapSize: options.mapSize }),
     });
     const max = (this.root as unknown as { maxKeySize?: number }).maxKeySize;
@@ -97,8 +105,14 @@ export class LmdbEnv implements StoreHost {
    */
   static open(path: string, options: LmdbEnvOptions = {}): LmdbEnv {
     checkBeforeOpen(path, options);
+    const modes = options.modes ?? PRIVATE_MODES;
     try {
-      return new LmdbEnv(path, options);
+      // lmdb-js would create the directory with the umask's mode: create it first.
+      const created = makeDirSync(path, modes.dir, true);
+      const env = new LmdbEnv(path, options);
+      // LMDB creates its files with the mode asked, less the umask: give them the mode exactly.
+      if (created) for (const f of LMDB_FILES) chmodSync(join(path, f), modes.file);
+      return env;
     } catch (e) {
       throw lmdbFileError(e, path, "opening LMDB");
     }

@@ -49,9 +49,11 @@ function checkRetries(retries: unknown): number {
 }
 
 /** A transaction cannot start, restart or commit on a closed database: {aborted, {node_not_running, Node}}. */
-function assertRunning(core: DbCore): void {
+function assertRunning(core: DbCore, starting = false): void {
   try {
-    core.assertRunning();
+    // A closing database (close with drain) lets running transactions restart, not new ones start.
+    if (starting) core.assertAccepting();
+    else core.assertRunning();
   } catch (e) {
     throw abortedError(e);
   }
@@ -93,8 +95,17 @@ export class ActivityRunner {
    * with nested_transaction. A callback that outlives its transaction sees it done.
    */
   private readonly asyncBody = new AsyncLocalStorage<TxLockState>();
+  /** Async transactions running now, until their commit is as durable as asked (close drains). */
+  private inFlight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly core: DbCore) {}
+
+  /** Resolves once no async transaction is running. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
 
   /** Whether code running now is part of a transaction body (sync, or async and not yet done). */
   inTransaction(): boolean {
@@ -151,7 +162,7 @@ export class ActivityRunner {
     options: SyncTransactionOptions = {},
   ): R {
     const core = this.core;
-    assertRunning(core);
+    assertRunning(core, true);
     let durability: Durability;
     try {
       durability = durabilityOf(core, kind, options.durability);
@@ -195,8 +206,22 @@ export class ActivityRunner {
     options: TransactionOptions,
     mod: AccessModule | undefined,
   ): Promise<R> {
+    assertRunning(this.core, true);
+    this.inFlight++;
+    try {
+      return await this.runAttempts(kind, fn, options, mod);
+    } finally {
+      if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async runAttempts<R>(
+    kind: TxKind,
+    fn: (tx: AsyncActivity) => Promise<R> | R,
+    options: TransactionOptions,
+    mod: AccessModule | undefined,
+  ): Promise<R> {
     const core = this.core;
-    assertRunning(core);
     let retries: number;
     let durability: Durability;
     try {
@@ -281,7 +306,7 @@ export class ActivityRunner {
   /** async_dirty, sync_dirty and ets at top level. */
   runDirty<R>(kind: DirtyKind, fn: (ctx: SyncActivity) => R, mod: AccessModule | undefined): R {
     const core = this.core;
-    core.assertRunning();
+    core.assertAccepting();
     const ctx = new ActivityContext(
       core,
       "sync",

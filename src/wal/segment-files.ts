@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { fileError } from "../errors.js";
+import { PRIVATE_MODES, setFileModeSync } from "../file-modes.js";
 import { fsyncAsync, openDir, type WalIo } from "./io.js";
 import type { SegmentInfo } from "./recovery.js";
 import { type SegmentFile, segmentFileName } from "./segment-names.js";
@@ -42,6 +43,8 @@ export class SegmentFiles {
     private readonly dir: string,
     existing: readonly SegmentInfo[],
     private readonly io: WalIo,
+    /** Mode of new segment files (exactly: see disc/file-modes.ts). */
+    private readonly fileMode = PRIVATE_MODES.file,
   ) {
     this.list = existing.map((s) => ({ first: s.first, path: s.path }));
     this.size = existing.at(-1)?.size ?? 0;
@@ -68,7 +71,8 @@ export class SegmentFiles {
     let fd: number;
     try {
       // "x": names only grow, so an existing file of that name is something to stop for.
-      fd = fs.openSync(path, "ax");
+      fd = fs.openSync(path, "ax", this.fileMode);
+      setFileModeSync(fd, this.fileMode);
     } catch (e) {
       throw fileError(e, path, "creating a WAL segment");
     }

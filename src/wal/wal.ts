@@ -15,8 +15,8 @@
 // Writing and group commit: see writer.ts. Segments are created when their first record is
 // written, so a WAL never used for writing leaves no file behind, and rotation happens at append
 // time: a record that would take the current segment past segmentBytes starts the next one.
-import { mkdirSync } from "node:fs";
 import { BadArgError } from "../errors.js";
+import { type FileModes, makeDirSync, PRIVATE_MODES } from "../file-modes.js";
 import { realIo, type WalIo } from "./io.js";
 import { MAX_ENTRY_BYTES } from "./record.js";
 import { type RecoveryBounds, type RepairReport, recoverWal, type WalEntry } from "./recovery.js";
@@ -34,6 +34,8 @@ export interface WalOptions {
   readonly onRepair?: (report: RepairReport) => void;
   /** What the caller knows of the log from elsewhere: see RecoveryBounds. */
   readonly bounds?: RecoveryBounds;
+  /** Modes of the WAL directory and its segment files (default private: 0o700, 0o600). */
+  readonly modes?: FileModes;
   /** Replaces system calls, for fault injection in tests. */
   readonly io?: Partial<WalIo>;
 }
@@ -69,10 +71,11 @@ export class Wal {
         value: segmentBytes,
       });
     }
-    mkdirSync(dir, { recursive: true });
+    const modes = options.modes ?? PRIVATE_MODES;
+    makeDirSync(dir, modes.dir, true);
     const scan = recoverWal(dir, options.autoRepair, options.onRepair, options.bounds);
     const io: WalIo = { ...realIo, ...options.io };
-    const files = new SegmentFiles(dir, scan.segments, io);
+    const files = new SegmentFiles(dir, scan.segments, io, modes.file);
     const last = scan.entries.at(-1)?.position ?? 0;
     const wal = new Wal(dir, files, new GroupCommitWriter(files, last, segmentBytes));
     return { wal, entries: scan.entries };

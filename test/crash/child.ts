@@ -26,6 +26,8 @@ export interface RunChildOptions {
   /** SIGKILL regardless after this long (default 60 s), and report it in stderr. */
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** The signal of killAfterMs and killOnLine (default SIGKILL; the timeout always SIGKILLs). */
+  readonly signal?: NodeJS.Signals;
 }
 
 /** Runs `node --import tsx <script> ...args` from the repository root. */
@@ -45,17 +47,19 @@ export function runChild(
     let killed = false;
     let matched = false;
     const timers: NodeJS.Timeout[] = [];
-    const kill = () => {
+    const kill = (signal: NodeJS.Signals = options.signal ?? "SIGKILL") => {
       killed = true;
-      child.kill("SIGKILL");
+      child.kill(signal);
     };
     timers.push(
       setTimeout(() => {
         err += `\n[runChild: killed after ${options.timeoutMs ?? 60_000} ms]`;
-        kill();
+        kill("SIGKILL");
       }, options.timeoutMs ?? 60_000),
     );
-    if (options.killAfterMs !== undefined) timers.push(setTimeout(kill, options.killAfterMs));
+    if (options.killAfterMs !== undefined) {
+      timers.push(setTimeout(() => kill(), options.killAfterMs));
+    }
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (s: string) => {
@@ -69,7 +73,7 @@ export function runChild(
       fresh.pop(); // not complete yet
       if (fresh.some(options.killOnLine)) {
         matched = true;
-        if (options.delayMs) timers.push(setTimeout(kill, options.delayMs));
+        if (options.delayMs) timers.push(setTimeout(() => kill(), options.delayMs));
         else kill();
       }
     });

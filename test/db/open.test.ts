@@ -37,6 +37,10 @@ describe("Mneme.open: defaults", () => {
         sendCompressed: 0,
         maxTransferSize: 64000,
         schemaLocation: "opt_disc",
+        create: false,
+        logger: undefined,
+        fileMode: 0o600,
+        dirMode: 0o700,
       });
       assert.equal(db.systemInfo("is_running"), "yes");
     }
