@@ -16,6 +16,8 @@ export { s3BackupModule } from "./backup/s3-module.js";
 export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/config.js";
 export { Mneme } from "./db/database.js";
 export type { SystemInfo, SystemInfoItem, TableInfo, TableInfoItem } from "./db/info.js";
+export type { Logger } from "./db/logger.js";
+export type { MnemeMetrics } from "./db/metrics.js";
 export {
   type AbortReason,
   AlreadyExistsError,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { BadArgError, BadTypeError } from "../errors.js";
 import type { Durability } from "../log/entry.js";
 import type { AccessModule } from "../txn/activity.js";
+import type { Logger } from "./logger.js";
 
 export type SchemaLocation = "disc" | "ram" | "opt_disc";
 export type DebugLevel = "none" | "verbose" | "debug" | "trace";
@@ -34,6 +35,13 @@ export interface OpenOptions {
   readonly sendCompressed?: number;
   readonly maxTransferSize?: number;
   readonly schemaLocation?: SchemaLocation;
+  /**
+   * Receives log repairs, dumps, slow lock waits and errors as `(fields, message)`: console,
+   * pino, or anything with their error/warn/info (and optional debug) methods. Default: none.
+   */
+  readonly logger?: Logger;
+  /** A lock wait this long (ms) is logged as a warning, with its holders. Default 1000; Infinity: never. */
+  readonly slowLockWaitMs?: number;
 }
 
 export interface DbConfig {
@@ -56,6 +64,8 @@ export interface DbConfig {
   readonly sendCompressed: number;
   readonly maxTransferSize: number;
   readonly schemaLocation: SchemaLocation;
+  readonly logger: Logger | undefined;
+  readonly slowLockWaitMs: number;
 }
 
 const OPTIONS = new Set([
@@ -78,6 +88,8 @@ const OPTIONS = new Set([
   "sendCompressed",
   "maxTransferSize",
   "schemaLocation",
+  "logger",
+  "slowLockWaitMs",
 ]);
 
 /** The callbacks of an access module (Mnesia's mnesia_access behaviour). */
@@ -123,6 +135,25 @@ export function validateDurability(option: string, v: unknown): Durability | und
   return v as Durability;
 }
 
+const LOGGER_METHODS = ["error", "warn", "info"] as const;
+
+/** A logger has error, warn and info methods, and debug if anything. */
+function validateLogger(v: unknown): Logger | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== "object")
+    bad("logger", v, "an object with error, warn and info methods");
+  const o = v as Record<string, unknown>;
+  for (const m of LOGGER_METHODS) {
+    if (typeof o[m] !== "function") bad(`logger.${m}`, o[m], "a function");
+  }
+  if (o.debug !== undefined && typeof o.debug !== "function")
+    bad("logger.debug", o.debug, "a function");
+  return v as Logger;
+}
+
+/** The longest timer Node keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function bad(option: string, value: unknown, want: string): never {
   throw new BadTypeError(`option ${option} must be ${want}, got ${String(value)}`, { value });
 }
@@ -138,11 +169,16 @@ function int(
   d: number,
   min: number,
   max = Number.MAX_SAFE_INTEGER,
+  infinity = max === Infinity,
 ): number {
   if (v === undefined) return d;
-  if (v === Infinity && max === Infinity) return v;
+  if (v === Infinity && infinity) return v;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
-    bad(option, v, `an integer from ${min} to ${max}`);
+    bad(
+      option,
+      v,
+      `an integer from ${min} to ${max}${infinity && max !== Infinity ? " or Infinity" : ""}`,
+    );
   return v;
 }
 
@@ -193,5 +229,7 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     sendCompressed: int("sendCompressed", o.sendCompressed, 0, 0, 9),
     maxTransferSize: int("maxTransferSize", o.maxTransferSize, 64_000, 1),
     schemaLocation,
+    logger: validateLogger(o.logger),
+    slowLockWaitMs: int("slowLockWaitMs", o.slowLockWaitMs, 1000, 0, MAX_TIMER_MS, true),
   };
 }
