@@ -37,6 +37,8 @@ describe("Mneme.open: defaults", () => {
         sendCompressed: 0,
         maxTransferSize: 64000,
         schemaLocation: "opt_disc",
+        logger: undefined,
+        slowLockWaitMs: 1000,
       });
       assert.equal(db.systemInfo("is_running"), "yes");
     }
