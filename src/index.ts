@@ -17,6 +17,7 @@ export type { DbConfig, DebugLevel, OpenOptions, SchemaLocation } from "./db/con
 export { Mneme } from "./db/database.js";
 export type { SystemInfo, SystemInfoItem, TableInfo, TableInfoItem } from "./db/info.js";
 export type { Logger } from "./db/logger.js";
+export type { MnemeMetrics } from "./db/metrics.js";
 export type { CloseOnSignalsOptions, CloseOptions } from "./db/startup.js";
 export {
   type AbortReason,

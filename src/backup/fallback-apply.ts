@@ -40,28 +40,29 @@ export interface StagedTable {
 
 /**
  * Applies the fallback installed in `dir`, if any, or finishes one whose switch a crash
- * interrupted. `trace` is told of each step (crash tests).
+ * interrupted; true when it did either. `trace` is told of each step (crash tests).
  */
 export async function applyPendingFallback(
   dir: string,
   node: string,
   trace: FallbackTrace = () => {},
   modes: FileModes = PRIVATE_MODES,
-): Promise<void> {
+): Promise<boolean> {
   const layout = new DirLayout(dir, modes);
   const pending =
     fs.existsSync(layout.fallback) ||
     fallbackSwitchPending(layout) ||
     fs.existsSync(layout.fallbackStageTmp);
-  if (!pending) return;
+  if (!pending) return false;
   const lock = acquireDirLock(dir, modes.file);
   try {
     if (!fallbackSwitchPending(layout)) {
       removeIncompleteStage(layout);
-      if (!fs.existsSync(layout.fallback)) return;
+      if (!fs.existsSync(layout.fallback)) return false;
       await stageFallback(layout, node, trace);
     }
     finishFallbackSwitch(layout, trace);
+    return true;
   } finally {
     lock.release();
   }

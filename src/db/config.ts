@@ -43,12 +43,18 @@ export interface OpenOptions {
    * a schema gives a database in RAM.
    */
   readonly create?: boolean;
-  /** Where warnings go (pino, console, ...). Default: none, except as each warning says. */
+  /**
+   * Receives warnings, log repairs, dumps, slow lock waits and errors as `(fields, message)`:
+   * console, pino, or anything with their error/warn/info (and optional debug) methods. Default:
+   * none (the opt_disc warning alone then goes to console.warn).
+   */
   readonly logger?: Logger;
   /** Mode of the files Mneme creates (schema, snapshots, log, LMDB, lock, backups). Default 0o600. */
   readonly fileMode?: number;
   /** Mode of the directories Mneme creates (the data directory, wal/, lmdb/). Default 0o700. */
   readonly dirMode?: number;
+  /** A lock wait this long (ms) is logged as a warning, with its holders. Default 1000; Infinity: never. */
+  readonly slowLockWaitMs?: number;
 }
 
 export interface DbConfig {
@@ -75,6 +81,7 @@ export interface DbConfig {
   readonly logger: Logger | undefined;
   readonly fileMode: number;
   readonly dirMode: number;
+  readonly slowLockWaitMs: number;
 }
 
 const OPTIONS = new Set([
@@ -101,6 +108,7 @@ const OPTIONS = new Set([
   "logger",
   "fileMode",
   "dirMode",
+  "slowLockWaitMs",
 ]);
 
 /** The callbacks of an access module (Mnesia's mnesia_access behaviour). */
@@ -146,16 +154,20 @@ export function validateDurability(option: string, v: unknown): Durability | und
   return v as Durability;
 }
 
-/** A logger has error, warn and info functions (debug optional). */
+const LOGGER_METHODS = ["error", "warn", "info"] as const;
+
+/** A logger has error, warn and info methods, and debug if anything. */
 function validateLogger(v: unknown): Logger | undefined {
   if (v === undefined) return undefined;
-  const o = v as Record<string, unknown> | null;
-  const ok =
-    o !== null &&
-    typeof o === "object" &&
-    ["error", "warn", "info"].every((m) => typeof o[m] === "function") &&
-    (o.debug === undefined || typeof o.debug === "function");
-  return ok ? (v as Logger) : bad("logger", v, "an object with error, warn and info functions");
+  if (v === null || typeof v !== "object")
+    bad("logger", v, "an object with error, warn and info methods");
+  const o = v as Record<string, unknown>;
+  for (const m of LOGGER_METHODS) {
+    if (typeof o[m] !== "function") bad(`logger.${m}`, o[m], "a function");
+  }
+  if (o.debug !== undefined && typeof o.debug !== "function")
+    bad("logger.debug", o.debug, "a function");
+  return v as Logger;
 }
 
 function bad(option: string, value: unknown, want: string): never {
@@ -173,9 +185,10 @@ function int(
   d: number,
   min: number,
   max = Number.MAX_SAFE_INTEGER,
+  infinity = max === Infinity,
 ): number {
   if (v === undefined) return d;
-  if (v === Infinity && max === Infinity) return v;
+  if (v === Infinity && infinity) return v;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     bad(
       option,
@@ -189,9 +202,9 @@ function int(
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A timer's period in ms: an integer up to MAX_TIMER_MS, or Infinity for "never". */
-export function timerMs(option: string, v: unknown, d: number): number {
+export function timerMs(option: string, v: unknown, d: number, min = 1): number {
   if (v === Infinity) return v;
-  return int(option, v, d, 1, MAX_TIMER_MS);
+  return int(option, v, d, min, MAX_TIMER_MS);
 }
 
 export function resolveConfig(o: OpenOptions = {}): DbConfig {
@@ -245,5 +258,6 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     logger: validateLogger(o.logger),
     fileMode: o.fileMode === undefined ? PRIVATE_MODES.file : checkMode("fileMode", o.fileMode),
     dirMode: o.dirMode === undefined ? PRIVATE_MODES.dir : checkMode("dirMode", o.dirMode),
+    slowLockWaitMs: timerMs("slowLockWaitMs", o.slowLockWaitMs, 1000, 0),
   };
 }

@@ -7,17 +7,40 @@ import { EventHub } from "../events/event-hub.js";
 import { Applier } from "../log/applier.js";
 import type { CommitLog, Durability, LogEntry, LogOp } from "../log/entry.js";
 import { MemoryLog } from "../log/memory-log.js";
+import { type LogSink, NO_LOG } from "../observe/log-sink.js";
 import { LiveTable } from "../schema/live-table.js";
 import type { TableSpec } from "../schema/table-spec.js";
 import { SnmpOrdering } from "../store/snmp.js";
 import { LockManager } from "../txn/locks.js";
 import type { ActivityId, TableName } from "../types.js";
 
+/** Counters since open: plain increments, cheap enough for every commit. */
 export interface DbStats {
   commits: number;
   failures: number;
   restarts: number;
   logWrites: number;
+  /** Dirty writes, deletes and counter updates (outside transactions). */
+  dirtyWrites: number;
+  /** Subscriptions dropped for leaving maxBuffered events unread. */
+  subscriptionsDropped: number;
+  /** Failed transactions by abort reason (see abortReasonLabel). */
+  readonly aborts: Map<string, number>;
+}
+
+/** What the disc storage counts (see DiscStorage.counters). */
+export interface DiscCounters {
+  readonly dumps: number;
+  readonly dumpMs: number;
+  readonly dumpBytes: number;
+  readonly dumpFailures: number;
+  readonly repairs: number;
+  readonly fsyncs: number;
+  /** Bytes written to the WAL since open. */
+  readonly bytes: number;
+  /** The WAL's size now: its segment files. */
+  readonly walBytes: number;
+  readonly walSegments: number;
 }
 
 export class DbCore {
@@ -26,7 +49,17 @@ export class DbCore {
   readonly locks = new LockManager();
   readonly snmp = new SnmpOrdering();
   readonly log: CommitLog;
-  readonly stats: DbStats = { commits: 0, failures: 0, restarts: 0, logWrites: 0 };
+  readonly stats: DbStats = {
+    commits: 0,
+    failures: 0,
+    restarts: 0,
+    logWrites: 0,
+    dirtyWrites: 0,
+    subscriptionsDropped: 0,
+    aborts: new Map(),
+  };
+  /** The `logger` option's sink (no-op without one). */
+  logger: LogSink = NO_LOG;
   running = true;
   /** close({ drain: true }) is waiting for running transactions: no new ones start. */
   draining = false;
@@ -38,8 +71,8 @@ export class DbCore {
   fallbackActivated: () => boolean = () => false;
   /** The active checkpoints (for systemInfo and tableInfo). */
   checkpointNames: (table?: string) => string[] = () => [];
-  /** Counters of the disc storage, when there is one (for systemInfo). */
-  discStats: (() => { dumps: number; fsyncs: number; bytes: number }) | undefined;
+  /** Counters of the disc storage, when there is one (for systemInfo and metrics). */
+  discStats: (() => DiscCounters) | undefined;
   /**
    * The snapshot file of a disc_copies table that holds exactly that file's records (nothing
    * logged for it since), for checkpoints to keep instead of the records (disc storage).

@@ -36,6 +36,7 @@ import type { EventCategory, EventFor, SubscribeOptions } from "../events/event-
 import { DEFAULT_MAX_BUFFERED, Subscription } from "../events/subscription.js";
 import type { FileModes } from "../file-modes.js";
 import type { Key } from "../keys/index.js";
+import { LogSink } from "../observe/log-sink.js";
 import type { RowIndex } from "../store/snmp.js";
 import type {
   AccessModule,
@@ -81,6 +82,8 @@ import {
   type TableInfoResult,
   tableInfo,
 } from "./info.js";
+import { collectMetrics, type MnemeMetrics } from "./metrics.js";
+import { logFallbackApplied, logOpened, observeLocks } from "./observe.js";
 import { SchemaOps } from "./schema-ops.js";
 import {
   type CloseOnSignalsOptions,
@@ -116,6 +119,8 @@ export class Mneme {
     this.core = new DbCore(config.node, disc?.log);
     this.core.durability = config.durability;
     this.core.discSchema = disc !== undefined;
+    if (config.logger !== undefined) this.core.logger = new LogSink(config.logger);
+    observeLocks(this.core, config.slowLockWaitMs);
     this.runner = new ActivityRunner(this.core);
     this.schemaOps = new SchemaOps(this.core, () => this.runner.inTransaction());
     this.checkpoints = new Checkpoints(this.core);
@@ -130,6 +135,7 @@ export class Mneme {
    */
   static async open(options: OpenOptions = {}): Promise<Mneme> {
     const config = resolveConfig(options);
+    const start = performance.now();
     const modes = { file: config.fileMode, dir: config.dirMode };
     if (config.create) {
       if (config.schemaLocation === "ram") {
@@ -144,7 +150,10 @@ export class Mneme {
     }
     // An installed fallback becomes the database before it is opened.
     if (config.schemaLocation !== "ram") {
-      await applyPendingFallback(config.dir, config.node, undefined, modes);
+      const fallbackStart = performance.now();
+      if (await applyPendingFallback(config.dir, config.node, undefined, modes)) {
+        logFallbackApplied(config, performance.now() - fallbackStart);
+      }
     }
     const disc = DiscStorage.open(config);
     // Mnesia's opt_disc, left as the default with a directory named: probably not meant.
@@ -160,6 +169,7 @@ export class Mneme {
         throw fileError(e, config.dir, "opening the database");
       }
     }
+    logOpened(db.core, config, performance.now() - start);
     return db;
   }
 
@@ -269,6 +279,10 @@ export class Mneme {
     );
     this.checkpoints.endAll();
     await this.disc?.close();
+    this.core.logger.info(
+      { event: "close", node: this.core.node },
+      `database on ${this.core.node} closed`,
+    );
     await new Promise<void>((resolve) => queueMicrotask(resolve));
   }
 
@@ -523,6 +537,14 @@ export class Mneme {
 
   systemInfo<I extends SystemInfoItem>(item: I): SystemInfoResult<I> {
     return systemInfo(this.core, this.config, item) as SystemInfoResult<I>;
+  }
+
+  /**
+   * Counters since open and gauges now, as a plain object (cheap: it reads counters and stats the
+   * WAL's segment files). `registerMetrics` from "mneme/prometheus" exports them to prom-client.
+   */
+  metrics(): MnemeMetrics {
+    return collectMetrics(this.core);
   }
 
   /** mnesia:info/0: prints (and returns) a description of the system. */
@@ -822,13 +844,19 @@ export class Mneme {
     this.core.assertRunning();
     const hub = this.core.events;
     const maxBuffered = checkMaxBuffered(options);
-    const onDrop = (s: Subscription<EventFor<C>>) =>
+    const onDrop = (s: Subscription<EventFor<C>>) => {
+      this.core.stats.subscriptionsDropped++;
+      this.core.logger.warn(
+        { event: "subscription_dropped", category: s.category, maxBuffered: s.maxBuffered },
+        `a subscription to ${s.category} was dropped: it left ${s.maxBuffered} events unread`,
+      );
       hub.emitSystem({
         type: "subscription_dropped",
         category: s.category,
         reason: "overflow",
         maxBuffered: s.maxBuffered,
       });
+    };
     if (category === "system" || category === "activity") {
       const sub = new Subscription<EventFor<C>>(
         category,

@@ -38,12 +38,14 @@ export function checkKey(t: LiveTable, key: unknown): Key {
 export function dirtyWrite(core: DbCore, id: ActivityId, t: LiveTable, record: unknown): void {
   const { key, rec } = prepareWrite(t, record);
   core.log.append(id, [{ op: "write", table: t.name, key, record: rec }]);
+  core.stats.dirtyWrites++;
 }
 
 export function dirtyDelete(core: DbCore, id: ActivityId, t: LiveTable, key: unknown): void {
   const k = checkKey(t, key);
   assertWritable(t, k);
   core.log.append(id, [{ op: "delete", table: t.name, key: k }]);
+  core.stats.dirtyWrites++;
 }
 
 export function dirtyDeleteObject(
@@ -56,6 +58,7 @@ export function dirtyDeleteObject(
   const key = t.keyOf(rec);
   assertWritable(t, key);
   core.log.append(id, [{ op: "delete_object", table: t.name, key, record: rec }]);
+  core.stats.dirtyWrites++;
 }
 
 /**
@@ -92,6 +95,7 @@ export function dirtyUpdateCounter(
   assertWritable(t, k);
   checkSnmpKey(t, k);
   core.log.append(id, [{ op: "update_counter", table: t.name, key: k, incr }]);
+  core.stats.dirtyWrites++;
   const now = t.store.lookup(k)[0]?.[t.spec.attributes[1]!];
   return now === undefined ? nextCounterValue(undefined, incr) : (now as number | bigint);
 }

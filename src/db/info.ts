@@ -55,14 +55,16 @@ export type TableInfoResult<I extends TableInfoItem> = I extends keyof TableInfo
 
 const SCHEMA_ATTRIBUTES = ["table", "cstruct"] as const;
 
+/** The schema table: disc_copies when the schema is on disc, as in Mnesia. */
 function schemaSpec(core: DbCore): TableSpec {
+  const disc = core.discSchema;
   return {
     name: "schema",
     attributes: SCHEMA_ATTRIBUTES,
     type: "set",
-    storage: "ram_copies",
-    ramCopies: [core.node],
-    discCopies: [],
+    storage: disc ? "disc_copies" : "ram_copies",
+    ramCopies: disc ? [] : [core.node],
+    discCopies: disc ? [core.node] : [],
     discOnlyCopies: [],
     index: [],
     recordName: "schema",
@@ -195,6 +197,7 @@ export const MNEME_VERSION = "0.1.0";
 
 export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
   const tables = ["schema", ...core.tables.keys()];
+  const disc = core.discStats?.();
   return {
     access_module: config.accessModule === undefined ? "mnesia" : "custom",
     auto_repair: config.autoRepair,
@@ -219,9 +222,9 @@ export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
     local_tables: tables,
     lock_queue: core.locks.lockQueue(),
     log_version: core.discSchema ? "mneme-wal-1" : "mneme-memory-1",
-    log_dumps: core.discStats?.().dumps ?? 0,
-    log_fsyncs: core.discStats?.().fsyncs ?? 0,
-    log_bytes: core.discStats?.().bytes ?? 0,
+    log_dumps: disc?.dumps ?? 0,
+    log_fsyncs: disc?.fsyncs ?? 0,
+    log_bytes: disc?.bytes ?? 0,
     master_node_tables: [],
     max_transfer_size: config.maxTransferSize,
     max_wait_for_decision: config.maxWaitForDecision,
@@ -261,8 +264,26 @@ export function describeTables(core: DbCore, names: readonly string[]): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Bytes a word of Mnesia's memory unit takes (a 64-bit machine). */
+const WORD_BYTES = 8;
+
+/** One line of info's active tables: records and size in bytes, in memory or (LMDB) on disc. */
+function activeTableLine(core: DbCore, name: string): string {
+  const t = core.tables.get(name);
+  const i = tableInfoAll(core, t, name);
+  const onDisc = t?.store.discBytes?.();
+  const size =
+    onDisc === undefined ? `${i.memory * WORD_BYTES} bytes of memory` : `${onDisc} bytes on disc`;
+  return `${name.padEnd(24)}: with ${i.size} records occupying ${size}`;
+}
+
+/** mnesia:info/0's text: Mnesia's layout, with sizes in bytes. */
 export function describeSystem(core: DbCore, config: DbConfig): string {
   const s = systemInfoAll(core, config);
+  const byStorage = (storage: string) =>
+    JSON.stringify(
+      s.tables.filter((n) => tableInfoAll(core, core.tables.get(n), n).storage_type === storage),
+    );
   const lines = [
     "---> Processes holding locks <---",
     ...s.held_locks.map((l) => `Lock: ${l.space} ${String(l.item)} ${l.mode} (tx ${l.ts})`),
@@ -273,19 +294,24 @@ export function describeSystem(core: DbCore, config: DbConfig): string {
     ...s.transactions.map((t) => `Tid: ${t.id}`),
     "---> Uncertain transactions <---",
     "---> Active tables <---",
-    ...(core.tables.size === 0
-      ? []
-      : [...core.tables.values()].map(
-          (t) =>
-            `${t.name.padEnd(24)}: with ${t.store.size()} records occupying ${t.memoryWords()} words of mem`,
-        )),
+    ...[...core.tables.keys(), "schema"].map((name) => activeTableLine(core, name)),
     `===> System info in version ${s.version}, debug level = ${s.debug} <===`,
-    `opt_disc. Directory "${s.directory}" is NOT used.`,
+    `${s.schema_location}. Directory "${s.directory}" is ${s.use_dir ? "used" : "NOT used"}.`,
     `use fallback at restart = ${s.fallback_activated}`,
     `running db nodes   = ${JSON.stringify(s.running_db_nodes)}`,
     `stopped db nodes   = []`,
     `master node tables = []`,
+    `ram_copies         = ${byStorage("ram_copies")}`,
+    `disc_copies        = ${byStorage("disc_copies")}`,
+    `disc_only_copies   = ${byStorage("disc_only_copies")}`,
     `${s.transaction_commits} transactions committed, ${s.transaction_failures} aborted, ${s.transaction_restarts} restarted, ${s.transaction_log_writes} logged to disc`,
+    `${s.held_locks.length} held locks, ${s.lock_queue.length} in queue; ${s.transactions.length} local transactions, 0 remote`,
   ];
+  if (s.use_dir) {
+    const d = core.discStats?.();
+    lines.push(
+      `write-ahead log    = ${d?.walBytes ?? 0} bytes in ${d?.walSegments ?? 0} segment files; ${s.log_dumps} dumps since start`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -59,11 +59,18 @@ export interface TableFile {
 
 export interface DiscStats {
   dumps: number;
+  /** Time spent in dumps (ms) and bytes of the snapshots they wrote. */
+  dumpMs: number;
+  dumpBytes: number;
+  dumpFailures: number;
 }
+
+/** Why a dump runs (in its log line). */
+type DumpReason = "threshold" | "dump_log" | "dump_tables" | "startup";
 
 export class DiscStorage {
   readonly log: DurableLog;
-  readonly stats: DiscStats = { dumps: 0 };
+  readonly stats: DiscStats = { dumps: 0, dumpMs: 0, dumpBytes: 0, dumpFailures: 0 };
   private core: DbCore | undefined;
   private env: LmdbEnv | undefined;
   /** During recovery: the LMDB tables hold every entry up to this position. */
@@ -115,7 +122,26 @@ export class DiscStorage {
       touchesLmdb: (op, defined) =>
         !isSchemaOp(op) && this.storageOf(op.table, defined) === "disc_only_copies",
       onLogged: (ops, bytes) => this.noteLogged(ops, bytes, this.log.position),
+      onFailed: (step, e, ops) => this.entryFailed(step, e, ops),
     });
+    wal.onFailure = (e) =>
+      this.core?.logger.error(
+        { event: "wal_failed", dir: wal.dir, err: e },
+        `the write-ahead log in ${wal.dir} failed (${errorMessage(e)}): no commit can be made ` +
+          "durable any more; close and reopen the database",
+      );
+  }
+
+  /** A commit that failed on disc: logged for the operator (the committer gets the error). */
+  private entryFailed(step: "wal_write" | "lmdb_commit", e: unknown, ops: readonly LogOp[]): void {
+    const logger = this.core?.logger;
+    if (logger === undefined || !logger.enabled) return;
+    const tables = [...new Set(ops.map((op) => ("table" in op ? op.table : op.spec.name)))];
+    const what = step === "wal_write" ? "writing to the write-ahead log" : "committing to LMDB";
+    logger.error(
+      { event: "commit_failed", step, tables, err: e },
+      `a commit to ${tables.join(", ")} failed ${what}, and nothing of it was kept: ${errorMessage(e)}`,
+    );
   }
 
   /**
@@ -281,10 +307,20 @@ export class DiscStorage {
         : undefined;
     };
     core.discStats = () => ({
-      dumps: this.stats.dumps,
+      ...this.stats,
+      repairs: this.repairs.length,
       fsyncs: this.wal.stats.fsyncs,
       bytes: this.wal.stats.bytes,
+      walBytes: this.wal.diskBytes(),
+      walSegments: this.wal.stats.segments,
     });
+    for (const r of this.repairs) {
+      const { file, offset, reason, detail, droppedBytes, deletedFiles, obsolete } = r;
+      core.logger.warn(
+        { event: "log_repair", file, offset, reason, detail, droppedBytes, deletedFiles, obsolete },
+        repairMessage(r),
+      );
+    }
     const specs = [...this.checkpoint.specs].sort((a, b) => b.loadOrder - a.loadOrder);
     for (const spec of specs) this.loadTable(spec);
     this.replaying = true;
@@ -339,7 +375,7 @@ export class DiscStorage {
       this.snapshotBytes.set(name, fileSize(this.layout.file(ref.file)));
     }
     core.log.subscribe(() => this.afterEntry());
-    if (this.config.dumpDiscCopiesAtStartup && replayed > 0) await this.dump();
+    if (this.config.dumpDiscCopiesAtStartup && replayed > 0) await this.runDump(true, "startup");
     // Infinity: no timed dumps (only dumpLogWriteThreshold's).
     if (this.config.dumpLogTimeThreshold !== Infinity) {
       this.timer = setInterval(() => this.maybeDump(), this.config.dumpLogTimeThreshold);
@@ -677,7 +713,7 @@ export class DiscStorage {
   /** A dump is due (write or time threshold): a checkpoint if any table's snapshot is due. */
   private maybeDump(): void {
     if (this.dumping !== undefined || this.dueTables(false).length === 0) return;
-    this.runDump(false).catch((e: unknown) => {
+    this.runDump(false, "threshold").catch((e: unknown) => {
       this.core?.events.emitSystem({
         type: "mnesia_error",
         message: `dumping the log failed: ${(e as Error).message}`,
@@ -688,18 +724,62 @@ export class DiscStorage {
 
   /** Writes a checkpoint now (dump_log); resolves when it is on disc and the log is cut. */
   dump(): Promise<void> {
-    return this.runDump(true);
+    return this.runDump(true, "dump_log");
   }
 
-  private async runDump(all: boolean, extraRam: readonly string[] = []): Promise<void> {
+  private async runDump(
+    all: boolean,
+    why: DumpReason,
+    extraRam: readonly string[] = [],
+  ): Promise<void> {
     while (this.dumping !== undefined) await this.dumping.catch(() => undefined);
-    this.dumping = this.dumpOnce(all, extraRam).finally(() => {
-      this.dumping = undefined;
-    });
+    const start = performance.now();
+    this.dumping = this.dumpOnce(all, extraRam)
+      .then(
+        (done) => this.dumped(why, done, performance.now() - start),
+        (e: unknown) => {
+          this.dumpFailed(why, e, performance.now() - start);
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.dumping = undefined;
+      });
     return this.dumping;
   }
 
-  private async dumpOnce(all: boolean, extraRam: readonly string[] = []): Promise<void> {
+  /** Counts a dump and logs it: at debug when a threshold started it (often), else at info. */
+  private dumped(why: DumpReason, done: DumpDone, ms: number): void {
+    this.stats.dumps++;
+    this.stats.dumpMs += ms;
+    this.stats.dumpBytes += done.bytes;
+    const logger = this.core?.logger;
+    if (logger === undefined || !logger.enabled) return;
+    const fields = {
+      event: "dump",
+      reason: why,
+      position: done.position,
+      tables: done.tables,
+      bytes: done.bytes,
+      ms: Math.round(ms),
+    };
+    const msg =
+      `log dumped at position ${done.position} (${why}): ${done.tables.length} table snapshots ` +
+      `written, ${done.bytes} bytes, in ${fields.ms} ms`;
+    if (why === "threshold") logger.debug(fields, msg);
+    else logger.info(fields, msg);
+  }
+
+  private dumpFailed(why: DumpReason, e: unknown, ms: number): void {
+    this.stats.dumpFailures++;
+    this.core?.logger.error(
+      { event: "dump_failed", reason: why, ms: Math.round(ms), err: e },
+      `dumping the log (${why}) failed: ${errorMessage(e)}; the log is kept, and the dump is ` +
+        "tried again at the next one",
+    );
+  }
+
+  private async dumpOnce(all: boolean, extraRam: readonly string[] = []): Promise<DumpDone> {
     const core = this.core!;
     // Everything below is taken in one synchronous step, so it is the state at `position`.
     const position = core.log.position;
@@ -773,12 +853,14 @@ export class DiscStorage {
     }
     this.wal.truncateBefore(keepFrom + 1);
     this.dropStaleLmdbTables();
-    this.stats.dumps++;
+    let bytes = 0;
+    for (const b of tableBytes.values()) bytes += b;
+    return { position, tables: [...tableBytes.keys()], bytes };
   }
 
   /** dump_tables: ram_copies tables are written too, and reloaded at the next start. */
   dumpTables(names: readonly string[]): Promise<void> {
-    return this.runDump(false, names);
+    return this.runDump(false, "dump_tables", names);
   }
 
   private dropStaleLmdbTables(): void {
@@ -864,12 +946,26 @@ function lmdbRepairEvent(r: LmdbRepair): SystemEvent {
   };
 }
 
-function repairEvent(r: RepairReport): SystemEvent {
+function repairMessage(r: RepairReport): string {
   const later = r.deletedFiles.filter((f) => f !== r.file).length;
-  const message = r.obsolete
+  return r.obsolete
     ? `the log was damaged in ${r.file} at offset ${r.offset} (${r.reason}), which holds only ` +
-      "records the checkpoint already holds: nothing was lost, the next checkpoint deletes the file"
+        "records the checkpoint already holds: nothing was lost, the next checkpoint deletes the file"
     : `the log was damaged: ${r.droppedBytes} bytes cut from ${r.file} at offset ${r.offset} ` +
-      `(${r.reason})${later > 0 ? `, and ${later} later segment files deleted` : ""}`;
-  return { type: "mnesia_error", message, details: r };
+        `(${r.reason})${later > 0 ? `, and ${later} later segment files deleted` : ""}`;
+}
+
+function repairEvent(r: RepairReport): SystemEvent {
+  return { type: "mnesia_error", message: repairMessage(r), details: r };
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** What a dump wrote: the tables whose snapshot it rewrote, and their bytes. */
+interface DumpDone {
+  readonly position: number;
+  readonly tables: readonly string[];
+  readonly bytes: number;
 }

@@ -29,6 +29,8 @@ export interface DurableLogRules {
   touchesLmdb(op: LogOp, defined: EntryStorage | undefined): boolean;
   /** Told of every record written to the WAL: its ops and its size. */
   onLogged?(ops: readonly LogOp[], bytes: number): void;
+  /** Told when an entry fails: its WAL write (a full disc), or its LMDB commit. */
+  onFailed?(step: "wal_write" | "lmdb_commit", error: unknown, ops: readonly LogOp[]): void;
 }
 
 /** A log entry that remembers whether it was written to the WAL (only those are waited for). */
@@ -87,7 +89,12 @@ export class DurableLog extends MemoryLog {
     if (bytes > this.maxEntryBytes) throw tooLarge(logged, bytes, this.maxEntryBytes);
     // Written to the OS now (before an LMDB table sees it, too: an LMDB write is in the OS the
     // moment it commits, and a crash must not keep it without the rest of its transaction).
-    this.wal.append(entry.position, parts);
+    try {
+      this.wal.append(entry.position, parts);
+    } catch (e) {
+      this.rules.onFailed?.("wal_write", e, logged);
+      throw e;
+    }
     this.startAfter(entry.position);
     entry.inWal = true;
     try {
@@ -97,6 +104,7 @@ export class DurableLog extends MemoryLog {
       if (touchesLmdb) {
         this.wal.retract(entry.position);
         this.startAfter(entry.position - 1);
+        this.rules.onFailed?.("lmdb_commit", e, logged);
       }
       throw e;
     }

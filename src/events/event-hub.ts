@@ -30,6 +30,14 @@ export class EventHub {
     return this.activity.size > 0;
   }
 
+  /** Subscriptions of every kind. */
+  count(): number {
+    let n = this.system.size + this.activity.size;
+    for (const set of this.simple.values()) n += set.size;
+    for (const set of this.detailed.values()) n += set.size;
+    return n;
+  }
+
   tableSubscribers(table: string): Sub[] {
     return [...(this.simple.get(table) ?? []), ...(this.detailed.get(table) ?? [])];
   }

@@ -32,7 +32,13 @@ export interface TableDb {
   putSync(key: Uint8Array, value: Uint8Array): boolean;
   removeSync(key: Uint8Array): boolean;
   getRange(options: RangeOptions): Iterable<Entry>;
-  getStats(): { entryCount: number };
+  getStats(): {
+    entryCount: number;
+    pageSize: number;
+    treeBranchPageCount: number;
+    treeLeafPageCount: number;
+    overflowPages: number;
+  };
   clearSync(): void;
   dropSync(): void;
 }
@@ -88,6 +94,12 @@ export class LmdbStore implements TableStore {
 
   size(): number {
     return this.count;
+  }
+
+  /** The pages of the table's sub-database. */
+  discBytes(): number {
+    const st = this.db.getStats();
+    return st.pageSize * (st.treeBranchPageCount + st.treeLeafPageCount + st.overflowPages);
   }
 
   get(key: Key): Rec | undefined {

@@ -39,4 +39,6 @@ export interface TableStore {
   prev(key: Key): Key | undefined;
   /** Whether next/prev of a key that is not in the table is meaningful (ordered tables). */
   readonly ordered: boolean;
+  /** Bytes the table takes on disc, for a store kept on disc (LMDB); RAM stores have none. */
+  discBytes?(): number;
 }

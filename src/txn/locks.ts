@@ -11,7 +11,7 @@
 // Synchronous transaction bodies cannot wait. They run within one tick, so every lock they would
 // conflict with is held by an async transaction suspended at an await; they wound those (restart
 // them) instead, which is safe because an async transaction's writes are private until its commit.
-import { type Key, mapKey } from "../keys/index.js";
+import { formatKey, type Key, mapKey } from "../keys/index.js";
 
 export type LockMode = "read" | "write";
 type Id = ReturnType<typeof mapKey>;
@@ -62,6 +62,22 @@ interface Waiter {
   patient: boolean;
   resolve(): void;
   reject(e: Error): void;
+  /** The wait is over, granted or not: counts its time, stops its slow-wait timer. */
+  end(): void;
+}
+
+/** A lock request that has waited `slowWaitMs`, with the transactions it waits for. */
+export interface SlowLockWait {
+  /** The table, or undefined for a global lock. */
+  readonly table: string | undefined;
+  /** The record key as text, or undefined for a table (or global) lock. */
+  readonly key: string | undefined;
+  readonly lock: string;
+  readonly mode: LockMode;
+  readonly waitedMs: number;
+  /** Wait-die timestamps of the waiting transaction and of the holders it waits for. */
+  readonly waiterTs: number;
+  readonly holderTs: readonly number[];
 }
 
 export const TABLE: unique symbol = Symbol("table");
@@ -222,6 +238,14 @@ export class LockManager {
    * lock() results tell.
    */
   readonly stuck = new Set<string>();
+  /** Lock requests that had to queue, and their total time in the queue (ms). */
+  waits = 0;
+  waitMs = 0;
+  /** Waits that reached slowWaitMs (each reported once to onSlowWait). */
+  slowWaits = 0;
+  /** How long a wait may last before it is reported (Infinity: never). */
+  slowWaitMs = Infinity;
+  onSlowWait: ((wait: SlowLockWait) => void) | undefined;
 
   /** The modes `tx` holds on the table `space` and on its record `key`. */
   heldModes(
@@ -298,7 +322,10 @@ export class LockManager {
     describe: string,
     patient: boolean,
   ): Promise<void> {
+    this.waits++;
+    const since = performance.now();
     return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         tx,
         space: s,
@@ -308,17 +335,50 @@ export class LockManager {
         describe,
         patient,
         resolve: () => {
-          tx.waiters.delete(waiter);
+          waiter.end();
           resolve();
         },
         reject: (e) => {
-          tx.waiters.delete(waiter);
+          waiter.end();
           reject(e);
+        },
+        end: () => {
+          if (!tx.waiters.delete(waiter)) return;
+          this.waitMs += performance.now() - since;
+          if (timer !== undefined) clearTimeout(timer);
         },
       };
       tx.waiters.add(waiter);
       s.queue.push(waiter);
+      if (this.slowWaitMs !== Infinity) {
+        timer = setTimeout(() => this.reportSlow(waiter, since), this.slowWaitMs);
+        timer.unref();
+      }
     });
+  }
+
+  /** A wait that lasted slowWaitMs and still goes on: reported with what it waits for. */
+  private reportSlow(w: Waiter, since: number): void {
+    if (!w.tx.waiters.has(w)) return;
+    this.slowWaits++;
+    const holders = w.space.conflicts(w.tx, w.id, w.mode).map((h) => h.ts);
+    const global = w.space.name === GLOBAL_SPACE;
+    this.onSlowWait?.({
+      table: global ? undefined : w.space.name,
+      key: w.key === TABLE || global ? undefined : formatKey(w.key),
+      lock: w.describe,
+      mode: w.mode,
+      waitedMs: Math.round(performance.now() - since),
+      waiterTs: w.tx.ts,
+      holderTs: holders,
+    });
+  }
+
+  /** Lock requests waiting now. */
+  queued(): number {
+    let n = 0;
+    for (const s of this.spaces.values()) n += s.queue.length;
+    return n;
   }
 
   /**
@@ -351,8 +411,10 @@ export class LockManager {
 
   releaseAll(tx: TxLockState): void {
     // Requests still queued are dropped (left pending: the attempt is over, nobody awaits them).
-    for (const w of tx.waiters) w.space.queue = w.space.queue.filter((x) => x !== w);
-    tx.waiters.clear();
+    for (const w of [...tx.waiters]) {
+      w.space.queue = w.space.queue.filter((x) => x !== w);
+      w.end();
+    }
     const touched = [...tx.held.keys()];
     for (const s of touched) s.releaseAll(tx);
     tx.held.clear();

@@ -3,7 +3,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { validateDurability } from "../db/config.js";
 import type { DbCore } from "../db/core.js";
-import { BadArgError, NoExistsError, TransactionAborted } from "../errors.js";
+import { BadArgError, MnemeError, NoExistsError, TransactionAborted } from "../errors.js";
 import type { Durability, LogEntry } from "../log/entry.js";
 import type { ActivityKind } from "../types.js";
 import type { AccessModule, Activity, AsyncActivity, Flavour, SyncActivity } from "./activity.js";
@@ -78,6 +78,26 @@ function commit(core: DbCore, ctx: ActivityContext, txn: TxnState): LogEntry | u
   }
   core.stats.commits++;
   return undefined;
+}
+
+/**
+ * A failed transaction's abort reason for metrics: the Mnesia reason of a MnemeError, or
+ * "retries_exhausted", "user" (abort() with the user's own reason, which may be anything), or
+ * "exception" (the body threw something else). A small, fixed set: fit for metric labels.
+ */
+export function abortReasonLabel(e: TransactionAborted): string {
+  const cause = e.cause;
+  if (cause instanceof MnemeError) return cause.reason;
+  if (cause instanceof RestartSignal) return "retries_exhausted";
+  return cause === undefined ? "user" : "exception";
+}
+
+/** Counts a transaction that failed with `e`; returns `e`, to be thrown. */
+function failed(core: DbCore, e: TransactionAborted): TransactionAborted {
+  core.stats.failures++;
+  const label = abortReasonLabel(e);
+  core.stats.aborts.set(label, (core.stats.aborts.get(label) ?? 0) + 1);
+  return e;
 }
 
 /** The durability a transaction waits for: sync_transaction always waits for the fsync. */
@@ -191,8 +211,7 @@ export class ActivityRunner {
       if (entry !== undefined) core.log.makeDurableSync(entry, durability);
       return result;
     } catch (e) {
-      core.stats.failures++;
-      throw abortedError(e);
+      throw failed(core, abortedError(e));
     } finally {
       this.syncDepth--;
       txn.lock.markDone();
@@ -261,10 +280,13 @@ export class ActivityRunner {
       } catch (e) {
         restart = lock.doomed ?? (e instanceof RestartSignal ? e : undefined);
         if (restart === undefined || attempt >= retries) {
-          core.stats.failures++;
-          if (restart !== undefined)
-            throw new TransactionAborted(["retries_exhausted", restart.message], restart);
-          throw abortedError(e);
+          if (restart !== undefined) {
+            throw failed(
+              core,
+              new TransactionAborted(["retries_exhausted", restart.message], restart),
+            );
+          }
+          throw failed(core, abortedError(e));
         }
       } finally {
         core.locks.releaseAll(lock);
@@ -293,8 +315,7 @@ export class ActivityRunner {
             await wait;
           } catch (e) {
             // The database closed while this restart queued: node_not_running.
-            core.stats.failures++;
-            throw abortedError(e);
+            throw failed(core, abortedError(e));
           }
         }
       } else if (restart.blocker !== undefined) await restart.blocker.whenDone();

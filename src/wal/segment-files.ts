@@ -55,6 +55,13 @@ export class SegmentFiles {
     return this.list.length;
   }
 
+  /** The size of every segment file (one deleted meanwhile counts 0). */
+  diskBytes(): number {
+    let n = 0;
+    for (const s of this.list) n += fs.statSync(s.path, { throwIfNoEntry: false })?.size ?? 0;
+    return n;
+  }
+
   /** Bytes in the last segment; undefined when there is no segment yet. */
   get lastSize(): number | undefined {
     return this.list.length === 0 ? undefined : this.size;

@@ -81,6 +81,16 @@ export class Wal {
     return { wal, entries: scan.entries };
   }
 
+  /** Told once when the WAL fails for good (a failed fdatasync): every later write throws. */
+  set onFailure(fn: ((e: unknown) => void) | undefined) {
+    this.writer.onFailure = fn;
+  }
+
+  /** The bytes of the segment files now (a few stat calls: for metrics, not for every write). */
+  diskBytes(): number {
+    return this.files.diskBytes();
+  }
+
   /** Position of the last appended record; 0 when the log is empty. */
   get lastPosition(): number {
     return this.writer.appended;

@@ -64,6 +64,8 @@ export class GroupCommitWriter {
   private closing: Promise<void> | undefined;
   writes = 0;
   bytes = 0;
+  /** Told once when the WAL fails for good (see fail). */
+  onFailure: ((e: unknown) => void) | undefined;
 
   constructor(
     private readonly files: SegmentFiles,
@@ -261,6 +263,7 @@ export class GroupCommitWriter {
     if (this.failed) return;
     this.failed = true;
     this.failure = e;
+    this.onFailure?.(e);
     for (const w of this.waiters) w.reject(e);
     this.waiters = [];
   }

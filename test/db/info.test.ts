@@ -1,5 +1,8 @@
 // tableInfo (mnesia:table_info/2), systemInfo (mnesia:system_info/1), info/0 and schema/0,1.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import {
   BadArgError,
@@ -372,17 +375,75 @@ describe("info and schema", () => {
         "---> Coordinator transactions <---",
         "---> Uncertain transactions <---",
         "---> Active tables <---",
-        "person                  : with 2 records occupying 312 words of mem",
+        // 312 words (tableInfo memory) of 8 bytes; the schema: 340 words
+        "person                  : with 2 records occupying 2496 bytes of memory",
+        "schema                  : with 2 records occupying 2720 bytes of memory",
         "===> System info in version 0.1.0, debug level = none <===",
         `opt_disc. Directory "${process.cwd()}/Mnesia.${NODE}" is NOT used.`,
         "use fallback at restart = false",
         `running db nodes   = ["${NODE}"]`,
         "stopped db nodes   = []",
         "master node tables = []",
+        `ram_copies         = ["schema","person"]`,
+        "disc_copies        = []",
+        "disc_only_copies   = []",
         "1 transactions committed, 0 aborted, 0 restarted, 3 logged to disc",
+        "0 held locks, 0 in queue; 0 local transactions, 0 remote",
         "",
       ].join("\n"),
     );
+  });
+
+  it("info of a disc database: the directory is used, LMDB tables in bytes on disc, the log's size", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-info-"));
+    try {
+      await Mneme.createSchema({ dir });
+      const db = await Mneme.open({ dir });
+      await db.createTable("d", { attributes: ["k", "v"], discCopies: [NODE] });
+      await db.createTable("l", { attributes: ["k", "v"], discOnlyCopies: [NODE] });
+      await db.createTable("r", { attributes: ["k", "v"] });
+      for (const t of ["d", "l", "r"]) db.dirtyWrite(t, { k: 1, v: 1 });
+      await db.dumpLog();
+      const wal = path.join(dir, "wal");
+      const segments = fs.readdirSync(wal);
+      let walBytes = 0;
+      for (const f of segments) walBytes += fs.statSync(path.join(wal, f)).size;
+      assert.ok(walBytes > 0);
+      assert.equal(
+        db.info(() => {}),
+        [
+          "---> Processes holding locks <---",
+          "---> Processes waiting for locks <---",
+          "---> Participant transactions <---",
+          "---> Coordinator transactions <---",
+          "---> Uncertain transactions <---",
+          "---> Active tables <---",
+          // 300 words + 6 per record, 8 bytes a word; LMDB: one leaf page
+          "d                       : with 1 records occupying 2448 bytes of memory",
+          "l                       : with 1 records occupying 4096 bytes on disc",
+          "r                       : with 1 records occupying 2448 bytes of memory",
+          "schema                  : with 4 records occupying 3360 bytes of memory",
+          "===> System info in version 0.1.0, debug level = none <===",
+          `opt_disc. Directory "${dir}" is used.`,
+          "use fallback at restart = false",
+          `running db nodes   = ["${NODE}"]`,
+          "stopped db nodes   = []",
+          "master node tables = []",
+          `ram_copies         = ["r"]`,
+          `disc_copies        = ["schema","d"]`,
+          `disc_only_copies   = ["l"]`,
+          "0 transactions committed, 0 aborted, 0 restarted, 6 logged to disc",
+          "0 held locks, 0 in queue; 0 local transactions, 0 remote",
+          `write-ahead log    = ${walBytes} bytes in ${segments.length} segment files; 1 dumps since start`,
+          "",
+        ].join("\n"),
+      );
+      // As in Mnesia, the schema of a disc database is disc_copies.
+      assert.equal(db.tableInfo("schema", "storage_type"), "disc_copies");
+      await db.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("schema prints the definitions of all tables, schema first, or of one", async () => {

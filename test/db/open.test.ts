@@ -41,6 +41,7 @@ describe("Mneme.open: defaults", () => {
         logger: undefined,
         fileMode: 0o600,
         dirMode: 0o700,
+        slowLockWaitMs: 1000,
       });
       assert.equal(db.systemInfo("is_running"), "yes");
     }

@@ -35,7 +35,8 @@ const USERS = { attributes: ["id", "name", "email"], index: ["email"] } as const
 function recorder(): Logger & { lines: [string, object | string, string | undefined][] } {
   const lines: [string, object | string, string | undefined][] = [];
   const at = (level: string) => (obj: object | string, msg?: string) => {
-    lines.push([level, obj, msg]);
+    // The warnings only: open and close also log at info level (test/db/logger.test.ts).
+    if (level === "warn") lines.push([level, obj, msg]);
   };
   return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
 }
@@ -121,7 +122,7 @@ describe("a directory without a schema (opt_disc)", () => {
 
   it("logger must have error, warn and info functions", async () => {
     await rejectsMneme(Mneme.open({ logger: { warn() {} } as never }), BadTypeError, "bad_type", {
-      message: /option logger must be an object with error, warn and info functions/,
+      message: /option logger\.error must be a function/,
     });
   });
 });
