@@ -1,5 +1,6 @@
 // Public types shared by every layer. Kept free of implementation so that the layers can depend on it.
 import type { Key, Value } from "./keys/index.js";
+import type { Literal } from "./query/literal.js";
 
 export type { Key, Value };
 
@@ -72,9 +73,13 @@ export type KeyOf<Tb> = Tb extends Table<infer T, infer K> ? T[K] & Key : never;
 
 /** Wildcards and variables of match patterns: `'_'` matches anything, `'$1'`, `'$2'`, ... bind. */
 export type Wild = "_" | `$${number}`;
-/** A pattern over nested values: each position is a value, a wildcard or a variable. */
+/**
+ * A pattern over nested values: each position is a value, a wildcard or a variable, or
+ * `literal(value)` for a value taken as it is (a user's string "_" or "$1" included).
+ */
 export type PatternValue<V> =
   | V
+  | Literal<V>
   | Wild
   | (V extends readonly (infer E)[] ? readonly PatternValue<E>[] : never);
 /** A match_object pattern: attributes left out count as `'_'`. */
@@ -84,6 +89,7 @@ export type MatchPattern<T> = { readonly [A in keyof T]?: PatternValue<T[A]> } |
 export type MatchExpr =
   | Value
   | { readonly const: Value }
+  | Literal
   | readonly MatchExpr[]
   | { readonly [k: string]: MatchExpr };
 /** One clause of a match specification: [head, guards, body]. */

@@ -133,7 +133,11 @@ describe("dirtyWrite / dirtyRead", () => {
       [{ k: 1, v: undefined, n: 1 }, 1, /attribute 'v' is missing/],
       [{ k: 1, v: () => 1, n: 1 }, 1, /attribute 'v': functions are not valid values/],
       [{ k: 1, v: Symbol("x"), n: 1 }, 1, /attribute 'v': symbols are not valid values/],
-      [{ k: 1, v: new Date(0), n: 1 }, 1, /attribute 'v': class instances are not valid values/],
+      [
+        { k: 1, v: new Date(0), n: 1 },
+        1,
+        /attribute 'v': Date is not a valid value: store date\.getTime\(\) \(a number\) or date\.toISOString\(\)/,
+      ],
       [{ k: undefined, v: "a", n: 1 }, undefined, /bad key in 'k': undefined is not a valid key/],
       [{ v: "a", n: 1 }, undefined, /bad key in 'k': undefined is not a valid key/],
       [{ k: Number.NaN, v: "a", n: 1 }, Number.NaN, /bad key in 'k': NaN is not a valid key/],
