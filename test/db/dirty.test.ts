@@ -251,9 +251,7 @@ describe("dirtyMatchObject / dirtySelect", () => {
       assert.deepEqual(db.dirtyMatchObject(t, { k: 2 }), [{ k: 2, v: "b", n: 20 }]);
       assert.deepEqual(db.dirtyMatchObject(t, { k: 2, v: "a" }), []);
       assert.deepEqual(sortK(db.dirtyMatchObject(t, { v: "_", n: "_" })).length, 3);
-      const bigger = db.dirtySelect<number, KV, "k">(t, [
-        [{ k: "$1", n: "$2" }, [[">", "$2", 15]], ["$1"]],
-      ]);
+      const bigger = db.dirtySelect(t, [[{ k: "$1", n: "$2" }, [[">", "$2", 15]], ["$1"]]]);
       assert.deepEqual([...bigger].sort(), [2, 3]);
       assert.deepEqual(db.dirtySelect(t, [[{ k: 2 }, [], ["$_"]]]), [{ k: 2, v: "b", n: 20 }]);
       if (type === "ordered_set") {
@@ -399,7 +397,7 @@ describe("dirtyIndexRead / dirtyIndexMatchObject", () => {
       table: "t",
       value: "k",
     });
-    throwsMneme(() => db.dirtyIndexRead(t, 1, "zzz" as never), BadTypeError, "bad_type", {
+    throwsMneme(() => db.dirtyIndexRead(t, 1 as never, "zzz" as never), BadTypeError, "bad_type", {
       table: "t",
       value: "zzz",
     });
