@@ -60,16 +60,29 @@ type Orders<U extends string, All extends string = U> = [U] extends [never]
     : never;
 
 /**
+ * Whether all orders of T's attributes are few enough to list (at most 720: up to 7 attributes
+ * with the key given, 6 without).
+ */
+type FewOrders<T, K extends AttrName<T>> =
+  CountUpTo8<K> extends 1
+    ? CountUpTo8<AttrName<T>> extends 8
+      ? false
+      : true
+    : CountUpTo8<AttrName<T>> extends 7 | 8
+      ? false
+      : true;
+
+/**
  * The `attributes` of a table of T with key K: every attribute of T exactly once, K first. For
- * records of 8 attributes or more (too many orders to list), names of T with K first; for an
- * untyped record (AnyRecord), any names.
+ * records with more attributes (too many orders to list: 8 with the key given, 7 without),
+ * names of T with K first; for an untyped record (AnyRecord), any names.
  */
 export type AttributeList<T, K extends AttrName<T> = AttrName<T>> =
   string extends AttrName<T>
     ? readonly string[]
     : [AttrName<T>] extends [never]
       ? readonly string[]
-      : CountUpTo8<AttrName<T>> extends 8
+      : FewOrders<T, K> extends false
         ? readonly [K, ...AttrName<T>[]]
         : K extends unknown
           ? readonly [K, ...Orders<Exclude<AttrName<T>, K>>]

@@ -76,6 +76,22 @@ export async function definitions(db: Mneme) {
   }
   await db.createTable<WithNull, "id">("h", { attributes: ["id", "note"] });
 
+  // Seven attributes, key given: all 720 orders are listed.
+  interface Seven {
+    a: number;
+    b: number;
+    c: number;
+    d: number;
+    e: number;
+    f: number;
+    g: number;
+  }
+  await db.createTable<Seven, "a">("s", { attributes: ["a", "f", "e", "d", "c", "b", "g"] });
+  // @ts-expect-error an attribute missing from the list
+  await db.createTable<Seven, "a">("s", { attributes: ["a", "f", "e", "d", "c", "b"] });
+  // Without the key type, seven are too many orders (5,040): names are checked, not completeness.
+  await db.createTable<Seven>("s", { attributes: ["g", "f", "e", "d", "c", "b"] });
+
   // Wide records: names and key position are checked, completeness is not.
   interface Wide {
     a: number;
