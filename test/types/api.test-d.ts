@@ -4,6 +4,8 @@
 
 import {
   type AsyncActivity,
+  type AttrName,
+  type KeyArg,
   literal,
   type Mneme,
   type SyncActivity,
@@ -177,4 +179,17 @@ export function patterns(db: Mneme, people: Table<Person, "id">, userInput: stri
   db.dirtyMatchObject(people, { sex: literal("other") });
   // @ts-expect-error Date is not a value
   literal(new Date());
+}
+
+/** Generic helper code over any table keeps compiling: T is assignable where T is written. */
+export function generic<T extends object, K extends AttrName<T>>(
+  db: Mneme,
+  tx: SyncActivity,
+  table: Table<T, K>,
+  record: T,
+  key: KeyArg<T, K>,
+): T[] {
+  db.dirtyWrite(table, record);
+  tx.write(table, record);
+  return db.dirtyRead(table, key);
 }
