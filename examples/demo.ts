@@ -125,9 +125,7 @@ async function main(): Promise<void> {
 
   // The manual's select: the names of all males older than 30.
   const males = await db.transaction((tx) =>
-    tx.select<string, Person>(person, [
-      [{ name: "$1", sex: "male", age: "$2" }, [[">", "$2", 30]], ["$1"]],
-    ]),
+    tx.select(person, [[{ name: "$1", sex: "male", age: "$2" }, [[">", "$2", 30]], ["$1"]]]),
   );
   say("select males older than 30 ->", males.sort());
 

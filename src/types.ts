@@ -1,5 +1,6 @@
 // Public types shared by every layer. Kept free of implementation so that the layers can depend on it.
 import type { Key, Value } from "./keys/index.js";
+import type { Literal } from "./query/literal.js";
 
 export type { Key, Value };
 
@@ -22,10 +23,78 @@ export interface SnmpStruct {
 /** A user property: an Erlang tuple whose first element is the property's key. */
 export type UserProperty = readonly [Key, ...Value[]];
 
+/** The optional properties of T (none for a type with an index signature). */
+type OptionalKeys<T> = string extends keyof T
+  ? never
+  : { [P in keyof T]-?: {} extends Pick<T, P> ? P : never }[keyof T];
+
+/**
+ * What createTable asks of a record type with optional properties: a property no def has, whose
+ * name is the error message. A record always has every attribute; make the property required
+ * and use `| null` for "no value".
+ */
+export type NoOptionalProperties<T> = [OptionalKeys<T>] extends [never]
+  ? unknown
+  : {
+      readonly "Mneme records have no optional properties: make these required (use | null for no value)": OptionalKeys<T>;
+    };
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (
+  x: infer I,
+) => void
+  ? I
+  : never;
+type LastOf<U> =
+  UnionToIntersection<U extends unknown ? () => U : never> extends () => infer L ? L : never;
+/** The number of members of U, counted up to 8 (8 means 8 or more). */
+type CountUpTo8<U, N extends unknown[] = []> = [U] extends [never]
+  ? N["length"]
+  : N["length"] extends 8
+    ? 8
+    : CountUpTo8<Exclude<U, LastOf<U>>, [...N, 0]>;
+/** Every order of the names in U, each name once. */
+type Orders<U extends string, All extends string = U> = [U] extends [never]
+  ? readonly []
+  : U extends unknown
+    ? readonly [U, ...Orders<Exclude<All, U>>]
+    : never;
+
+/**
+ * Whether all orders of T's attributes are few enough to list (at most 720: up to 7 attributes
+ * with the key given, 6 without).
+ */
+type FewOrders<T, K extends AttrName<T>> =
+  CountUpTo8<K> extends 1
+    ? CountUpTo8<AttrName<T>> extends 8
+      ? false
+      : true
+    : CountUpTo8<AttrName<T>> extends 7 | 8
+      ? false
+      : true;
+
+/**
+ * The `attributes` of a table of T with key K: every attribute of T exactly once, K first. For
+ * records with more attributes (too many orders to list: 8 with the key given, 7 without),
+ * names of T with K first; for an untyped record (AnyRecord), any names.
+ */
+export type AttributeList<T, K extends AttrName<T> = AttrName<T>> =
+  string extends AttrName<T>
+    ? readonly string[]
+    : [AttrName<T>] extends [never]
+      ? readonly string[]
+      : FewOrders<T, K> extends false
+        ? readonly [K, ...AttrName<T>[]]
+        : K extends unknown
+          ? readonly [K, ...Orders<Exclude<AttrName<T>, K>>]
+          : never;
+
 /** Options of createTable, with Mnesia's names in camelCase. */
-export interface TableDef<T> {
-  /** Attribute names; the first is the key. At least two. */
-  readonly attributes: readonly AttrName<T>[];
+export interface TableDef<T, K extends AttrName<T> = AttrName<T>> {
+  /**
+   * Attribute names; the first is the key. At least two. Typed: every attribute of the record
+   * type once, the key (the handle's K) first.
+   */
+  readonly attributes: AttributeList<T, K>;
   readonly type?: TableType;
   /** Nodes with a RAM copy. Default: this node. */
   readonly ramCopies?: readonly string[];
@@ -72,9 +141,13 @@ export type KeyOf<Tb> = Tb extends Table<infer T, infer K> ? T[K] & Key : never;
 
 /** Wildcards and variables of match patterns: `'_'` matches anything, `'$1'`, `'$2'`, ... bind. */
 export type Wild = "_" | `$${number}`;
-/** A pattern over nested values: each position is a value, a wildcard or a variable. */
+/**
+ * A pattern over nested values: each position is a value, a wildcard or a variable, or
+ * `literal(value)` for a value taken as it is (a user's string "_" or "$1" included).
+ */
 export type PatternValue<V> =
   | V
+  | Literal<V>
   | Wild
   | (V extends readonly (infer E)[] ? readonly PatternValue<E>[] : never);
 /** A match_object pattern: attributes left out count as `'_'`. */
@@ -84,6 +157,7 @@ export type MatchPattern<T> = { readonly [A in keyof T]?: PatternValue<T[A]> } |
 export type MatchExpr =
   | Value
   | { readonly const: Value }
+  | Literal
   | readonly MatchExpr[]
   | { readonly [k: string]: MatchExpr };
 /** One clause of a match specification: [head, guards, body]. */
@@ -93,6 +167,71 @@ export type MatchClause<T> = readonly [
   body: readonly MatchExpr[],
 ];
 export type MatchSpec<T> = readonly MatchClause<T>[];
+
+/** The type of variable V bound by head H (an attribute's whole value), else unknown. */
+type VarType<V, H, T> = {
+  [A in keyof H]-?: H[A] extends V ? (A extends keyof T ? T[A] : unknown) : never;
+}[keyof H] extends infer R
+  ? [R] extends [never]
+    ? unknown
+    : R
+  : unknown;
+
+/** The value of body expression E under head H: '$_', a head variable, a literal, a tuple of them. */
+type ExprType<E, H, T> = E extends "$_"
+  ? Readonly<T>
+  : E extends `$${string}`
+    ? E extends "$$"
+      ? unknown[]
+      : VarType<E, H, T>
+    : E extends Literal<infer V>
+      ? V
+      : E extends { readonly const: infer V }
+        ? V
+        : E extends string | number | bigint | boolean | null
+          ? E
+          : E extends readonly unknown[]
+            ? E extends readonly [infer F, ...unknown[]]
+              ? F extends `$${string}` | Literal | { readonly const: unknown }
+                ? { -readonly [I in keyof E]: ExprType<E[I], H, T> }
+                : F extends string
+                  ? unknown // a call, or a tuple led by a string: not worked out
+                  : { -readonly [I in keyof E]: ExprType<E[I], H, T> }
+              : { -readonly [I in keyof E]: ExprType<E[I], H, T> }
+            : unknown;
+
+/**
+ * What a match spec returns for each selected record: the value of each clause's last body
+ * expression, worked out for '$_' (the record), variables bound to a whole attribute, literals
+ * and tuples of those; unknown otherwise.
+ */
+export type SelectResult<S, T> = S extends readonly (infer C)[]
+  ? C extends readonly [infer H, unknown, infer B]
+    ? B extends readonly [...unknown[], infer Last]
+      ? ExprType<Last, H, T>
+      : unknown
+    : unknown
+  : unknown;
+
+/** The counter of a {key, counter} table: the type of its other attribute. */
+export type CounterOf<T, K extends AttrName<T>> = [
+  Extract<T[Exclude<AttrName<T>, K>], number | bigint>,
+] extends [never]
+  ? number | bigint
+  : Extract<T[Exclude<AttrName<T>, K>], number | bigint>;
+
+/**
+ * The value an index read looks up: the type of attribute A of a typed table; anything (checked
+ * when read) for an attribute given by position or a table given by name.
+ */
+export type IndexValue<T, A> =
+  string extends AttrName<T> ? unknown : A extends AttrName<T> ? T[A] : unknown;
+
+/**
+ * The record argument of a write to a table of T: T itself for a typed handle; any object
+ * (checked when written) for a table given by name.
+ */
+export type RecordArg<T> = AnyRecord extends T ? object : T;
 
 /** A lock item of mnesia:lock/2. */
 export type LockItem =

@@ -55,9 +55,15 @@ import type {
   ActivityId,
   ActivityKind,
   AnyRecord,
+  AttributeList,
   AttrName,
+  CounterOf,
+  IndexValue,
   MatchPattern,
   MatchSpec,
+  NoOptionalProperties,
+  RecordArg,
+  SelectResult,
   SnmpStruct,
   Table,
   TableDef,
@@ -442,18 +448,22 @@ export class Mneme {
 
   /** A typed handle for a table by name (no check that it exists; operations check). */
   table<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
-    name: string,
+    name: string & NoOptionalProperties<T>,
   ): Table<T, K> {
     return Object.freeze({ name });
   }
 
-  /** mnesia:create_table/2. Returns the typed handle of the new table. */
+  /**
+   * mnesia:create_table/2. Returns the typed handle of the new table. The compiler checks the
+   * attributes against the record type T (all of them, key K first) and refuses optional
+   * properties (a record has every attribute: use `| null`).
+   */
   async createTable<T extends object, K extends AttrName<T> = AttrName<T>>(
     name: string,
-    def: TableDef<T>,
+    def: TableDef<T, K> & NoOptionalProperties<T>,
   ): Promise<Table<T, K>> {
-    await this.schemaOps.createTable(name, def as TableDef<object>);
-    return this.table<T, K>(name);
+    await this.schemaOps.createTable(name, def as unknown as TableDef<object>);
+    return Object.freeze({ name });
   }
 
   /**
@@ -464,10 +474,10 @@ export class Mneme {
    */
   async ensureTable<T extends object, K extends AttrName<T> = AttrName<T>>(
     name: string,
-    def: TableDef<T>,
+    def: TableDef<T, K> & NoOptionalProperties<T>,
   ): Promise<Table<T, K>> {
-    await this.schemaOps.ensureTable(name, def as TableDef<object>);
-    return this.table<T, K>(name);
+    await this.schemaOps.ensureTable(name, def as unknown as TableDef<object>);
+    return Object.freeze({ name });
   }
 
   async deleteTable(table: TableName): Promise<void> {
@@ -503,12 +513,17 @@ export class Mneme {
    */
   async transformTable<N extends object, O extends object = AnyRecord>(
     table: TableRef<O, AttrName<O>>,
-    fn: ((record: O) => N) | "ignore",
-    newAttributes: readonly AttrName<N>[],
+    fn: ((record: Readonly<O>) => N) | "ignore",
+    newAttributes: AttributeList<N> & NoOptionalProperties<N>,
     newRecordName?: string,
   ): Promise<Table<N>> {
-    await this.schemaOps.transformTable(nameOf(table), fn as never, newAttributes, newRecordName);
-    return this.table<N>(nameOf(table));
+    await this.schemaOps.transformTable(
+      nameOf(table),
+      fn as never,
+      newAttributes as readonly string[],
+      newRecordName,
+    );
+    return Object.freeze({ name: nameOf(table) });
   }
 
   async changeTableAccessMode(table: TableName, mode: AccessMode): Promise<void> {
@@ -664,14 +679,14 @@ export class Mneme {
   dirtyRead<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     key: KeyArg<T, K>,
-  ): T[] {
+  ): Readonly<T>[] {
     const t = this.core.table(table);
     return t.store.lookup(checkKey(t, key)) as unknown as T[];
   }
 
   dirtyWrite<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    record: T,
+    record: NoInfer<RecordArg<T>>,
   ): void {
     dirtyWrite(this.core, DIRTY_ID, this.core.table(table), record);
   }
@@ -685,7 +700,7 @@ export class Mneme {
 
   dirtyDeleteObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    record: T,
+    record: NoInfer<RecordArg<T>>,
   ): void {
     dirtyDeleteObject(this.core, DIRTY_ID, this.core.table(table), record);
   }
@@ -693,15 +708,17 @@ export class Mneme {
   dirtyMatchObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     pattern: MatchPattern<T>,
-  ): T[] {
+  ): Readonly<T>[] {
     return matchObject(this.core.table(table).view, pattern) as unknown as T[];
   }
 
-  dirtySelect<R = unknown, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
-    table: TableRef<T, K>,
-    spec: MatchSpec<T>,
-  ): R[] {
-    return selectAll(this.core.table(table).view, spec) as R[];
+  /** mnesia:dirty_select/2; the result type follows the spec's body (see SelectResult). */
+  dirtySelect<
+    T extends object = AnyRecord,
+    K extends AttrName<T> = AttrName<T>,
+    const S extends MatchSpec<T> = MatchSpec<T>,
+  >(table: TableRef<T, K>, spec: S): NoInfer<SelectResult<S, T>>[] {
+    return selectAll(this.core.table(table).view, spec) as SelectResult<S, T>[];
   }
 
   dirtyAllKeys<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
@@ -739,11 +756,11 @@ export class Mneme {
     return step(t.view, checkKey(t, key), "prev") as KeyArg<T, K> | undefined;
   }
 
-  dirtyIndexRead<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
-    table: TableRef<T, K>,
-    value: unknown,
-    attribute: AttrName<T> | number,
-  ): T[] {
+  dirtyIndexRead<
+    T extends object = AnyRecord,
+    K extends AttrName<T> = AttrName<T>,
+    A extends AttrName<T> | number = AttrName<T> | number,
+  >(table: TableRef<T, K>, value: NoInfer<IndexValue<T, A>>, attribute: A): Readonly<T>[] {
     return indexRead(this.core.table(table).view, value, attribute, false) as unknown as T[];
   }
 
@@ -751,7 +768,7 @@ export class Mneme {
     table: TableRef<T, K>,
     pattern: MatchPattern<T>,
     attribute: AttrName<T> | number,
-  ): T[] {
+  ): Readonly<T>[] {
     return indexMatchObject(this.core.table(table).view, pattern, attribute) as unknown as T[];
   }
 
@@ -760,14 +777,17 @@ export class Mneme {
     table: TableRef<T, K>,
     key: KeyArg<T, K>,
     incr: number | bigint,
-  ): number | bigint {
-    return dirtyUpdateCounter(this.core, DIRTY_ID, this.core.table(table), key, incr);
+  ): CounterOf<T, K> {
+    return dirtyUpdateCounter(this.core, DIRTY_ID, this.core.table(table), key, incr) as CounterOf<
+      T,
+      K
+    >;
   }
 
   /** dirty foldl in async_dirty, as a convenience equal to asyncDirty(ctx => ctx.foldl(...)). */
   dirtyFoldl<A, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    fn: (record: T, acc: A) => A,
+    fn: (record: Readonly<T>, acc: A) => A,
     acc: A,
   ): A {
     return fold(this.core.table(table).view, fn as never, acc, false);
@@ -792,7 +812,7 @@ export class Mneme {
   snmpGetRow<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     row: RowIndex,
-  ): T | undefined {
+  ): Readonly<T> | undefined {
     const t = this.snmpTable(table, row);
     const key = this.core.snmp.keyOf(t, row);
     return key === undefined

@@ -2,9 +2,8 @@
 // database's back. Binaries cannot be frozen (typed arrays reject Object.freeze): they are
 // copied, and the copies handed out by the database must be treated as read-only.
 
-import { formatKey } from "./format.js";
 import { isPlainObject } from "./kinds.js";
-import { binaryProblem, MAX_NESTING, TOO_DEEP, valueProblem } from "./validate.js";
+import { binaryProblem, instanceProblem, MAX_NESTING, TOO_DEEP, valueProblem } from "./validate.js";
 
 /** Containers this module built and froze: storing them again needs no copy. */
 const frozenByUs = new WeakSet<object>();
@@ -159,7 +158,7 @@ export function checkedCopy(v: object, chain?: object[]): object {
     if (binary !== undefined) throw new ValueProblem(binary);
     const proto: unknown = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) {
-      throw new ValueProblem(`class instances are not valid values (got ${formatKey(v)})`);
+      throw new ValueProblem(instanceProblem(v));
     }
     if (Object.getOwnPropertySymbols(v).length > 0) {
       throw new ValueProblem("symbol-keyed properties are not valid in values");

@@ -12,6 +12,10 @@ import type { Key, Value } from "./types.js";
  */
 export const MAX_NESTING = 1000;
 
+/** Dates are not terms (a Date stays mutable even frozen); the message says what to store instead. */
+const DATE = (what: What) =>
+  `Date is not a valid ${what}: store date.getTime() (a number) or date.toISOString() (a string)`;
+
 export const TOO_DEEP = `arrays and objects nested more than ${MAX_NESTING} levels deep are not valid (Mneme's limit for keys and values): store a flatter value`;
 
 /** undefined when `k` is a valid key, else a short reason. */
@@ -29,6 +33,7 @@ export function keyProblem(k: unknown): string | undefined {
     case "object":
       if (k === null || k instanceof Uint8Array) return undefined;
       if (Array.isArray(k)) return keyArrayProblem(k, undefined);
+      if (k instanceof Date) return DATE("key");
       return binaryProblem(k, "key") ?? `objects are not valid keys (got ${formatKey(k)})`;
     default:
       return kindProblem(k, "key");
@@ -115,7 +120,7 @@ function containerProblem(v: object, chain: object[] | undefined): string | unde
   }
   const binary = binaryProblem(v, "value");
   if (binary !== undefined) return binary;
-  if (!isPlainObject(v)) return `class instances are not valid values (got ${formatKey(v)})`;
+  if (!isPlainObject(v)) return instanceProblem(v);
   if (Object.getOwnPropertySymbols(v).length > 0) {
     return "symbol-keyed properties are not valid in values";
   }
@@ -124,6 +129,12 @@ function containerProblem(v: object, chain: object[] | undefined): string | unde
     if (p !== undefined) return p === TOO_DEEP ? p : `property ${JSON.stringify(name)}: ${p}`;
   }
   return undefined;
+}
+
+/** Why an object that is not plain, an array or a binary is not a value. */
+export function instanceProblem(v: object): string {
+  if (v instanceof Date) return DATE("value");
+  return `class instances are not valid values (got ${formatKey(v)})`;
 }
 
 function memberProblem(

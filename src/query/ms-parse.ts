@@ -9,9 +9,10 @@
 
 import { BadArgError } from "../errors.js";
 import { MAX_NESTING } from "../keys/index.js";
+import { Literal } from "./literal.js";
 import type { Clause, ConstType, Expr, HeadField, PatternNode } from "./ms-ast.js";
 import { arityText, FUNCTIONS } from "./ms-functions.js";
-import { copyTerm, describe, isPlainObject } from "./terms.js";
+import { copyTerm, describe, isPlainObject, notATerm } from "./terms.js";
 
 export interface TableShape {
   readonly name: string;
@@ -225,6 +226,14 @@ class Parser {
     return copy.ok ? copy.value : this.fail(copy.error, v);
   }
 
+  /** A frozen copy of the value of literal(value), whatever strings it holds. */
+  private literalValue(l: Literal): unknown {
+    this.push("literal");
+    const value = this.copy(l.value);
+    this.pop();
+    return value;
+  }
+
   /** Gives the (copied) literal `value` the next slot. */
   private slot(value: unknown): { slot: number; type: ConstType } {
     const type = constType(value);
@@ -350,11 +359,12 @@ class Parser {
     if (v === null || typeof v !== "object" || v instanceof Uint8Array) {
       return this.lit(this.copy(v));
     }
+    if (v instanceof Literal) return this.lit(this.literalValue(v));
     this.enter(v, "the pattern contains a cycle");
     let node: PatternNode;
     if (Array.isArray(v)) node = this.patternArray(v);
     else if (isPlainObject(v)) node = this.patternObject(v);
-    else return this.fail(`${describe(v)} is not a term`, v);
+    else return this.fail(notATerm(describe(v), v), v);
     this.ancestors.delete(v);
     return node;
   }
@@ -402,11 +412,12 @@ class Parser {
     if (v === null || typeof v !== "object" || v instanceof Uint8Array) {
       return this.constant(this.copy(v));
     }
+    if (v instanceof Literal) return this.constant(this.literalValue(v));
     this.enter(v, "the expression contains a cycle");
     let e: Expr;
     if (Array.isArray(v)) e = this.exprArray(v, booleanContext);
     else if (isPlainObject(v)) e = this.exprObject(v, booleanContext);
-    else return this.fail(`${describe(v)} is not a term`, v);
+    else return this.fail(notATerm(describe(v), v), v);
     this.ancestors.delete(v);
     return e;
   }

@@ -28,6 +28,13 @@ export function describe(v: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** "<what> is not a term", saying what to use instead of a Date. */
+export function notATerm(what: string, v: unknown): string {
+  return v instanceof Date
+    ? `${what} is not a term (store and compare date.getTime() or date.toISOString())`
+    : `${what} is not a term`;
+}
+
 /**
  * Copies a literal term, rejecting what is not a term (undefined, functions, class instances,
  * cycles). Arrays and objects come back frozen; Uint8Arrays are copied (they cannot be frozen).
@@ -67,7 +74,7 @@ export function copyTerm(v: unknown): { ok: true; value: unknown } | { ok: false
           seen.delete(x);
           return Object.freeze(out);
         }
-        error = `${describe(x)} is not a term (use numbers, bigints, strings, booleans, null, Uint8Arrays, arrays and plain objects)`;
+        error = `${notATerm(describe(x), x)} (use numbers, bigints, strings, booleans, null, Uint8Arrays, arrays and plain objects)`;
         return undefined;
       }
       default:

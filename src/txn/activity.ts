@@ -11,10 +11,13 @@ import type {
   ActivityKind,
   AnyRecord,
   AttrName,
+  IndexValue,
   LockItem,
   LockKind,
   MatchPattern,
   MatchSpec,
+  RecordArg,
+  SelectResult,
   Table,
   WriteLockKind,
 } from "../types.js";
@@ -47,19 +50,19 @@ export interface Activity<F extends Flavour> {
     table: TableRef<T, K>,
     key: KeyArg<T, K>,
     lock?: LockKind,
-  ): Ret<F, T[]>;
+  ): Ret<F, Readonly<T>[]>;
   wread<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     key: KeyArg<T, K>,
-  ): Ret<F, T[]>;
+  ): Ret<F, Readonly<T>[]>;
   write<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    record: T,
+    record: NoInfer<RecordArg<T>>,
     lock?: WriteLockKind,
   ): Ret<F, void>;
   sWrite<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    record: T,
+    record: NoInfer<RecordArg<T>>,
   ): Ret<F, void>;
   delete<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
@@ -72,32 +75,39 @@ export interface Activity<F extends Flavour> {
   ): Ret<F, void>;
   deleteObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    record: T,
+    record: NoInfer<RecordArg<T>>,
     lock?: WriteLockKind,
   ): Ret<F, void>;
   sDeleteObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    record: T,
+    record: NoInfer<RecordArg<T>>,
   ): Ret<F, void>;
 
   matchObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     pattern: MatchPattern<T>,
     lock?: LockKind,
-  ): Ret<F, T[]>;
-  /** mnesia:select/2,3. The result type R follows the spec's body; '$_' gives T. */
-  select<R = unknown, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
-    table: TableRef<T, K>,
-    spec: MatchSpec<T>,
-    lock?: LockKind,
-  ): Ret<F, R[]>;
+  ): Ret<F, Readonly<T>[]>;
+  /**
+   * mnesia:select/2,3. The result type follows the spec's body (SelectResult): '$_' gives the
+   * record, a variable bound to an attribute that attribute's type, else unknown.
+   */
+  select<
+    T extends object = AnyRecord,
+    K extends AttrName<T> = AttrName<T>,
+    const S extends MatchSpec<T> = MatchSpec<T>,
+  >(table: TableRef<T, K>, spec: S, lock?: LockKind): Ret<F, NoInfer<SelectResult<S, T>>[]>;
   /** mnesia:select/4: a first chunk of about `limit` results and a continuation, or undefined if nothing matches. */
-  selectLimit<R = unknown, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
+  selectLimit<
+    T extends object = AnyRecord,
+    K extends AttrName<T> = AttrName<T>,
+    const S extends MatchSpec<T> = MatchSpec<T>,
+  >(
     table: TableRef<T, K>,
-    spec: MatchSpec<T>,
+    spec: S,
     limit: number,
     lock?: LockKind,
-  ): Ret<F, SelectChunk<R> | undefined>;
+  ): Ret<F, SelectChunk<NoInfer<SelectResult<S, T>>> | undefined>;
   /** mnesia:select/1: the next chunk, or undefined at the end. */
   selectContinue<R>(continuation: SelectContinuation<R>): Ret<F, SelectChunk<R> | undefined>;
   allKeys<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
@@ -120,28 +130,28 @@ export interface Activity<F extends Flavour> {
   ): Ret<F, KeyArg<T, K> | undefined>;
   foldl<A, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    fn: (record: T, acc: A) => A,
+    fn: (record: Readonly<T>, acc: A) => A,
     acc: A,
     lock?: LockKind,
   ): Ret<F, A>;
   foldr<A, T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
-    fn: (record: T, acc: A) => A,
+    fn: (record: Readonly<T>, acc: A) => A,
     acc: A,
     lock?: LockKind,
   ): Ret<F, A>;
   /** Records whose `attribute` (name or Mnesia position) equals `value`, through its index. */
-  indexRead<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
-    table: TableRef<T, K>,
-    value: unknown,
-    attribute: AttrName<T> | number,
-  ): Ret<F, T[]>;
+  indexRead<
+    T extends object = AnyRecord,
+    K extends AttrName<T> = AttrName<T>,
+    A extends AttrName<T> | number = AttrName<T> | number,
+  >(table: TableRef<T, K>, value: NoInfer<IndexValue<T, A>>, attribute: A): Ret<F, Readonly<T>[]>;
   indexMatchObject<T extends object = AnyRecord, K extends AttrName<T> = AttrName<T>>(
     table: TableRef<T, K>,
     pattern: MatchPattern<T>,
     attribute: AttrName<T> | number,
     lock?: LockKind,
-  ): Ret<F, T[]>;
+  ): Ret<F, Readonly<T>[]>;
   /**
    * mnesia:table_info/2 inside the activity: as db.tableInfo (it takes no lock), but through the
    * activity's access module when it has a tableInfo callback.

@@ -21,6 +21,7 @@ import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } fr
 import { tableInfo } from "../db/info.js";
 import { BadTypeError, MnemeError, NoTransactionError, TransactionAborted } from "../errors.js";
 import type { Key } from "../keys/index.js";
+import { Literal } from "../query/literal.js";
 import type { LiveTable } from "../schema/live-table.js";
 import type { ActivityId, ActivityKind, LockItem, LockKind, TableName } from "../types.js";
 import type { AccessModule, Activity, Flavour } from "./activity.js";
@@ -215,8 +216,8 @@ export class ActivityContext {
       const mode = this.checkKind(t, lock, READ_KINDS);
       // A bound key locks the record, anything else the table (as Mnesia does).
       const keyPattern = (pattern as { readonly [a: string]: unknown } | null)?.[t.keyAttr];
-      const recordLock = keyPattern !== undefined && isConstant(keyPattern);
-      return this.locked(t.name, recordLock ? (keyPattern as Key) : TABLE, mode, () =>
+      const key = keyPattern === undefined ? undefined : constantOf(keyPattern);
+      return this.locked(t.name, key !== undefined ? (key.value as Key) : TABLE, mode, () =>
         matchObject(this.view(t), pattern),
       );
     });
@@ -547,13 +548,23 @@ export class ActivityContext {
   }
 }
 
-/** True if a pattern element contains no wildcard or variable. */
-function isConstant(p: unknown): boolean {
-  if (typeof p === "string") return p !== "_" && !/^\$\d+$/.test(p);
-  if (Array.isArray(p)) return p.every(isConstant);
-  if (p !== null && typeof p === "object" && !(p instanceof Uint8Array))
-    return Object.values(p).every(isConstant);
-  return true;
+/**
+ * The value a pattern element stands for when it contains no wildcard or variable (literal(v)
+ * stands for v), else undefined.
+ */
+function constantOf(p: unknown): { value: unknown } | undefined {
+  if (p instanceof Literal) return { value: p.value };
+  if (typeof p === "string") return p !== "_" && !/^\$\d+$/.test(p) ? { value: p } : undefined;
+  if (p === null || typeof p !== "object" || p instanceof Uint8Array) return { value: p };
+  const parts = Array.isArray(p) ? p : Object.values(p);
+  const values: unknown[] = [];
+  for (const part of parts) {
+    const c = constantOf(part);
+    if (c === undefined) return undefined;
+    values.push(c.value);
+  }
+  if (Array.isArray(p)) return { value: values };
+  return { value: Object.fromEntries(Object.keys(p).map((k, i) => [k, values[i]])) };
 }
 
 /** Converts whatever ended an activity into the value thrown to its caller. */

@@ -49,7 +49,10 @@ describe("keyProblem", () => {
       [{}, "objects are not valid keys (got {})"],
       [{ a: 1 }, 'objects are not valid keys (got {"a":1})'],
       [Object.create(null), "objects are not valid keys (got {})"],
-      [new Date(0), "objects are not valid keys (got <Date>)"],
+      [
+        new Date(0),
+        "Date is not a valid key: store date.getTime() (a number) or date.toISOString() (a string)",
+      ],
       [new Map(), "objects are not valid keys (got <Map>)"],
       [new Set(), "objects are not valid keys (got <Set>)"],
       [new Int8Array(2), "Int8Array is not a valid key (only Uint8Array binaries are)"],
@@ -130,7 +133,10 @@ describe("valueProblem", () => {
       [undefined, "undefined is not a valid value"],
       [() => 1, "functions are not valid values"],
       [Symbol("s"), "symbols are not valid values"],
-      [new Date(0), "class instances are not valid values (got <Date>)"],
+      [
+        new Date(0),
+        "Date is not a valid value: store date.getTime() (a number) or date.toISOString() (a string)",
+      ],
       [new Map(), "class instances are not valid values (got <Map>)"],
       [new Set(), "class instances are not valid values (got <Set>)"],
       [new Point(), "class instances are not valid values (got <Point>)"],

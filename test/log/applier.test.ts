@@ -40,7 +40,7 @@ function setup(watched: readonly string[] = []) {
   const apply = (ops: readonly LogOp[], activity: ActivityId = TID): void =>
     applier.apply({ position: ++position, activity, ops });
   const create = (name: string, def: TableDef<AnyRecord>): LiveTable => {
-    const spec = validateTableDef(name, def as TableDef<object>, "nonode@nohost", name);
+    const spec = validateTableDef(name, def as unknown as TableDef<object>, "nonode@nohost", name);
     apply([{ op: "create_table", spec }]);
     return tables.get(name)!;
   };

@@ -23,7 +23,7 @@ interface Person {
   sex: "m" | "f";
 }
 
-const PERSON: TableDef<Person> = { attributes: ["name", "age", "sex"] };
+const PERSON: TableDef<Person, "name"> = { attributes: ["name", "age", "sex"] };
 
 describe("createTable: the default definition", () => {
   it("creates {key, val} set table with a RAM copy on this node, as Mnesia's defaults", async () => {

@@ -25,10 +25,10 @@ interface Person {
   age: number;
   sex: string;
 }
-const PERSON: TableDef<Person> = { attributes: ["name", "age", "sex"] };
+const PERSON: TableDef<Person, "name"> = { attributes: ["name", "age", "sex"] };
 
 /** A person table holding ann and bob; made read_only after the writes if the definition says so. */
-async function people(def: Partial<TableDef<Person>> = {}) {
+async function people(def: Partial<TableDef<Person, "name">> = {}) {
   const db = await Mneme.open();
   const person = await db.createTable<Person, "name">("person", {
     ...PERSON,
@@ -548,7 +548,7 @@ describe("transformTable", () => {
       value: ["a"],
     });
     await rejectsMneme(
-      db.transformTable("person", "ignore", ["a", "a"]),
+      db.transformTable("person", "ignore", ["a", "a"] as never),
       CombineError,
       "combine_error",
       {
@@ -557,7 +557,7 @@ describe("transformTable", () => {
       },
     );
     await rejectsMneme(
-      db.transformTable("person", "ignore", ["a", 3 as never]),
+      db.transformTable("person", "ignore", ["a", 3] as never),
       BadTypeError,
       "bad_type",
       {

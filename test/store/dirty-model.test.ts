@@ -64,7 +64,7 @@ test("read results are the caller's: changing them does not change the table", a
     ];
     for (const got of reads) {
       got.reverse();
-      got.push({ k: 1, v: "zz", w: "q" });
+      (got as object[]).push({ k: 1, v: "zz", w: "q" });
     }
     db.dirtyRead(t, 2).push({ k: 2, v: "zz", w: "q" });
     assert.deepEqual(db.dirtyRead(t, 1), expected);

@@ -112,7 +112,7 @@ function actualPairs(db: Mneme, table: string, attr: string, values: readonly un
 }
 
 async function checkIndexes(db: Mneme, t: string, indexed: readonly string[]): Promise<void> {
-  const all = db.dirtySelect<Rec>(t, ALL as never);
+  const all = db.dirtySelect(db.table<Rec>(t), ALL as never) as readonly Rec[];
   const info = db.tableInfo(t, "index");
   assert.deepEqual([...info].sort(), indexed.map((a) => ["k", "v", "w"].indexOf(a) + 2).sort());
   for (const attr of indexed) {
@@ -146,7 +146,7 @@ async function runOp(
       db.dirtyDelete(t, o.key);
       return;
     case "deleteObject": {
-      const all = db.dirtySelect<Rec>(t, ALL as never);
+      const all = db.dirtySelect(db.table<Rec>(t), ALL as never) as readonly Rec[];
       if (all.length === 0) return;
       const r = all[o.pick % all.length]!;
       db.dirtyDeleteObject(t, o.twin ? { ...r, k: twinKey(r.k as Key) } : r);
@@ -200,7 +200,9 @@ async function runOp(
 }
 
 function checkCounters(db: Mneme, counters: string): void {
-  const all = db.dirtySelect<{ k: Key; c: number }>(counters, [[{ k: "_", c: "_" }, [], ["$_"]]]);
+  const all = db.dirtySelect(db.table<{ k: Key; c: number }>(counters), [
+    [{ k: "_", c: "_" }, [], ["$_"]],
+  ]);
   const values = [0, 1, 2, 3, ...all.map((r) => r.c)];
   for (const c of values) {
     const expected = all.filter((r) => r.c === c).sort((a, b) => compareKeys(a.k, b.k));

@@ -8,6 +8,7 @@ import {
   type AsyncActivity,
   Mneme,
   type SyncActivity,
+  type Table,
   TransactionAborted,
 } from "../../src/index.js";
 import { settleWithin } from "./helpers.js";
@@ -95,7 +96,7 @@ function makeBody(job: Job, accounts: number, reads: number[]) {
             reads.push(bal(await tx.read<Account>(T, id)));
           }
         } else {
-          const all = await tx.select<[number, number], Account>(T, [
+          const all = await tx.select({ name: T } as Table<Account>, [
             [{ id: "$1", bal: "$2" }, [], [["$1", "$2"]]],
           ]);
           await pause(p[0]);
