@@ -82,7 +82,8 @@ describe("the logger option", () => {
     });
     for (const ms of [-1, 1.5, 2 ** 31, "1"]) {
       await rejectsMneme(Mneme.open({ slowLockWaitMs: ms as never }), BadTypeError, "bad_type", {
-        message: /option slowLockWaitMs must be an integer from 0 to 2147483647, or Infinity for never/,
+        message:
+          /option slowLockWaitMs must be an integer from 0 to 2147483647, or Infinity for never/,
       });
     }
     assert.equal((await Mneme.open({ slowLockWaitMs: Infinity })).config.slowLockWaitMs, Infinity);
