@@ -9,7 +9,6 @@
 // As in Mnesia, the backup's ram_copies tables start empty; disc_copies tables get a snapshot
 // (the backup's encoded blocks copied where the records are kept as they are); disc_only_copies
 // tables are written into a new LMDB environment.
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { type SnapshotRef, writeCheckpoint } from "../disc/checkpoint.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
@@ -78,7 +77,7 @@ export async function readFallback(
   mod: BackupModule = fileBackupModule,
 ): Promise<StagedTable[]> {
   const out: StagedTable[] = [];
-  for (const [name, backup] of await readBackupTables(opaque, mod, node)) {
+  for (const backup of (await readBackupTables(opaque, mod, node)).values()) {
     const table = new LiveTable(backup.spec);
     const blocks = checkBlocks(table, backup.blocks);
     let count = 0;

@@ -38,13 +38,7 @@ import {
 import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
 import { encodeFrame, readFrame } from "../disc/frame.js";
 import { fsyncDir } from "../disc/fsutil.js";
-import {
-  BadArgError,
-  CorruptFileError,
-  FileNotFoundError,
-  fileError,
-  NoExistsError,
-} from "../errors.js";
+import { BadArgError, CorruptFileError, FileNotFoundError, fileError } from "../errors.js";
 import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";

@@ -13,51 +13,33 @@ import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { readCheckpoint } from "../../src/disc/checkpoint.js";
-import { decodeWalPayload } from "../../src/disc/durable-log.js";
-import { readFrame } from "../../src/disc/frame.js";
 import { DirLayout } from "../../src/disc/layout.js";
 import { CorruptFileError, Mneme } from "../../src/index.js";
-import { decodePosition, POSITION_BYTES } from "../../src/wal/record.js";
+import { POSITION_BYTES } from "../../src/wal/record.js";
 import { listSegments } from "../../src/wal/segment-names.js";
 import { runChild } from "./child.js";
 import { between, prng } from "./model.js";
+import { readWalRecords } from "./wal-tail.js";
 
 const CHILD = "test/crash/fixtures/wal-segments-child.ts";
 const CYCLES = 4;
 
-interface Rec {
-  readonly file: string;
-  readonly offset: number;
-  readonly end: number;
-  readonly position: number;
-  /** Keys the record writes to `a`. */
-  readonly keys: readonly string[];
+interface WrittenOp {
+  readonly op?: string;
+  readonly table?: string;
+  readonly record?: { readonly k?: unknown };
 }
 
-/** The intact records of every segment (each read up to its first bad frame). */
-function readRecords(walDir: string): Rec[] {
-  const out: Rec[] = [];
-  for (const seg of listSegments(walDir)) {
-    const buf = fs.readFileSync(seg.path);
-    let offset = 0;
-    for (;;) {
-      const f = readFrame(buf, offset);
-      if (f === undefined || f.kind !== "frame") break;
-      const position = decodePosition(f.payload);
-      if (position === undefined) break;
-      const payload = decodeWalPayload(f.payload.subarray(POSITION_BYTES)) as {
-        readonly ops?: readonly { op?: string; table?: string; record?: { k?: unknown } }[];
-      };
-      const keys: string[] = [];
-      for (const op of payload.ops ?? []) {
-        if (op.op === "write" && op.table === "a" && typeof op.record?.k === "string")
-          keys.push(op.record.k);
-      }
-      out.push({ file: seg.path, offset, end: f.end, position, keys });
-      offset = f.end;
+/** The intact records of every segment, with the keys each writes to `a`. */
+function readRecords(walDir: string) {
+  return readWalRecords(walDir, (ops: readonly WrittenOp[]) => {
+    const keys: string[] = [];
+    for (const op of ops) {
+      if (op.op === "write" && op.table === "a" && typeof op.record?.k === "string")
+        keys.push(op.record.k);
     }
-  }
-  return out;
+    return { keys };
+  });
 }
 
 /** old: a bit flipped in a segment before the last; tail: the last segment cut inside one of

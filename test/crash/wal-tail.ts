@@ -19,11 +19,7 @@ import { decodePosition, POSITION_BYTES } from "../../src/wal/record.js";
 import { listSegments } from "../../src/wal/segment-names.js";
 import { ACCOUNT_LMDB, between, HISTORY, type HistoryStorage, TMP_PREFIX } from "./model.js";
 
-export interface WalRecord {
-  readonly file: string;
-  readonly offset: number;
-  readonly end: number;
-  readonly position: number;
+export interface WalRecord extends WalFrame {
   /** Whether it may write to an LMDB (disc_only_copies) table (scratch tables count). */
   readonly touchesLmdb: boolean;
   /** The history records (transfer ids) it writes. */
@@ -36,12 +32,24 @@ interface LoggedOp {
   readonly record?: { readonly id?: unknown };
 }
 
-/** The intact records of every segment, in order (stops at the first bad frame of a segment). */
-export function readWal(dir: string, historyStorage: HistoryStorage): WalRecord[] {
-  const layout = new DirLayout(dir);
-  if (!fs.existsSync(layout.wal)) return [];
-  const out: WalRecord[] = [];
-  for (const seg of listSegments(layout.wal)) {
+/** Where a WAL record is, and its position. */
+export interface WalFrame {
+  readonly file: string;
+  readonly offset: number;
+  readonly end: number;
+  readonly position: number;
+}
+
+/**
+ * The intact records of every segment of `walDir`, in order (each segment read up to its first
+ * bad frame), with what `describe` makes of each record's ops.
+ */
+export function readWalRecords<T, Op>(
+  walDir: string,
+  describe: (ops: readonly Op[]) => T,
+): (WalFrame & T)[] {
+  const out: (WalFrame & T)[] = [];
+  for (const seg of listSegments(walDir)) {
     const buf = fs.readFileSync(seg.path);
     let offset = 0;
     for (;;) {
@@ -49,23 +57,33 @@ export function readWal(dir: string, historyStorage: HistoryStorage): WalRecord[
       if (f === undefined || f.kind !== "frame") break;
       const position = decodePosition(f.payload);
       if (position === undefined) break;
-      const payload = decodeWalPayload(f.payload.subarray(POSITION_BYTES)) as {
-        readonly ops?: readonly LoggedOp[];
+      // The ops as the caller reads them (only the fields it names, all optional).
+      const payload = decodeWalPayload(f.payload.subarray(POSITION_BYTES)) as unknown as {
+        readonly ops?: readonly Op[];
       };
-      const transfers: string[] = [];
-      let touchesLmdb = false;
-      for (const op of payload.ops ?? []) {
-        if (op.table === ACCOUNT_LMDB || op.table?.startsWith(TMP_PREFIX)) touchesLmdb = true;
-        if (op.table === HISTORY) {
-          if (historyStorage === "disc_only_copies") touchesLmdb = true;
-          if (op.op === "write" && typeof op.record?.id === "string") transfers.push(op.record.id);
-        }
-      }
-      out.push({ file: seg.path, offset, end: f.end, position, touchesLmdb, transfers });
+      out.push({ file: seg.path, offset, end: f.end, position, ...describe(payload.ops ?? []) });
       offset = f.end;
     }
   }
   return out;
+}
+
+/** The intact records of every segment, in order (stops at the first bad frame of a segment). */
+export function readWal(dir: string, historyStorage: HistoryStorage): WalRecord[] {
+  const layout = new DirLayout(dir);
+  if (!fs.existsSync(layout.wal)) return [];
+  return readWalRecords(layout.wal, (ops: readonly LoggedOp[]) => {
+    const transfers: string[] = [];
+    let touchesLmdb = false;
+    for (const op of ops) {
+      if (op.table === ACCOUNT_LMDB || op.table?.startsWith(TMP_PREFIX)) touchesLmdb = true;
+      if (op.table === HISTORY) {
+        if (historyStorage === "disc_only_copies") touchesLmdb = true;
+        if (op.op === "write" && typeof op.record?.id === "string") transfers.push(op.record.id);
+      }
+    }
+    return { touchesLmdb, transfers };
+  });
 }
 
 export type DamageKind = "truncate" | "bitflip";
