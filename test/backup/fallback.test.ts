@@ -260,9 +260,11 @@ describe("fallback", () => {
           stdio: ["ignore", "pipe", "inherit"],
         },
       );
+      // Listen before the kill: a fast child may have finished by then (it then ran whole).
+      const exited = new Promise((r) => child.on("exit", r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill("SIGKILL");
-      await new Promise((r) => child.on("exit", r));
+      await exited;
     }
     await assertIsBackup();
   });
