@@ -24,9 +24,22 @@ export const RESTORE_OPS: readonly RestoreOp[] = [
   "recreate_tables",
 ];
 
+/** How a command opens its database: `create` makes the schema first when there is none. */
+export interface OpenCliOptions {
+  readonly create?: boolean;
+}
+
 /** Opens the disc database in `dir`, runs `fn` and closes it (also when `fn` fails). */
-async function withDb<T>(dir: string, fn: (db: Mneme) => Promise<T>): Promise<T> {
-  const db = await Mneme.open({ dir, schemaLocation: "disc" });
+async function withDb<T>(
+  dir: string,
+  fn: (db: Mneme) => Promise<T>,
+  options: OpenCliOptions = {},
+): Promise<T> {
+  const db = await Mneme.open({
+    dir,
+    schemaLocation: "disc",
+    ...(options.create ? { create: true } : {}),
+  });
   try {
     return await fn(db);
   } finally {
@@ -36,6 +49,12 @@ async function withDb<T>(dir: string, fn: (db: Mneme) => Promise<T>): Promise<T>
 
 function userTables(db: Mneme): string[] {
   return db.systemInfo("tables").filter((t) => t !== "schema");
+}
+
+/** `mneme init <dir>`: a new disc schema (mnesia:create_schema/1); refused if one is there. */
+export async function initCommand(dir: string, print: Print = defaultPrint): Promise<void> {
+  await Mneme.createSchema({ dir });
+  print(`schema created in ${dir}`);
 }
 
 export async function infoCommand(dir: string, print: Print = defaultPrint): Promise<void> {
@@ -89,7 +108,7 @@ export async function backupCommand(
   });
 }
 
-export interface RestoreCliOptions {
+export interface RestoreCliOptions extends OpenCliOptions {
   readonly defaultOp?: string;
   readonly skip?: readonly string[];
   readonly clear?: readonly string[];
@@ -112,24 +131,28 @@ export async function restoreCommand(
   print: Print = defaultPrint,
 ): Promise<void> {
   const defaultOp = restoreOp(options.defaultOp);
-  await withDb(dir, async (db) => {
-    const progress = startProgress("restore");
-    let restored: string[];
-    try {
-      restored = await db.restore(file, {
-        module: withProgress(fileBackupModule, progress),
-        ...(defaultOp !== undefined ? { defaultOp } : {}),
-        ...(options.skip ? { skipTables: options.skip } : {}),
-        ...(options.clear ? { clearTables: options.clear } : {}),
-        ...(options.keep ? { keepTables: options.keep } : {}),
-        ...(options.recreate ? { recreateTables: options.recreate } : {}),
-      });
-    } finally {
-      progress.stop();
-    }
-    print(`restored ${restored.length} tables${restored.length > 0 ? ":" : ""}`);
-    for (const t of restored) print(`  ${t}`);
-  });
+  await withDb(
+    dir,
+    async (db) => {
+      const progress = startProgress("restore");
+      let restored: string[];
+      try {
+        restored = await db.restore(file, {
+          module: withProgress(fileBackupModule, progress),
+          ...(defaultOp !== undefined ? { defaultOp } : {}),
+          ...(options.skip ? { skipTables: options.skip } : {}),
+          ...(options.clear ? { clearTables: options.clear } : {}),
+          ...(options.keep ? { keepTables: options.keep } : {}),
+          ...(options.recreate ? { recreateTables: options.recreate } : {}),
+        });
+      } finally {
+        progress.stop();
+      }
+      print(`restored ${restored.length} tables${restored.length > 0 ? ":" : ""}`);
+      for (const t of restored) print(`  ${t}`);
+    },
+    options,
+  );
 }
 
 export async function dumpCommand(
@@ -146,19 +169,24 @@ export async function dumpCommand(
 export async function loadCommand(
   dir: string,
   textfile: string,
+  options: OpenCliOptions = {},
   print: Print = defaultPrint,
 ): Promise<void> {
-  await withDb(dir, async (db) => {
-    const progress = startProgress("load");
-    let tables: string[];
-    try {
-      tables = await db.loadTextfile(textfile);
-    } finally {
-      progress.stop();
-    }
-    print(`loaded ${tables.length} tables${tables.length > 0 ? ":" : ""}`);
-    for (const t of tables) print(`  ${t}`);
-  });
+  await withDb(
+    dir,
+    async (db) => {
+      const progress = startProgress("load");
+      let tables: string[];
+      try {
+        tables = await db.loadTextfile(textfile);
+      } finally {
+        progress.stop();
+      }
+      print(`loaded ${tables.length} tables${tables.length > 0 ? ":" : ""}`);
+      for (const t of tables) print(`  ${t}`);
+    },
+    options,
+  );
 }
 
 /** JSON with bigints as strings and binaries as base64 strings. */

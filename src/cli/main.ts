@@ -9,6 +9,7 @@ import {
   fallbackInstallCommand,
   fallbackUninstallCommand,
   infoCommand,
+  initCommand,
   loadCommand,
   RESTORE_OPS,
   restoreCommand,
@@ -29,6 +30,12 @@ export function buildProgram(): Command {
   const program = new Command("mneme")
     .description("Inspect, back up and restore Mneme disc databases")
     .version("0.1.0");
+
+  program
+    .command("init")
+    .description("create a new, empty disc schema in <dir> (its parent must exist)")
+    .argument("<dir>", "database directory to create")
+    .action((dir: string) => initCommand(dir));
 
   program
     .command("info")
@@ -61,6 +68,7 @@ export function buildProgram(): Command {
     .option("--clear <tables>", "tables to clear and fill", list)
     .option("--keep <tables>", "tables to keep and add to", list)
     .option("--recreate <tables>", "tables to recreate from the backup", list)
+    .option("--create", "create the schema in <dir> first if there is none")
     .action(
       (
         dir: string,
@@ -71,6 +79,7 @@ export function buildProgram(): Command {
           clear?: string[];
           keep?: string[];
           recreate?: string[];
+          create?: boolean;
         },
       ) => restoreCommand(dir, file, opts),
     );
@@ -87,7 +96,10 @@ export function buildProgram(): Command {
     .description("create and fill the tables of the text file <textfile> in <dir>")
     .argument("<dir>", "database directory")
     .argument("<textfile>", "text file to read")
-    .action((dir: string, textfile: string) => loadCommand(dir, textfile));
+    .option("--create", "create the schema in <dir> first if there is none")
+    .action((dir: string, textfile: string, opts: { create?: boolean }) =>
+      loadCommand(dir, textfile, opts),
+    );
 
   const fallback = program.command("fallback").description("install or uninstall a fallback");
   fallback

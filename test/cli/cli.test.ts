@@ -132,6 +132,35 @@ describe("mneme CLI", () => {
     assert.deepEqual(await withDb(dir2, sortedRecords), await withDb(dir, sortedRecords));
   });
 
+  it("init creates a schema; restore and load --create fill a new directory", async () => {
+    const fresh = path.join(tmp, "fresh");
+    const init = await cli("init", fresh);
+    assert.equal(init.code, 0, init.stderr);
+    assert.equal(init.stdout, `schema created in ${fresh}\n`);
+    const tables = await cli("tables", fresh);
+    assert.equal(tables.code, 0, tables.stderr);
+    assert.equal(tables.stdout, "");
+    const again = await cli("init", fresh);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^mneme: /);
+
+    const file = path.join(tmp, "create.bup");
+    const text = path.join(tmp, "create.txt");
+    assert.equal((await cli("backup", dir, file)).code, 0);
+    assert.equal((await cli("dump", dir, text)).code, 0);
+    const r = path.join(tmp, "restored");
+    const l = path.join(tmp, "loaded");
+    const [restore, load] = await Promise.all([
+      cli("restore", r, file, "--create", "--default-op", "recreate_tables"),
+      cli("load", l, text, "--create"),
+    ]);
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.equal(load.code, 0, load.stderr);
+    const expected = await withDb(dir, sortedRecords);
+    assert.deepEqual(await withDb(r, sortedRecords), expected);
+    assert.deepEqual(await withDb(l, sortedRecords), expected);
+  });
+
   it("fallback install and uninstall", async () => {
     const file = path.join(tmp, "fallback.BUP");
     assert.equal((await cli("backup", dir, file)).code, 0);
