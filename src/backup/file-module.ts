@@ -42,6 +42,7 @@ import { BadArgError, CorruptFileError, FileNotFoundError, fileError } from "../
 import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
+import { writeTarget } from "./write-target.js";
 
 export const BACKUP_FORMAT = "mneme-backup";
 export const BACKUP_VERSION = 1;
@@ -77,6 +78,8 @@ export const trailerFrame = (blocks: number, items: number): Buffer =>
 export interface FileWriteHandle {
   readonly path: string;
   readonly tmpPath: string;
+  /** Written in place (a pipe or device, see write-target.ts): no tmp file, no rename. */
+  readonly stream?: boolean;
   /** @internal */ readonly state: {
     fd: FileHandle | undefined;
     blocks: number;
@@ -442,7 +445,9 @@ export function fileBackupModuleWithMode(
 }
 
 async function openWrite(opaque: unknown, mode: number): Promise<FileWriteHandle> {
-  const path = backupPath(opaque);
+  const target = await writeTarget(backupPath(opaque));
+  if (target.stream) return openStreamWrite(target.path);
+  const path = target.path;
   const tmpPath = `${path}.tmp`;
   let fd: FileHandle;
   try {
@@ -460,10 +465,27 @@ async function openWrite(opaque: unknown, mode: number): Promise<FileWriteHandle
   return startWrite(path, tmpPath, fd);
 }
 
-async function startWrite(path: string, tmpPath: string, fd: FileHandle): Promise<FileWriteHandle> {
+/** A pipe or device: written in place (it cannot be renamed over, synced or deleted). */
+async function openStreamWrite(path: string): Promise<FileWriteHandle> {
+  let fd: FileHandle;
+  try {
+    fd = await open(path, "w");
+  } catch (e) {
+    throw fileError(e, path, "opening the backup output");
+  }
+  return startWrite(path, path, fd, true);
+}
+
+async function startWrite(
+  path: string,
+  tmpPath: string,
+  fd: FileHandle,
+  stream = false,
+): Promise<FileWriteHandle> {
   const handle: FileWriteHandle = {
     path,
     tmpPath,
+    stream,
     state: {
       fd,
       blocks: 0,
@@ -511,6 +533,12 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
     await put(handle, trailerFrame(blocks, items));
     await startChunk(handle);
     await handle.state.writing;
+    if (handle.stream) {
+      handle.state.fd = undefined;
+      handle.state.done = true;
+      await fd.close().catch(() => {});
+      return;
+    }
     try {
       await fd.sync();
       handle.state.fd = undefined;
@@ -533,7 +561,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
       await state.writing?.catch(() => {});
       await fd?.close();
     } finally {
-      await removeTmp(handle.tmpPath);
+      if (!handle.stream) await removeTmp(handle.tmpPath);
     }
   },
 

@@ -1,5 +1,6 @@
 // The commands of the mneme CLI, each on a disc database directory or a backup file.
 import { existsSync, rmSync } from "node:fs";
+import { dumpToText } from "../backup/textfile.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DirLayout } from "../disc/layout.js";
 import { type BackupItem, fileBackupModule, Mneme, type RestoreOp } from "../index.js";
@@ -11,6 +12,21 @@ export type Print = (line: string) => void;
 const defaultPrint: Print = (line) => {
   process.stdout.write(`${line}\n`);
 };
+
+/** Where a status line goes when stdout carries the output itself (`-`). */
+const statusPrint: Print = (line) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** `-` names standard output: the backup streams to it (see write-target.ts). */
+function outputPath(file: string): string {
+  return file === "-" ? "/dev/stdout" : file;
+}
+
+/** True when the output is standard output: then the status line goes to stderr. */
+function isStdout(file: string): boolean {
+  return ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].includes(file);
+}
 
 /** A usage error found by the CLI itself (exit code 2). */
 export class UsageError extends Error {
@@ -100,11 +116,13 @@ export async function backupCommand(
       stop: () => undefined,
     });
     try {
-      await db.backup(file, counting);
+      await db.backup(outputPath(file), counting);
     } finally {
       progress.stop();
     }
-    print(`backup ${file}: ${tables.length} tables, ${items} items`);
+    (isStdout(file) ? statusPrint : print)(
+      `backup ${file}: ${tables.length} tables, ${items} items`,
+    );
   });
 }
 
@@ -161,8 +179,15 @@ export async function dumpCommand(
   print: Print = defaultPrint,
 ): Promise<void> {
   await withDb(dir, async (db) => {
+    if (textfile === "-") {
+      await writeStdout(dumpToText(db));
+      statusPrint(`dumped ${userTables(db).length} tables to standard output`);
+      return;
+    }
     await db.dumpToTextfile(textfile);
-    print(`dumped ${userTables(db).length} tables to ${textfile}`);
+    (isStdout(textfile) ? statusPrint : print)(
+      `dumped ${userTables(db).length} tables to ${textfile}`,
+    );
   });
 }
 
@@ -187,6 +212,19 @@ export async function loadCommand(
     },
     options,
   );
+}
+
+/** Writes `text` to standard output, resolved once it is flushed (or rejected with EPIPE). */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    process.stdout.once("error", onError);
+    process.stdout.write(text, (e) => {
+      process.stdout.off("error", onError);
+      if (e) reject(e);
+      else resolve();
+    });
+  });
 }
 
 /** JSON with bigints as strings and binaries as base64 strings. */

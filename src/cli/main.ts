@@ -137,11 +137,24 @@ export function describeFailure(e: unknown): { message: string; code: number } {
   return { message: oneLine(String(e)), code: 1 };
 }
 
+/** True when `e` (or what caused it) is a write to a closed pipe: the reader stopped (`| head`). */
+export function isBrokenPipe(e: unknown): boolean {
+  for (let c = e; c instanceof Error; c = c.cause) {
+    if ((c as NodeJS.ErrnoException).code === "EPIPE") return true;
+  }
+  return false;
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  // The reader of our output went away (`mneme dump db - | head -1`): stop quietly, as cat does.
+  process.stdout.on("error", (e) => {
+    if (isBrokenPipe(e)) process.exit(0);
+  });
   try {
     await buildProgram().parseAsync([...argv]);
     return 0;
   } catch (e) {
+    if (isBrokenPipe(e)) return 0;
     const { message, code } = describeFailure(e);
     process.stderr.write(`mneme: ${message}\n`);
     return code;

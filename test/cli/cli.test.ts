@@ -1,7 +1,7 @@
 // End-to-end tests of the mneme CLI: real child processes on real disc databases.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -21,6 +21,26 @@ function cli(...args: string[]): Promise<Run> {
       process.execPath,
       ["--import", "tsx", "src/cli/main.ts", ...args],
       { cwd: ROOT, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `script` run by sh, with `$MNEME` the CLI command: for real shell pipelines. */
+function shell(script: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      "sh",
+      ["-c", script],
+      {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: { ...process.env, MNEME: `${process.execPath} --import tsx src/cli/main.ts` },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
         resolve({ code, stdout, stderr });
@@ -159,6 +179,54 @@ describe("mneme CLI", () => {
     const expected = await withDb(dir, sortedRecords);
     assert.deepEqual(await withDb(r, sortedRecords), expected);
     assert.deepEqual(await withDb(l, sortedRecords), expected);
+  });
+
+  it("- is standard output for dump and backup; /dev/stdout and symlinks are written through", async () => {
+    const text = path.join(tmp, "plain.txt");
+    assert.equal((await cli("dump", dir, text)).code, 0);
+    const dump = await shell(`$MNEME dump ${dir} - | cat`);
+    assert.equal(dump.code, 0, dump.stderr);
+    assert.equal(dump.stdout, await readFile(text, "utf8"));
+    assert.equal(dump.stderr, "dumped 1 tables to standard output\n");
+
+    const viaDash = path.join(tmp, "dash.bup");
+    const viaDev = path.join(tmp, "dev.bup");
+    const b1 = await shell(`$MNEME backup ${dir} - | cat > ${viaDash}`);
+    assert.equal(b1.code, 0, b1.stderr);
+    assert.equal(b1.stdout, "");
+    assert.equal(b1.stderr, "backup -: 1 tables, 6 items\n");
+    const b2 = await shell(`$MNEME backup ${dir} /dev/stdout | cat > ${viaDev}`);
+    assert.equal(b2.code, 0, b2.stderr);
+    assert.equal((await lstat("/dev/stdout")).isSymbolicLink(), true);
+    for (const f of [viaDash, viaDev]) {
+      const count = await cli("traverse", f, "--count");
+      assert.equal(count.stdout, "6\n", `${f}: ${count.stderr}`);
+    }
+
+    // A symlink stays a symlink: the backup replaces its target.
+    const target = path.join(tmp, "target.bup");
+    const link = path.join(tmp, "link.bup");
+    await writeFile(target, "old");
+    await symlink(target, link);
+    const b3 = await cli("backup", dir, link);
+    assert.equal(b3.code, 0, b3.stderr);
+    assert.equal((await lstat(link)).isSymbolicLink(), true);
+    assert.equal((await cli("traverse", target, "--count")).stdout, "6\n");
+  });
+
+  it("a reader that stops early (| head -1) ends the CLI quietly", async () => {
+    const big = path.join(tmp, "big");
+    await Mneme.createSchema({ dir: big });
+    await withDb(big, async (db) => {
+      await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+      for (let i = 0; i < 20_000; i++) db.dirtyWrite("t", { k: i, v: "x".repeat(50) });
+    });
+    const rc = path.join(tmp, "rc");
+    const run = await shell(`($MNEME dump ${big} - 2>&1; echo $? > ${rc}) | head -1`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "%% mneme textfile 1\n");
+    assert.equal(run.stderr, "");
+    assert.equal(await readFile(rc, "utf8"), "0\n");
   });
 
   it("fallback install and uninstall", async () => {
