@@ -42,7 +42,7 @@ import { BadArgError, CorruptFileError, FileNotFoundError, fileError } from "../
 import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
-import { writeTarget } from "./write-target.js";
+import { namingFinal, writeTarget } from "./write-target.js";
 
 export const BACKUP_FORMAT = "mneme-backup";
 export const BACKUP_VERSION = 1;
@@ -127,7 +127,7 @@ async function writeAll(fd: FileHandle, chunks: readonly Buffer[], path: string)
       }
     }
   } catch (e) {
-    throw fileError(e, path, "writing the backup");
+    throw fileError(namingFinal(e, path), path, "writing the backup");
   }
 }
 
@@ -146,7 +146,7 @@ async function startChunk(handle: FileWriteHandle): Promise<void> {
   state.pending = [];
   state.pendingBytes = 0;
   await state.writing;
-  state.writing = writeAll(fd, chunks, handle.tmpPath);
+  state.writing = writeAll(fd, chunks, handle.path);
   // Observed by the next put or by commitWrite; abortWrite ignores it.
   state.writing.catch(() => {});
 }
@@ -321,7 +321,7 @@ class BackupParser {
   private checkHeaderStart(view: Buffer): void {
     const n = Math.min(view.length, HEADER.length);
     if (!view.subarray(0, n).equals(HEADER.subarray(0, n))) {
-      throw new CorruptFileError("not_a_log_file", "not a Mneme backup", this.file, 0);
+      throw new CorruptFileError("not_a_log_file", "not a Mneme backup file", this.file, 0);
     }
   }
 
@@ -333,7 +333,12 @@ class BackupParser {
       header = undefined;
     }
     if (!isRecord(header) || header.format !== BACKUP_FORMAT || Object.keys(header).length !== 2) {
-      throw new CorruptFileError("not_a_log_file", "not a Mneme backup (bad header)", this.file, 0);
+      throw new CorruptFileError(
+        "not_a_log_file",
+        "not a Mneme backup file (bad header)",
+        this.file,
+        0,
+      );
     }
     if (header.version !== BACKUP_VERSION) {
       const message = `unsupported backup version ${String(header.version)}`;
@@ -453,14 +458,14 @@ async function openWrite(opaque: unknown, mode: number): Promise<FileWriteHandle
   try {
     fd = await open(tmpPath, "w", mode);
   } catch (e) {
-    throw fileError(e, tmpPath, "creating the backup file");
+    throw fileError(namingFinal(e, path), path, "creating the backup file");
   }
   try {
     await fd.chmod(mode);
   } catch (e) {
     await fd.close().catch(() => {});
     await removeTmp(tmpPath);
-    throw fileError(e, tmpPath, "setting the mode of the backup file");
+    throw fileError(namingFinal(e, path), path, "setting the mode of the backup file");
   }
   return startWrite(path, tmpPath, fd);
 }
@@ -547,7 +552,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
       handle.state.done = true;
       await fsyncDir(dirname(handle.path));
     } catch (e) {
-      throw fileError(e, handle.path, "completing the backup");
+      throw fileError(namingFinal(e, handle.path), handle.path, "completing the backup");
     }
   },
 

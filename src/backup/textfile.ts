@@ -26,6 +26,7 @@ import type { Mneme } from "../db/database.js";
 import {
   BadArgError,
   BadTypeError,
+  fileError,
   MnemeError,
   ReadOnlyError,
   TransactionAborted,
@@ -33,7 +34,7 @@ import {
 import { keyProblem } from "../keys/index.js";
 import { TABLE_PROPERTIES, validateTableDef, validateTableName } from "../schema/validate-def.js";
 import type { AnyRecord, StorageType, TableDef, Value } from "../types.js";
-import { writeTarget } from "./write-target.js";
+import { namingFinal, writeTarget } from "./write-target.js";
 
 export const TEXTFILE_HEADER = "%% mneme textfile 1";
 
@@ -178,7 +179,11 @@ export async function dumpToTextfile(db: Mneme, file: string): Promise<void> {
   const text = dumpToText(db);
   const target = await writeTarget(file);
   if (target.stream) {
-    await writeFile(target.path, text, "utf8");
+    try {
+      await writeFile(target.path, text, "utf8");
+    } catch (e) {
+      throw fileError(e, target.path, "writing the text file");
+    }
     return;
   }
   const tmp = `${target.path}.tmp`;
@@ -190,7 +195,7 @@ export async function dumpToTextfile(db: Mneme, file: string): Promise<void> {
     await rename(tmp, target.path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
+    throw fileError(namingFinal(e, target.path), target.path, "writing the text file");
   }
 }
 

@@ -27,3 +27,16 @@ export async function writeTarget(path: string): Promise<WriteTarget> {
   }
   return { path: resolved, stream: false };
 }
+
+/**
+ * A system error met on `<path>.tmp`, made to name `path`: the tmp file is an internal detail, the
+ * user named `path`.
+ */
+export function namingFinal(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException | null;
+  if (err !== null && typeof err === "object" && typeof err.path === "string") {
+    if (err.path === `${path}.tmp`) err.path = path;
+    if (typeof err.message === "string") err.message = err.message.replaceAll(`${path}.tmp`, path);
+  }
+  return e;
+}

@@ -1,6 +1,7 @@
 // The commands of the mneme CLI, each on a disc database directory or a backup file.
 import { existsSync, rmSync } from "node:fs";
 import { dumpToText } from "../backup/textfile.js";
+import type { Logger } from "../db/logger.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DirLayout } from "../disc/layout.js";
 import { type BackupItem, fileBackupModule, Mneme, type RestoreOp } from "../index.js";
@@ -26,6 +27,20 @@ function outputPath(file: string): string {
 /** True when the output is standard output: then the status line goes to stderr. */
 function isStdout(file: string): boolean {
   return ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].includes(file);
+}
+
+/**
+ * The database's logger for the CLI: what an operator must know (a log repaired while opening, a
+ * failed write) on stderr, one line each; info and debug stay quiet.
+ */
+export const stderrLogger: Logger = {
+  error: (obj, msg) => statusPrint(`mneme: error: ${logText(obj, msg)}`),
+  warn: (obj, msg) => statusPrint(`mneme: warning: ${logText(obj, msg)}`),
+  info: () => undefined,
+};
+
+function logText(obj: object | string, msg: string | undefined): string {
+  return (msg ?? (typeof obj === "string" ? obj : JSON.stringify(obj))).replace(/\s*\n\s*/g, " ");
 }
 
 /** A usage error found by the CLI itself (exit code 2). */
@@ -54,6 +69,7 @@ async function withDb<T>(
   const db = await Mneme.open({
     dir,
     schemaLocation: "disc",
+    logger: stderrLogger,
     ...(options.create ? { create: true } : {}),
   });
   try {

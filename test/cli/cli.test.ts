@@ -1,7 +1,17 @@
 // End-to-end tests of the mneme CLI: real child processes on real disc databases.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -229,6 +239,43 @@ describe("mneme CLI", () => {
     assert.equal(await readFile(rc, "utf8"), "0\n");
   });
 
+  it("prints a repair made while opening; errors name the user's file, not a tmp file", async () => {
+    const damaged = path.join(tmp, "damaged");
+    await Mneme.createSchema({ dir: damaged });
+    await withDb(damaged, async (db) => {
+      await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+      for (let k = 0; k < 3; k++) await db.transaction(async (tx) => tx.write("t", { k, v: k }));
+    });
+    const wal = path.join(damaged, "wal");
+    const segment = path.join(wal, (await readdir(wal)).sort().at(-1) ?? "");
+    const size = (await stat(segment)).size;
+    await appendFile(segment, Buffer.from([1, 2, 3, 4, 5]));
+    const info = await cli("info", damaged);
+    assert.equal(info.code, 0, info.stderr);
+    assert.equal(
+      info.stderr,
+      `mneme: warning: the log was damaged: 5 bytes cut from ${segment} at offset ${size} (truncated_binary_file)\n`,
+    );
+
+    const missing = path.join(tmp, "no-such-dir");
+    const [backup, dump] = await Promise.all([
+      cli("backup", dir, path.join(missing, "x.bup")),
+      cli("dump", dir, path.join(missing, "x.txt")),
+    ]);
+    for (const [run, file] of [
+      [backup, "x.bup"],
+      [dump, "x.txt"],
+    ] as const) {
+      assert.equal(run.code, 1);
+      assert.equal(
+        run.stderr,
+        "mneme: file_error: " +
+          `${run === backup ? "creating the backup file" : "writing the text file"} failed: it does not exist; ` +
+          `check the path (its parent directory must exist) (${path.join(missing, file)}: ENOENT)\n`,
+      );
+    }
+  });
+
   it("fallback install and uninstall", async () => {
     const file = path.join(tmp, "fallback.BUP");
     assert.equal((await cli("backup", dir, file)).code, 0);
@@ -262,7 +309,10 @@ describe("mneme CLI", () => {
     assert.equal(bad.code, 1);
     assert.equal(stderrLines(bad).length, 1, bad.stderr);
     assert.ok(bad.stderr.startsWith("mneme: "));
-    assert.ok(bad.stderr.includes(corrupt), bad.stderr);
+    assert.equal(
+      bad.stderr,
+      `mneme: not_a_log_file: not a Mneme backup file (${corrupt} at offset 0)\n`,
+    );
 
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /unknown command/);
