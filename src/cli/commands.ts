@@ -4,8 +4,9 @@ import { dumpToText } from "../backup/textfile.js";
 import type { Logger } from "../db/logger.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DirLayout } from "../disc/layout.js";
-import { type BackupItem, fileBackupModule, Mneme, type RestoreOp } from "../index.js";
+import { type BackupItem, type BackupModule, Mneme, type RestoreOp } from "../index.js";
 import { startProgress, withProgress } from "./progress.js";
+import { isS3Url, type S3CliOptions, withBackupModule } from "./storage.js";
 
 /** Where the commands print their results (one call per line). */
 export type Print = (line: string) => void;
@@ -117,14 +118,24 @@ export async function tablesCommand(dir: string, print: Print = defaultPrint): P
 export async function backupCommand(
   dir: string,
   file: string,
+  s3: S3CliOptions = {},
   print: Print = defaultPrint,
+): Promise<void> {
+  await withBackupModule(file, s3, (module) => backupWith(dir, file, module, print));
+}
+
+async function backupWith(
+  dir: string,
+  file: string,
+  module: BackupModule,
+  print: Print,
 ): Promise<void> {
   await withDb(dir, async (db) => {
     const tables = userTables(db);
     const total = tables.reduce((n, t) => n + 1 + db.tableInfo(t, "size"), 0);
     const progress = startProgress("backup", total);
     let items = 0;
-    const counting = withProgress(fileBackupModule, {
+    const counting = withProgress(module, {
       tick: (n) => {
         items += n;
         progress.tick(n);
@@ -132,7 +143,7 @@ export async function backupCommand(
       stop: () => undefined,
     });
     try {
-      await db.backup(outputPath(file), counting);
+      await db.backup(isS3Url(file) ? file : outputPath(file), counting);
     } finally {
       progress.stop();
     }
@@ -142,7 +153,7 @@ export async function backupCommand(
   });
 }
 
-export interface RestoreCliOptions extends OpenCliOptions {
+export interface RestoreCliOptions extends OpenCliOptions, S3CliOptions {
   readonly defaultOp?: string;
   readonly skip?: readonly string[];
   readonly clear?: readonly string[];
@@ -165,6 +176,19 @@ export async function restoreCommand(
   print: Print = defaultPrint,
 ): Promise<void> {
   const defaultOp = restoreOp(options.defaultOp);
+  await withBackupModule(file, options, (module) =>
+    restoreWith(dir, file, module, defaultOp, options, print),
+  );
+}
+
+async function restoreWith(
+  dir: string,
+  file: string,
+  module: BackupModule,
+  defaultOp: RestoreOp | undefined,
+  options: RestoreCliOptions,
+  print: Print,
+): Promise<void> {
   await withDb(
     dir,
     async (db) => {
@@ -172,7 +196,7 @@ export async function restoreCommand(
       let restored: string[];
       try {
         restored = await db.restore(file, {
-          module: withProgress(fileBackupModule, progress),
+          module: withProgress(module, progress),
           ...(defaultOp !== undefined ? { defaultOp } : {}),
           ...(options.skip ? { skipTables: options.skip } : {}),
           ...(options.clear ? { clearTables: options.clear } : {}),
@@ -256,8 +280,17 @@ export function itemToJson(item: BackupItem): string {
 
 export async function traverseCommand(
   file: string,
-  options: { readonly count?: boolean } = {},
+  options: { readonly count?: boolean } & S3CliOptions = {},
   print: Print = defaultPrint,
+): Promise<void> {
+  await withBackupModule(file, options, (module) => traverseWith(file, module, options, print));
+}
+
+async function traverseWith(
+  file: string,
+  module: BackupModule,
+  options: { readonly count?: boolean },
+  print: Print,
 ): Promise<void> {
   const db = await Mneme.open({ schemaLocation: "ram" });
   try {
@@ -266,7 +299,7 @@ export async function traverseCommand(
     try {
       count = await db.traverseBackup(
         file,
-        fileBackupModule,
+        module,
         undefined,
         "read_only",
         (item, n: number) => {
@@ -292,9 +325,12 @@ export async function traverseCommand(
 export async function fallbackInstallCommand(
   dir: string,
   file: string,
+  s3: S3CliOptions = {},
   print: Print = defaultPrint,
 ): Promise<void> {
-  await Mneme.installFallback(file, { scope: "local", mnesiaDir: dir });
+  await withBackupModule(file, s3, (module) =>
+    Mneme.installFallback(file, { scope: "local", mnesiaDir: dir, module }),
+  );
   print(`fallback installed in ${dir}: ${file} replaces the database at its next start`);
 }
 
