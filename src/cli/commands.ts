@@ -192,6 +192,9 @@ async function restoreWith(
   await withDb(
     dir,
     async (db) => {
+      // Into an empty database (a new directory with --create, say), the tables come from the
+      // backup: recreate_tables, which would otherwise be refused as no_exists for each.
+      defaultOp ??= userTables(db).length === 0 ? "recreate_tables" : undefined;
       const progress = startProgress("restore");
       let restored: string[];
       try {

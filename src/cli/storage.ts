@@ -27,6 +27,9 @@ export async function withBackupModule<T>(
 ): Promise<T> {
   if (!isS3Url(location)) return fn(fileBackupModule);
   const env = process.env;
+  // Mneme supports Node 20; the SDK's notice about its own future Node versions would be a
+  // second stderr line on every S3 command (an operator can still set this to "false").
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const { S3Client } = await loadAwsSdk();
   const client: S3Client = new S3Client({
