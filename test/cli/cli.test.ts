@@ -170,6 +170,11 @@ describe("mneme CLI", () => {
     const tables = await cli("tables", fresh);
     assert.equal(tables.code, 0, tables.stderr);
     assert.equal(tables.stdout, "");
+    const emptyBup = path.join(tmp, "empty.bup");
+    const emptyBackup = await cli("backup", fresh, emptyBup);
+    assert.equal(emptyBackup.code, 0, emptyBackup.stderr);
+    assert.equal(emptyBackup.stdout, `backup ${emptyBup}: 0 tables, 0 items\n`);
+    assert.equal((await cli("traverse", emptyBup, "--count")).stdout, "0\n");
     const again = await cli("init", fresh);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^mneme: /);
