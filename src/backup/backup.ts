@@ -133,7 +133,19 @@ export async function backupAll(
   opaque: unknown,
   mod: BackupModule,
 ): Promise<void> {
-  const { name } = checkpoints.activate({ max: [...core.tables.keys()] });
+  const tables = [...core.tables.keys()];
+  if (tables.length === 0) {
+    // Nothing to check point (a new schema): as Mnesia, an empty backup, not an error.
+    const h = await mod.openWrite(opaque);
+    try {
+      await mod.commitWrite(h);
+    } catch (e) {
+      await mod.abortWrite(h).catch(() => undefined);
+      throw e;
+    }
+    return;
+  }
+  const { name } = checkpoints.activate({ max: tables });
   try {
     await backupCheckpoint(checkpoints.get(name), opaque, mod);
   } finally {

@@ -42,6 +42,7 @@ import { BadArgError, CorruptFileError, FileNotFoundError, fileError } from "../
 import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import { type RecordItem, tableOfRecords } from "./items.js";
 import type { BackupItem, BackupModule, BackupReadResult, EncodedRecords } from "./module.js";
+import { namingFinal, writeTarget } from "./write-target.js";
 
 export const BACKUP_FORMAT = "mneme-backup";
 export const BACKUP_VERSION = 1;
@@ -77,6 +78,8 @@ export const trailerFrame = (blocks: number, items: number): Buffer =>
 export interface FileWriteHandle {
   readonly path: string;
   readonly tmpPath: string;
+  /** Written in place (a pipe or device, see write-target.ts): no tmp file, no rename. */
+  readonly stream?: boolean;
   /** @internal */ readonly state: {
     fd: FileHandle | undefined;
     blocks: number;
@@ -124,7 +127,7 @@ async function writeAll(fd: FileHandle, chunks: readonly Buffer[], path: string)
       }
     }
   } catch (e) {
-    throw fileError(e, path, "writing the backup");
+    throw fileError(namingFinal(e, path), path, "writing the backup");
   }
 }
 
@@ -143,7 +146,7 @@ async function startChunk(handle: FileWriteHandle): Promise<void> {
   state.pending = [];
   state.pendingBytes = 0;
   await state.writing;
-  state.writing = writeAll(fd, chunks, handle.tmpPath);
+  state.writing = writeAll(fd, chunks, handle.path);
   // Observed by the next put or by commitWrite; abortWrite ignores it.
   state.writing.catch(() => {});
 }
@@ -318,7 +321,7 @@ class BackupParser {
   private checkHeaderStart(view: Buffer): void {
     const n = Math.min(view.length, HEADER.length);
     if (!view.subarray(0, n).equals(HEADER.subarray(0, n))) {
-      throw new CorruptFileError("not_a_log_file", "not a Mneme backup", this.file, 0);
+      throw new CorruptFileError("not_a_log_file", "not a Mneme backup file", this.file, 0);
     }
   }
 
@@ -330,7 +333,12 @@ class BackupParser {
       header = undefined;
     }
     if (!isRecord(header) || header.format !== BACKUP_FORMAT || Object.keys(header).length !== 2) {
-      throw new CorruptFileError("not_a_log_file", "not a Mneme backup (bad header)", this.file, 0);
+      throw new CorruptFileError(
+        "not_a_log_file",
+        "not a Mneme backup file (bad header)",
+        this.file,
+        0,
+      );
     }
     if (header.version !== BACKUP_VERSION) {
       const message = `unsupported backup version ${String(header.version)}`;
@@ -442,28 +450,47 @@ export function fileBackupModuleWithMode(
 }
 
 async function openWrite(opaque: unknown, mode: number): Promise<FileWriteHandle> {
-  const path = backupPath(opaque);
+  const target = await writeTarget(backupPath(opaque));
+  if (target.stream) return openStreamWrite(target.path);
+  const path = target.path;
   const tmpPath = `${path}.tmp`;
   let fd: FileHandle;
   try {
     fd = await open(tmpPath, "w", mode);
   } catch (e) {
-    throw fileError(e, tmpPath, "creating the backup file");
+    throw fileError(namingFinal(e, path), path, "creating the backup file");
   }
   try {
     await fd.chmod(mode);
   } catch (e) {
     await fd.close().catch(() => {});
     await removeTmp(tmpPath);
-    throw fileError(e, tmpPath, "setting the mode of the backup file");
+    throw fileError(namingFinal(e, path), path, "setting the mode of the backup file");
   }
   return startWrite(path, tmpPath, fd);
 }
 
-async function startWrite(path: string, tmpPath: string, fd: FileHandle): Promise<FileWriteHandle> {
+/** A pipe or device: written in place (it cannot be renamed over, synced or deleted). */
+async function openStreamWrite(path: string): Promise<FileWriteHandle> {
+  let fd: FileHandle;
+  try {
+    fd = await open(path, "w");
+  } catch (e) {
+    throw fileError(e, path, "opening the backup output");
+  }
+  return startWrite(path, path, fd, true);
+}
+
+async function startWrite(
+  path: string,
+  tmpPath: string,
+  fd: FileHandle,
+  stream = false,
+): Promise<FileWriteHandle> {
   const handle: FileWriteHandle = {
     path,
     tmpPath,
+    stream,
     state: {
       fd,
       blocks: 0,
@@ -511,6 +538,12 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
     await put(handle, trailerFrame(blocks, items));
     await startChunk(handle);
     await handle.state.writing;
+    if (handle.stream) {
+      handle.state.fd = undefined;
+      handle.state.done = true;
+      await fd.close().catch(() => {});
+      return;
+    }
     try {
       await fd.sync();
       handle.state.fd = undefined;
@@ -519,7 +552,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
       handle.state.done = true;
       await fsyncDir(dirname(handle.path));
     } catch (e) {
-      throw fileError(e, handle.path, "completing the backup");
+      throw fileError(namingFinal(e, handle.path), handle.path, "completing the backup");
     }
   },
 
@@ -533,7 +566,7 @@ export const fileBackupModule: BackupModule<FileWriteHandle, FileReadHandle> = {
       await state.writing?.catch(() => {});
       await fd?.close();
     } finally {
-      await removeTmp(handle.tmpPath);
+      if (!handle.stream) await removeTmp(handle.tmpPath);
     }
   },
 

@@ -26,6 +26,7 @@ import type { Mneme } from "../db/database.js";
 import {
   BadArgError,
   BadTypeError,
+  fileError,
   MnemeError,
   ReadOnlyError,
   TransactionAborted,
@@ -33,6 +34,7 @@ import {
 import { keyProblem } from "../keys/index.js";
 import { TABLE_PROPERTIES, validateTableDef, validateTableName } from "../schema/validate-def.js";
 import type { AnyRecord, StorageType, TableDef, Value } from "../types.js";
+import { namingFinal, writeTarget } from "./write-target.js";
 
 export const TEXTFILE_HEADER = "%% mneme textfile 1";
 
@@ -175,16 +177,25 @@ export function dumpToText(db: Mneme): string {
 /** dumpToText written to `file` (through `file.tmp` and a rename, so `file` is never half written). */
 export async function dumpToTextfile(db: Mneme, file: string): Promise<void> {
   const text = dumpToText(db);
-  const tmp = `${file}.tmp`;
+  const target = await writeTarget(file);
+  if (target.stream) {
+    try {
+      await writeFile(target.path, text, "utf8");
+    } catch (e) {
+      throw fileError(e, target.path, "writing the text file");
+    }
+    return;
+  }
+  const tmp = `${target.path}.tmp`;
   try {
     // The database's data: as private as its files (the fileMode option).
     const mode = db.config.fileMode;
     await writeFile(tmp, text, { encoding: "utf8", mode });
     await chmod(tmp, mode);
-    await rename(tmp, file);
+    await rename(tmp, target.path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
+    throw fileError(namingFinal(e, target.path), target.path, "writing the text file");
   }
 }
 

@@ -1,9 +1,12 @@
 // The commands of the mneme CLI, each on a disc database directory or a backup file.
 import { existsSync, rmSync } from "node:fs";
+import { dumpToText } from "../backup/textfile.js";
+import type { Logger } from "../db/logger.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DirLayout } from "../disc/layout.js";
-import { type BackupItem, fileBackupModule, Mneme, type RestoreOp } from "../index.js";
+import { type BackupItem, type BackupModule, Mneme, type RestoreOp } from "../index.js";
 import { startProgress, withProgress } from "./progress.js";
+import { isS3Url, type S3CliOptions, withBackupModule } from "./storage.js";
 
 /** Where the commands print their results (one call per line). */
 export type Print = (line: string) => void;
@@ -11,6 +14,35 @@ export type Print = (line: string) => void;
 const defaultPrint: Print = (line) => {
   process.stdout.write(`${line}\n`);
 };
+
+/** Where a status line goes when stdout carries the output itself (`-`). */
+const statusPrint: Print = (line) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** `-` names standard output: the backup streams to it (see write-target.ts). */
+function outputPath(file: string): string {
+  return file === "-" ? "/dev/stdout" : file;
+}
+
+/** True when the output is standard output: then the status line goes to stderr. */
+function isStdout(file: string): boolean {
+  return ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].includes(file);
+}
+
+/**
+ * The database's logger for the CLI: what an operator must know (a log repaired while opening, a
+ * failed write) on stderr, one line each; info and debug stay quiet.
+ */
+export const stderrLogger: Logger = {
+  error: (obj, msg) => statusPrint(`mneme: error: ${logText(obj, msg)}`),
+  warn: (obj, msg) => statusPrint(`mneme: warning: ${logText(obj, msg)}`),
+  info: () => undefined,
+};
+
+function logText(obj: object | string, msg: string | undefined): string {
+  return (msg ?? (typeof obj === "string" ? obj : JSON.stringify(obj))).replace(/\s*\n\s*/g, " ");
+}
 
 /** A usage error found by the CLI itself (exit code 2). */
 export class UsageError extends Error {
@@ -24,9 +56,23 @@ export const RESTORE_OPS: readonly RestoreOp[] = [
   "recreate_tables",
 ];
 
+/** How a command opens its database: `create` makes the schema first when there is none. */
+export interface OpenCliOptions {
+  readonly create?: boolean;
+}
+
 /** Opens the disc database in `dir`, runs `fn` and closes it (also when `fn` fails). */
-async function withDb<T>(dir: string, fn: (db: Mneme) => Promise<T>): Promise<T> {
-  const db = await Mneme.open({ dir, schemaLocation: "disc" });
+async function withDb<T>(
+  dir: string,
+  fn: (db: Mneme) => Promise<T>,
+  options: OpenCliOptions = {},
+): Promise<T> {
+  const db = await Mneme.open({
+    dir,
+    schemaLocation: "disc",
+    logger: stderrLogger,
+    ...(options.create ? { create: true } : {}),
+  });
   try {
     return await fn(db);
   } finally {
@@ -36,6 +82,12 @@ async function withDb<T>(dir: string, fn: (db: Mneme) => Promise<T>): Promise<T>
 
 function userTables(db: Mneme): string[] {
   return db.systemInfo("tables").filter((t) => t !== "schema");
+}
+
+/** `mneme init <dir>`: a new disc schema (mnesia:create_schema/1); refused if one is there. */
+export async function initCommand(dir: string, print: Print = defaultPrint): Promise<void> {
+  await Mneme.createSchema({ dir });
+  print(`schema created in ${dir}`);
 }
 
 export async function infoCommand(dir: string, print: Print = defaultPrint): Promise<void> {
@@ -66,14 +118,24 @@ export async function tablesCommand(dir: string, print: Print = defaultPrint): P
 export async function backupCommand(
   dir: string,
   file: string,
+  s3: S3CliOptions = {},
   print: Print = defaultPrint,
+): Promise<void> {
+  await withBackupModule(file, s3, (module) => backupWith(dir, file, module, print));
+}
+
+async function backupWith(
+  dir: string,
+  file: string,
+  module: BackupModule,
+  print: Print,
 ): Promise<void> {
   await withDb(dir, async (db) => {
     const tables = userTables(db);
     const total = tables.reduce((n, t) => n + 1 + db.tableInfo(t, "size"), 0);
     const progress = startProgress("backup", total);
     let items = 0;
-    const counting = withProgress(fileBackupModule, {
+    const counting = withProgress(module, {
       tick: (n) => {
         items += n;
         progress.tick(n);
@@ -81,15 +143,17 @@ export async function backupCommand(
       stop: () => undefined,
     });
     try {
-      await db.backup(file, counting);
+      await db.backup(isS3Url(file) ? file : outputPath(file), counting);
     } finally {
       progress.stop();
     }
-    print(`backup ${file}: ${tables.length} tables, ${items} items`);
+    (isStdout(file) ? statusPrint : print)(
+      `backup ${file}: ${tables.length} tables, ${items} items`,
+    );
   });
 }
 
-export interface RestoreCliOptions {
+export interface RestoreCliOptions extends OpenCliOptions, S3CliOptions {
   readonly defaultOp?: string;
   readonly skip?: readonly string[];
   readonly clear?: readonly string[];
@@ -112,24 +176,44 @@ export async function restoreCommand(
   print: Print = defaultPrint,
 ): Promise<void> {
   const defaultOp = restoreOp(options.defaultOp);
-  await withDb(dir, async (db) => {
-    const progress = startProgress("restore");
-    let restored: string[];
-    try {
-      restored = await db.restore(file, {
-        module: withProgress(fileBackupModule, progress),
-        ...(defaultOp !== undefined ? { defaultOp } : {}),
-        ...(options.skip ? { skipTables: options.skip } : {}),
-        ...(options.clear ? { clearTables: options.clear } : {}),
-        ...(options.keep ? { keepTables: options.keep } : {}),
-        ...(options.recreate ? { recreateTables: options.recreate } : {}),
-      });
-    } finally {
-      progress.stop();
-    }
-    print(`restored ${restored.length} tables${restored.length > 0 ? ":" : ""}`);
-    for (const t of restored) print(`  ${t}`);
-  });
+  await withBackupModule(file, options, (module) =>
+    restoreWith(dir, file, module, defaultOp, options, print),
+  );
+}
+
+async function restoreWith(
+  dir: string,
+  file: string,
+  module: BackupModule,
+  defaultOp: RestoreOp | undefined,
+  options: RestoreCliOptions,
+  print: Print,
+): Promise<void> {
+  await withDb(
+    dir,
+    async (db) => {
+      // Into an empty database (a new directory with --create, say), the tables come from the
+      // backup: recreate_tables, which would otherwise be refused as no_exists for each.
+      defaultOp ??= userTables(db).length === 0 ? "recreate_tables" : undefined;
+      const progress = startProgress("restore");
+      let restored: string[];
+      try {
+        restored = await db.restore(file, {
+          module: withProgress(module, progress),
+          ...(defaultOp !== undefined ? { defaultOp } : {}),
+          ...(options.skip ? { skipTables: options.skip } : {}),
+          ...(options.clear ? { clearTables: options.clear } : {}),
+          ...(options.keep ? { keepTables: options.keep } : {}),
+          ...(options.recreate ? { recreateTables: options.recreate } : {}),
+        });
+      } finally {
+        progress.stop();
+      }
+      print(`restored ${restored.length} tables${restored.length > 0 ? ":" : ""}`);
+      for (const t of restored) print(`  ${t}`);
+    },
+    options,
+  );
 }
 
 export async function dumpCommand(
@@ -138,26 +222,51 @@ export async function dumpCommand(
   print: Print = defaultPrint,
 ): Promise<void> {
   await withDb(dir, async (db) => {
+    if (textfile === "-") {
+      await writeStdout(dumpToText(db));
+      statusPrint(`dumped ${userTables(db).length} tables to standard output`);
+      return;
+    }
     await db.dumpToTextfile(textfile);
-    print(`dumped ${userTables(db).length} tables to ${textfile}`);
+    (isStdout(textfile) ? statusPrint : print)(
+      `dumped ${userTables(db).length} tables to ${textfile}`,
+    );
   });
 }
 
 export async function loadCommand(
   dir: string,
   textfile: string,
+  options: OpenCliOptions = {},
   print: Print = defaultPrint,
 ): Promise<void> {
-  await withDb(dir, async (db) => {
-    const progress = startProgress("load");
-    let tables: string[];
-    try {
-      tables = await db.loadTextfile(textfile);
-    } finally {
-      progress.stop();
-    }
-    print(`loaded ${tables.length} tables${tables.length > 0 ? ":" : ""}`);
-    for (const t of tables) print(`  ${t}`);
+  await withDb(
+    dir,
+    async (db) => {
+      const progress = startProgress("load");
+      let tables: string[];
+      try {
+        tables = await db.loadTextfile(textfile);
+      } finally {
+        progress.stop();
+      }
+      print(`loaded ${tables.length} tables${tables.length > 0 ? ":" : ""}`);
+      for (const t of tables) print(`  ${t}`);
+    },
+    options,
+  );
+}
+
+/** Writes `text` to standard output, resolved once it is flushed (or rejected with EPIPE). */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    process.stdout.once("error", onError);
+    process.stdout.write(text, (e) => {
+      process.stdout.off("error", onError);
+      if (e) reject(e);
+      else resolve();
+    });
   });
 }
 
@@ -174,8 +283,17 @@ export function itemToJson(item: BackupItem): string {
 
 export async function traverseCommand(
   file: string,
-  options: { readonly count?: boolean } = {},
+  options: { readonly count?: boolean } & S3CliOptions = {},
   print: Print = defaultPrint,
+): Promise<void> {
+  await withBackupModule(file, options, (module) => traverseWith(file, module, options, print));
+}
+
+async function traverseWith(
+  file: string,
+  module: BackupModule,
+  options: { readonly count?: boolean },
+  print: Print,
 ): Promise<void> {
   const db = await Mneme.open({ schemaLocation: "ram" });
   try {
@@ -184,7 +302,7 @@ export async function traverseCommand(
     try {
       count = await db.traverseBackup(
         file,
-        fileBackupModule,
+        module,
         undefined,
         "read_only",
         (item, n: number) => {
@@ -210,9 +328,12 @@ export async function traverseCommand(
 export async function fallbackInstallCommand(
   dir: string,
   file: string,
+  s3: S3CliOptions = {},
   print: Print = defaultPrint,
 ): Promise<void> {
-  await Mneme.installFallback(file, { scope: "local", mnesiaDir: dir });
+  await withBackupModule(file, s3, (module) =>
+    Mneme.installFallback(file, { scope: "local", mnesiaDir: dir, module }),
+  );
   print(`fallback installed in ${dir}: ${file} replaces the database at its next start`);
 }
 

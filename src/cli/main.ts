@@ -9,6 +9,7 @@ import {
   fallbackInstallCommand,
   fallbackUninstallCommand,
   infoCommand,
+  initCommand,
   loadCommand,
   RESTORE_OPS,
   restoreCommand,
@@ -16,6 +17,22 @@ import {
   traverseCommand,
   UsageError,
 } from "./commands.js";
+import type { S3CliOptions } from "./storage.js";
+
+/** The flags of a command that reads or writes a backup, for "s3://bucket/key" locations. */
+function s3Options(command: Command): Command {
+  return command
+    .option(
+      "--endpoint <url>",
+      "S3: endpoint URL (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)",
+    )
+    .option(
+      "--region <region>",
+      "S3: region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)",
+    )
+    .option("--path-style", "S3: path-style URLs, for S3-compatible servers")
+    .option("--profile <name>", "S3: credentials of this AWS profile (default: the SDK's chain)");
+}
 
 function list(value: string, previous: string[] | undefined): string[] {
   const names = value
@@ -31,6 +48,12 @@ export function buildProgram(): Command {
     .version("0.1.0");
 
   program
+    .command("init")
+    .description("create a new, empty disc schema in <dir> (its parent must exist)")
+    .argument("<dir>", "database directory to create")
+    .action((dir: string) => initCommand(dir));
+
+  program
     .command("info")
     .description("a short summary of the database in <dir>")
     .argument("<dir>", "database directory (a disc schema)")
@@ -42,18 +65,21 @@ export function buildProgram(): Command {
     .argument("<dir>", "database directory")
     .action((dir: string) => tablesCommand(dir));
 
-  program
+  const backup = program
     .command("backup")
     .description("back up every table of <dir> to <file>")
     .argument("<dir>", "database directory")
-    .argument("<file>", "backup file to write")
-    .action((dir: string, file: string) => backupCommand(dir, file));
+    .argument("<file>", "backup file to write, - for standard output, or s3://bucket/key");
+  s3Options(backup).action((dir: string, file: string, opts: S3CliOptions) =>
+    backupCommand(dir, file, opts),
+  );
 
-  program
+  const restore = program
     .command("restore")
     .description("restore tables of <dir> from the backup <file>")
     .argument("<dir>", "database directory")
-    .argument("<file>", "backup file to read")
+    .argument("<file>", "backup file to read, or s3://bucket/key");
+  s3Options(restore)
     .addOption(
       new Option("--default-op <op>", "for tables named in no list").choices([...RESTORE_OPS]),
     )
@@ -61,6 +87,7 @@ export function buildProgram(): Command {
     .option("--clear <tables>", "tables to clear and fill", list)
     .option("--keep <tables>", "tables to keep and add to", list)
     .option("--recreate <tables>", "tables to recreate from the backup", list)
+    .option("--create", "create the schema in <dir> first if there is none")
     .action(
       (
         dir: string,
@@ -71,7 +98,8 @@ export function buildProgram(): Command {
           clear?: string[];
           keep?: string[];
           recreate?: string[];
-        },
+          create?: boolean;
+        } & S3CliOptions,
       ) => restoreCommand(dir, file, opts),
     );
 
@@ -87,27 +115,34 @@ export function buildProgram(): Command {
     .description("create and fill the tables of the text file <textfile> in <dir>")
     .argument("<dir>", "database directory")
     .argument("<textfile>", "text file to read")
-    .action((dir: string, textfile: string) => loadCommand(dir, textfile));
+    .option("--create", "create the schema in <dir> first if there is none")
+    .action((dir: string, textfile: string, opts: { create?: boolean }) =>
+      loadCommand(dir, textfile, opts),
+    );
 
   const fallback = program.command("fallback").description("install or uninstall a fallback");
-  fallback
+  const install = fallback
     .command("install")
     .description("check <file> and install it: it replaces the database in <dir> at its next start")
     .argument("<dir>", "database directory")
-    .argument("<file>", "backup file")
-    .action((dir: string, file: string) => fallbackInstallCommand(dir, file));
+    .argument("<file>", "backup file, or s3://bucket/key");
+  s3Options(install).action((dir: string, file: string, opts: S3CliOptions) =>
+    fallbackInstallCommand(dir, file, opts),
+  );
   fallback
     .command("uninstall")
     .description("remove the fallback installed in <dir>")
     .argument("<dir>", "database directory")
     .action((dir: string) => fallbackUninstallCommand(dir));
 
-  program
+  const traverse = program
     .command("traverse")
     .description("list (one JSON line per item) or count the items of a backup file")
-    .argument("<file>", "backup file")
-    .option("--count", "print only the number of items")
-    .action((file: string, opts: { count?: boolean }) => traverseCommand(file, opts));
+    .argument("<file>", "backup file, or s3://bucket/key")
+    .option("--count", "print only the number of items");
+  s3Options(traverse).action((file: string, opts: { count?: boolean } & S3CliOptions) =>
+    traverseCommand(file, opts),
+  );
 
   return program;
 }
@@ -125,11 +160,24 @@ export function describeFailure(e: unknown): { message: string; code: number } {
   return { message: oneLine(String(e)), code: 1 };
 }
 
+/** True when `e` (or what caused it) is a write to a closed pipe: the reader stopped (`| head`). */
+export function isBrokenPipe(e: unknown): boolean {
+  for (let c = e; c instanceof Error; c = c.cause) {
+    if ((c as NodeJS.ErrnoException).code === "EPIPE") return true;
+  }
+  return false;
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  // The reader of our output went away (`mneme dump db - | head -1`): stop quietly, as cat does.
+  process.stdout.on("error", (e) => {
+    if (isBrokenPipe(e)) process.exit(0);
+  });
   try {
     await buildProgram().parseAsync([...argv]);
     return 0;
   } catch (e) {
+    if (isBrokenPipe(e)) return 0;
     const { message, code } = describeFailure(e);
     process.stderr.write(`mneme: ${message}\n`);
     return code;

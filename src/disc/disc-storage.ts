@@ -321,6 +321,8 @@ export class DiscStorage {
         repairMessage(r),
       );
     }
+    for (const r of this.lmdbRepairs)
+      core.logger.warn({ event: "lmdb_repair", ...r }, lmdbRepairMessage(r));
     const specs = [...this.checkpoint.specs].sort((a, b) => b.loadOrder - a.loadOrder);
     for (const spec of specs) this.loadTable(spec);
     this.replaying = true;
@@ -938,12 +940,12 @@ function fileSize(file: string): number {
   }
 }
 
+function lmdbRepairMessage(r: LmdbRepair): string {
+  return `the LMDB file was damaged: ${r.file} at offset ${r.offset}: ${r.reason}`;
+}
+
 function lmdbRepairEvent(r: LmdbRepair): SystemEvent {
-  return {
-    type: "mnesia_error",
-    message: `the LMDB file was damaged: ${r.file} at offset ${r.offset}: ${r.reason}`,
-    details: r,
-  };
+  return { type: "mnesia_error", message: lmdbRepairMessage(r), details: r };
 }
 
 function repairMessage(r: RepairReport): string {

@@ -1,7 +1,17 @@
 // End-to-end tests of the mneme CLI: real child processes on real disc databases.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -21,6 +31,26 @@ function cli(...args: string[]): Promise<Run> {
       process.execPath,
       ["--import", "tsx", "src/cli/main.ts", ...args],
       { cwd: ROOT, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `script` run by sh, with `$MNEME` the CLI command: for real shell pipelines. */
+function shell(script: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      "sh",
+      ["-c", script],
+      {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: { ...process.env, MNEME: `${process.execPath} --import tsx src/cli/main.ts` },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
         resolve({ code, stdout, stderr });
@@ -132,6 +162,125 @@ describe("mneme CLI", () => {
     assert.deepEqual(await withDb(dir2, sortedRecords), await withDb(dir, sortedRecords));
   });
 
+  it("init creates a schema; restore and load --create fill a new directory", async () => {
+    const fresh = path.join(tmp, "fresh");
+    const init = await cli("init", fresh);
+    assert.equal(init.code, 0, init.stderr);
+    assert.equal(init.stdout, `schema created in ${fresh}\n`);
+    const tables = await cli("tables", fresh);
+    assert.equal(tables.code, 0, tables.stderr);
+    assert.equal(tables.stdout, "");
+    const emptyBup = path.join(tmp, "empty.bup");
+    const emptyBackup = await cli("backup", fresh, emptyBup);
+    assert.equal(emptyBackup.code, 0, emptyBackup.stderr);
+    assert.equal(emptyBackup.stdout, `backup ${emptyBup}: 0 tables, 0 items\n`);
+    assert.equal((await cli("traverse", emptyBup, "--count")).stdout, "0\n");
+    const again = await cli("init", fresh);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^mneme: /);
+
+    const file = path.join(tmp, "create.bup");
+    const text = path.join(tmp, "create.txt");
+    assert.equal((await cli("backup", dir, file)).code, 0);
+    assert.equal((await cli("dump", dir, text)).code, 0);
+    const r = path.join(tmp, "restored");
+    const l = path.join(tmp, "loaded");
+    const [restore, load] = await Promise.all([
+      cli("restore", r, file, "--create", "--default-op", "recreate_tables"),
+      cli("load", l, text, "--create"),
+    ]);
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.equal(load.code, 0, load.stderr);
+    const expected = await withDb(dir, sortedRecords);
+    assert.deepEqual(await withDb(r, sortedRecords), expected);
+    assert.deepEqual(await withDb(l, sortedRecords), expected);
+  });
+
+  it("- is standard output for dump and backup; /dev/stdout and symlinks are written through", async () => {
+    const text = path.join(tmp, "plain.txt");
+    assert.equal((await cli("dump", dir, text)).code, 0);
+    const dump = await shell(`$MNEME dump ${dir} - | cat`);
+    assert.equal(dump.code, 0, dump.stderr);
+    assert.equal(dump.stdout, await readFile(text, "utf8"));
+    assert.equal(dump.stderr, "dumped 1 tables to standard output\n");
+
+    const viaDash = path.join(tmp, "dash.bup");
+    const viaDev = path.join(tmp, "dev.bup");
+    const b1 = await shell(`$MNEME backup ${dir} - | cat > ${viaDash}`);
+    assert.equal(b1.code, 0, b1.stderr);
+    assert.equal(b1.stdout, "");
+    assert.equal(b1.stderr, "backup -: 1 tables, 6 items\n");
+    const b2 = await shell(`$MNEME backup ${dir} /dev/stdout | cat > ${viaDev}`);
+    assert.equal(b2.code, 0, b2.stderr);
+    assert.equal((await lstat("/dev/stdout")).isSymbolicLink(), true);
+    for (const f of [viaDash, viaDev]) {
+      const count = await cli("traverse", f, "--count");
+      assert.equal(count.stdout, "6\n", `${f}: ${count.stderr}`);
+    }
+
+    // A symlink stays a symlink: the backup replaces its target.
+    const target = path.join(tmp, "target.bup");
+    const link = path.join(tmp, "link.bup");
+    await writeFile(target, "old");
+    await symlink(target, link);
+    const b3 = await cli("backup", dir, link);
+    assert.equal(b3.code, 0, b3.stderr);
+    assert.equal((await lstat(link)).isSymbolicLink(), true);
+    assert.equal((await cli("traverse", target, "--count")).stdout, "6\n");
+  });
+
+  it("a reader that stops early (| head -1) ends the CLI quietly", async () => {
+    const big = path.join(tmp, "big");
+    await Mneme.createSchema({ dir: big });
+    await withDb(big, async (db) => {
+      await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+      for (let i = 0; i < 20_000; i++) db.dirtyWrite("t", { k: i, v: "x".repeat(50) });
+    });
+    const rc = path.join(tmp, "rc");
+    const run = await shell(`($MNEME dump ${big} - 2>&1; echo $? > ${rc}) | head -1`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "%% mneme textfile 1\n");
+    assert.equal(run.stderr, "");
+    assert.equal(await readFile(rc, "utf8"), "0\n");
+  });
+
+  it("prints a repair made while opening; errors name the user's file, not a tmp file", async () => {
+    const damaged = path.join(tmp, "damaged");
+    await Mneme.createSchema({ dir: damaged });
+    await withDb(damaged, async (db) => {
+      await db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] });
+      for (let k = 0; k < 3; k++) await db.transaction(async (tx) => tx.write("t", { k, v: k }));
+    });
+    const wal = path.join(damaged, "wal");
+    const segment = path.join(wal, (await readdir(wal)).sort().at(-1) ?? "");
+    const size = (await stat(segment)).size;
+    await appendFile(segment, Buffer.from([1, 2, 3, 4, 5]));
+    const info = await cli("info", damaged);
+    assert.equal(info.code, 0, info.stderr);
+    assert.equal(
+      info.stderr,
+      `mneme: warning: the log was damaged: 5 bytes cut from ${segment} at offset ${size} (truncated_binary_file)\n`,
+    );
+
+    const missing = path.join(tmp, "no-such-dir");
+    const [backup, dump] = await Promise.all([
+      cli("backup", dir, path.join(missing, "x.bup")),
+      cli("dump", dir, path.join(missing, "x.txt")),
+    ]);
+    for (const [run, file] of [
+      [backup, "x.bup"],
+      [dump, "x.txt"],
+    ] as const) {
+      assert.equal(run.code, 1);
+      assert.equal(
+        run.stderr,
+        "mneme: file_error: " +
+          `${run === backup ? "creating the backup file" : "writing the text file"} failed: it does not exist; ` +
+          `check the path (its parent directory must exist) (${path.join(missing, file)}: ENOENT)\n`,
+      );
+    }
+  });
+
   it("fallback install and uninstall", async () => {
     const file = path.join(tmp, "fallback.BUP");
     assert.equal((await cli("backup", dir, file)).code, 0);
@@ -165,7 +314,10 @@ describe("mneme CLI", () => {
     assert.equal(bad.code, 1);
     assert.equal(stderrLines(bad).length, 1, bad.stderr);
     assert.ok(bad.stderr.startsWith("mneme: "));
-    assert.ok(bad.stderr.includes(corrupt), bad.stderr);
+    assert.equal(
+      bad.stderr,
+      `mneme: not_a_log_file: not a Mneme backup file (${corrupt} at offset 0)\n`,
+    );
 
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /unknown command/);

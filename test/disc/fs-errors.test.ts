@@ -102,14 +102,15 @@ describe("file-system errors are typed", () => {
       const missing = path.join(os.tmpdir(), "mneme-no-such-dir", "b.bup");
       await assert.rejects(
         db.backup(missing),
-        fileErr("ENOENT", `${missing}.tmp`, /creating the backup file failed/),
+        // The error names the user's file, not the internal `.tmp` one.
+        fileErr("ENOENT", missing, /creating the backup file failed/),
       );
       await withTmpfs("1m", async (dir) => {
         execFileSync("mount", ["-o", "remount,ro", dir]);
         const file = path.join(dir, "b.bup");
         await assert.rejects(
           db.backup(file),
-          fileErr("EROFS", `${file}.tmp`, /the file system is read-only/),
+          fileErr("EROFS", file, /the file system is read-only/),
         );
       });
     } finally {
