@@ -263,10 +263,9 @@ describe("mneme CLI", () => {
     );
 
     const missing = path.join(tmp, "no-such-dir");
-    const [backup, dump] = await Promise.all([
-      cli("backup", dir, path.join(missing, "x.bup")),
-      cli("dump", dir, path.join(missing, "x.txt")),
-    ]);
+    // One after the other: each takes the directory lock.
+    const backup = await cli("backup", dir, path.join(missing, "x.bup"));
+    const dump = await cli("dump", dir, path.join(missing, "x.txt"));
     for (const [run, file] of [
       [backup, "x.bup"],
       [dump, "x.txt"],
