@@ -13,7 +13,8 @@
 import fs from "node:fs";
 import { CorruptFileError } from "../errors.js";
 
-const PAGE_HEADER = 24;
+/** Every LMDB page starts with this header (page number, flags, lower/upper bounds). */
+export const PAGE_HEADER = 24;
 const P_META = 0x08;
 const MAGIC = 0xbeefc0de;
 const DATA_VERSION = 2;
@@ -22,7 +23,7 @@ const MAX_PAGE = 65536;
 /** lmdb-js's page size unless told otherwise (where meta 1 is looked for first). */
 const DEFAULT_PAGE = 4096;
 /** An empty tree's root. */
-const NO_PAGE = 0xffff_ffff_ffff_ffffn;
+export const NO_PAGE = 0xffff_ffff_ffff_ffffn;
 
 export interface MetaPage {
   readonly pageSize: number;

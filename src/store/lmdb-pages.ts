@@ -11,9 +11,8 @@
 //   record of a named database (root at offset 40).
 import fs from "node:fs";
 import { CorruptFileError } from "../errors.js";
-import type { MetaPage } from "./lmdb-meta.js";
+import { PAGE_HEADER as HEADER, type MetaPage, NO_PAGE } from "./lmdb-meta.js";
 
-const HEADER = 24;
 const NODE_HEADER = 8;
 const P_BRANCH = 0x01;
 const P_LEAF = 0x02;
@@ -22,7 +21,6 @@ const P_LEAF2 = 0x20;
 const F_BIGDATA = 0x01;
 const F_SUBDATA = 0x02;
 const F_DUPDATA = 0x04;
-const NO_PAGE = 0xffff_ffff_ffff_ffffn;
 /** Deeper than any real tree: a cycle of pages. */
 const MAX_DEPTH = 64;
 
