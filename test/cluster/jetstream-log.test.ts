@@ -1,0 +1,138 @@
+// The cluster log on three real nats-server processes (R3, sync_interval always): appends come
+// back in order with the positions they were given, a re-sent id keeps its first position, large
+// entries travel in parts, and a SIGKILL of the stream's leader loses no acknowledged append.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { JetStreamLog, type LoggedEntry } from "../../src/cluster/jetstream-log.js";
+import { type NatsCluster, startNatsCluster } from "./nats-servers.js";
+
+let cluster: NatsCluster;
+let n = 0;
+
+before(async () => {
+  cluster = await startNatsCluster({ size: 3 });
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+async function openLog(): Promise<JetStreamLog> {
+  return JetStreamLog.open({ servers: cluster.urls, name: `t${++n}`, replicas: 3 });
+}
+
+async function readAll(log: JetStreamLog, from: number, count: number): Promise<LoggedEntry[]> {
+  const out: LoggedEntry[] = [];
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), 20_000);
+  for await (const e of log.read(from, stop.signal)) {
+    out.push(e);
+    if (out.length === count) break;
+  }
+  clearTimeout(timer);
+  return out;
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+test("concurrent appends from two connections are read back in order at their positions", async () => {
+  const a = await openLog();
+  const b = await JetStreamLog.open({ servers: cluster.urls, name: `t${n}`, replicas: 3 });
+  try {
+    const acks = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).append(`tx${i}`, bytes(`entry ${i}`))),
+    );
+    const read = await readAll(a, 1, 100);
+    assert.deepEqual(
+      read.map((e) => e.position),
+      [...acks].sort((x, y) => x - y),
+    );
+    for (const e of read) assert.equal(text(e.data), `entry ${e.id.slice(2)}`);
+    assert.equal(new Set(read.map((e) => e.id)).size, 100);
+    assert.equal(await a.lastPosition(), 100);
+  } finally {
+    await b.close();
+    await a.destroy();
+    await a.close();
+  }
+});
+
+test("an id sent again keeps the position it was first given, and is logged once", async () => {
+  const log = await openLog();
+  try {
+    const first = await log.append("same", bytes("one"));
+    await log.append("other", bytes("two"));
+    assert.equal(await log.append("same", bytes("one")), first);
+    assert.equal(await log.lastPosition(), 2);
+    assert.deepEqual(
+      (await readAll(log, 1, 2)).map((e) => e.id),
+      ["same", "other"],
+    );
+  } finally {
+    await log.destroy();
+    await log.close();
+  }
+});
+
+test("an entry larger than the max payload is sent in parts and read whole at its last part", async () => {
+  const log = await openLog();
+  try {
+    const big = new Uint8Array(log.partSize * 2 + 12345).map((_, i) => i % 251);
+    await log.append("small", bytes("x"));
+    const at = await log.append("big", big);
+    assert.equal(at, 4); // 1 + three parts
+    const read = await readAll(log, 1, 2);
+    assert.deepEqual(
+      read.map((e) => [e.id, e.position]),
+      [
+        ["small", 1],
+        ["big", 4],
+      ],
+    );
+    assert.ok(Buffer.from(big).equals(Buffer.from(read[1]?.data ?? [])));
+    // A reader starting inside the parts skips that entry whole.
+    await log.append("after", bytes("y"));
+    assert.deepEqual(
+      (await readAll(log, 3, 1)).map((e) => e.id),
+      ["after"],
+    );
+  } finally {
+    await log.destroy();
+    await log.close();
+  }
+});
+
+test("a SIGKILL of the stream's leader loses no acknowledged append", async () => {
+  const log = await openLog();
+  try {
+    const info = (await (
+      log as unknown as {
+        jsm: { streams: { info(s: string): Promise<{ cluster?: { leader?: string } }> } };
+      }
+    ).jsm.streams.info(log.stream)) as { cluster?: { leader?: string } };
+    const leader = cluster.servers.find((s) => s.name === info.cluster?.leader);
+    assert.ok(leader, JSON.stringify(info.cluster));
+    const acked = new Map<string, number>();
+    let i = 0;
+    const writer = (async () => {
+      while (i < 300) {
+        const id = `tx${i++}`;
+        acked.set(id, await log.append(id, bytes(id)));
+      }
+    })();
+    while (acked.size < 50) await new Promise((r) => setTimeout(r, 5));
+    await leader.kill("SIGKILL");
+    await writer;
+    leader.start();
+    const read = await readAll(log, 1, 300);
+    assert.equal(read.length, 300);
+    for (const e of read) assert.equal(acked.get(e.id), e.position, e.id);
+    assert.deepEqual(
+      read.map((e) => e.id),
+      Array.from({ length: 300 }, (_, k) => `tx${k}`),
+    );
+  } finally {
+    await log.destroy().catch(() => {});
+    await log.close();
+  }
+});
