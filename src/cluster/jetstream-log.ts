@@ -146,16 +146,21 @@ export class JetStreamLog {
     const deadline = Date.now() + (this.options.appendDeadlineMs ?? 30_000);
     const timeout = this.options.publishTimeoutMs ?? 2_000;
     let wait = 50;
+    let lastError: unknown;
     for (;;) {
       try {
         const ack = await this.js.publish(this.subject, chunk, { msgID, headers: h, timeout });
-        return ack.seq;
+        // A duplicate at sequence 0: the server holds the first send as a proposal that has not
+        // reached a quorum yet. Its position is still unknown, so ask again.
+        if (ack.seq > 0) return ack.seq;
+        lastError = new Error(`message ${msgID} is pending in the stream without a position yet`);
       } catch (e) {
-        // No ack: the message may have landed. The same msgID makes a re-send safe.
-        if (Date.now() + wait > deadline) throw new AmbiguousAppendError(msgID, e);
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        wait = Math.min(wait * 2, 1_000);
+        lastError = e;
       }
+      // No position: the message may have landed. The same msgID makes a re-send safe.
+      if (Date.now() + wait > deadline) throw new AmbiguousAppendError(msgID, lastError);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait = Math.min(wait * 2, 1_000);
     }
   }
 

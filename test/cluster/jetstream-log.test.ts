@@ -3,8 +3,12 @@
 // entries travel in parts, and a SIGKILL of the stream's leader loses no acknowledged append.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { JetStreamLog, type LoggedEntry } from "../../src/cluster/jetstream-log.js";
-import { type NatsCluster, startNatsCluster } from "./nats-servers.js";
+import {
+  AmbiguousAppendError,
+  JetStreamLog,
+  type LoggedEntry,
+} from "../../src/cluster/jetstream-log.js";
+import { type NatsCluster, type NatsServer, startNatsCluster } from "./nats-servers.js";
 
 let cluster: NatsCluster;
 let n = 0;
@@ -130,6 +134,47 @@ test("a SIGKILL of the stream's leader loses no acknowledged append", async () =
     assert.deepEqual(
       read.map((e) => e.id),
       Array.from({ length: 300 }, (_, k) => `tx${k}`),
+    );
+  } finally {
+    await log.destroy().catch(() => {});
+    await log.close();
+  }
+});
+
+test("without a majority an append fails as ambiguous; re-sent after healing it is logged once", async () => {
+  const log = await JetStreamLog.open({
+    servers: cluster.urls,
+    name: `t${++n}`,
+    replicas: 3,
+    publishTimeoutMs: 300,
+    appendDeadlineMs: 1_500,
+  });
+  try {
+    assert.equal(await log.append("before", bytes("0")), 1);
+    const [s1, s2] = cluster.servers as [NatsServer, NatsServer];
+    await s1.kill("SIGKILL");
+    await s2.kill("SIGKILL");
+    await assert.rejects(log.append("cut", bytes("1")), (e: unknown) => {
+      assert.ok(e instanceof AmbiguousAppendError);
+      assert.match(e.message, /transaction cut was not acknowledged in time/);
+      return true;
+    });
+    s1.start();
+    s2.start();
+    await cluster.waitForLeader();
+    // The ambiguous append's fate: re-send it with the same id (its message may or may not have
+    // reached the stream before the majority was lost; either way it is there once now).
+    let at = 0;
+    for (const end = Date.now() + 20_000; at === 0 && Date.now() < end; ) {
+      at = await log.append("cut", bytes("1")).catch(() => 0);
+    }
+    assert.equal(at, 2);
+    assert.deepEqual(
+      (await readAll(log, 1, 2)).map((e) => [e.id, e.position]),
+      [
+        ["before", 1],
+        ["cut", 2],
+      ],
     );
   } finally {
     await log.destroy().catch(() => {});
