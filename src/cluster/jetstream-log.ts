@@ -23,6 +23,8 @@ export interface JetStreamLogOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  /** Use only `servers`, not the addresses the servers announce (behind a proxy or a NAT). */
+  readonly ignoreClusterUpdates?: boolean;
   /** How long one publish waits for its acknowledgement before it is re-sent (ms). */
   readonly publishTimeoutMs?: number;
   /** How long an append keeps re-sending before it gives up with an ambiguous outcome (ms). */
@@ -84,6 +86,7 @@ export class JetStreamLog {
       servers: typeof options.servers === "string" ? options.servers : [...options.servers],
       ...(options.user !== undefined ? { user: options.user, pass: options.pass } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
+      ignoreClusterUpdates: options.ignoreClusterUpdates ?? false,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });

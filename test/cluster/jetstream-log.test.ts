@@ -9,6 +9,7 @@ import {
   type LoggedEntry,
 } from "../../src/cluster/jetstream-log.js";
 import { type NatsCluster, type NatsServer, startNatsCluster } from "./nats-servers.js";
+import { TcpProxy } from "./tcp-proxy.js";
 
 let cluster: NatsCluster;
 let n = 0;
@@ -179,5 +180,41 @@ test("without a majority an append fails as ambiguous; re-sent after healing it 
   } finally {
     await log.destroy().catch(() => {});
     await log.close();
+  }
+});
+
+test("a client cut off from every server cannot append; healed, it goes on and nothing is lost", async () => {
+  const proxies = await Promise.all(cluster.servers.map((s) => TcpProxy.start(s.ports.client)));
+  const name = `t${++n}`;
+  const direct = await JetStreamLog.open({ servers: cluster.urls, name, replicas: 3 });
+  const cutOff = await JetStreamLog.open({
+    servers: proxies.map((p) => p.url),
+    ignoreClusterUpdates: true, // else the client learns the servers' own addresses
+    name,
+    replicas: 3,
+    publishTimeoutMs: 300,
+    appendDeadlineMs: 1_000,
+  });
+  try {
+    assert.equal(await cutOff.append("a1", bytes("1")), 1);
+    for (const p of proxies) p.partition();
+    await assert.rejects(cutOff.append("a2", bytes("2")), AmbiguousAppendError);
+    // The rest of the cluster goes on meanwhile.
+    assert.equal(await direct.append("b1", bytes("3")), 2);
+    for (const p of proxies) p.heal();
+    let at = 0;
+    for (const end = Date.now() + 20_000; at === 0 && Date.now() < end; ) {
+      at = await cutOff.append("a2", bytes("2")).catch(() => 0);
+    }
+    assert.equal(at, 3);
+    assert.deepEqual(
+      (await readAll(direct, 1, 3)).map((e) => e.id),
+      ["a1", "b1", "a2"],
+    );
+  } finally {
+    await direct.destroy().catch(() => {});
+    await direct.close();
+    await cutOff.close().catch(() => {});
+    for (const p of proxies) await p.stop();
   }
 });
