@@ -64,14 +64,16 @@ function runChild(killAfterMs: number | "restored"): Promise<string> {
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";
+  let timerSet = false;
   return new Promise((resolve, reject) => {
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       out += chunk;
       if (killAfterMs === "restored" && out.includes("RESTORED")) child.kill("SIGKILL");
-      if (typeof killAfterMs === "number" && out.includes("OPEN")) {
+      if (typeof killAfterMs === "number" && !timerSet && out.includes("OPEN")) {
+        // Once: a later chunk (RESTORED) must not set a second timer.
+        timerSet = true;
         setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-        killAfterMs = Number.POSITIVE_INFINITY;
       }
     });
     const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);

@@ -20,7 +20,7 @@
 // refusals of a log that would keep half transactions, are wal-segments.test.ts's.
 //
 // Exits 1 on the first failed check, printing the seed, worker, cycle and directory (kept).
-// Ends with one summary JSON line.
+// Prints one line, "crash run: " and a summary in JSON (--verbose: a line per cycle too).
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -465,9 +465,12 @@ const options = parseArgs(process.argv.slice(2));
 const started = performance.now();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-crash-"));
 const command = await workloadCommand();
-process.stdout.write(
-  `crash: ${options.kills} kills, ${options.workers} workers, seed ${options.seed}, in ${root}\n`,
-);
+// Quiet unless asked: one summary line at the end (a failure prints its seed and directory).
+if (options.verbose) {
+  process.stdout.write(
+    `crash: ${options.kills} kills, ${options.workers} workers, seed ${options.seed}, in ${root}\n`,
+  );
+}
 const outcome = await Promise.allSettled(
   Array.from({ length: options.workers }, (_, w) => worker(w, options, root, command)),
 );
@@ -492,5 +495,5 @@ const summary = {
   checkMs: Math.round(totals.checkMs),
   durationMs: Math.round(performance.now() - started),
 };
-process.stdout.write(`${JSON.stringify(summary)}\n`);
+process.stdout.write(`crash run: ${JSON.stringify(summary)}\n`);
 process.exit(failed ? 1 : 0);

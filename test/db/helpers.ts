@@ -1,6 +1,6 @@
 // Shared helpers of the database, schema and event tests.
 import assert from "node:assert/strict";
-import type { AbortReason, MnemeError } from "../../src/index.js";
+import type { AbortReason, Logger, MnemeError } from "../../src/index.js";
 
 type ErrorClass = abstract new (...args: never[]) => MnemeError;
 
@@ -64,4 +64,21 @@ export async function rejectsMneme(
 /** Lets queued event deliveries (a microtask after each commit) run. */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A logger that keeps the messages of its warnings (and drops the rest), for a test that opens a
+ * database where a warning is expected (a directory without a schema) instead of printing it.
+ */
+export function warningCollector(): { readonly logger: Logger; readonly warnings: string[] } {
+  const warnings: string[] = [];
+  const ignore = (): void => {};
+  return {
+    warnings,
+    logger: {
+      error: ignore,
+      info: ignore,
+      warn: (obj, msg) => warnings.push(msg ?? String(obj)),
+    },
+  };
 }

@@ -11,7 +11,7 @@ import {
   type OpenOptions,
   type SystemInfoItem,
 } from "../../src/index.js";
-import { rejectsMneme } from "./helpers.js";
+import { rejectsMneme, warningCollector } from "./helpers.js";
 
 describe("Mneme.open: defaults", () => {
   it("opens with Mnesia's defaults, with or without an options object", async () => {
@@ -89,7 +89,10 @@ describe("Mneme.open: every option, reported by systemInfo", () => {
   ];
   for (const [option, value, item, reported] of cases) {
     it(`${option} = ${String(value)}: systemInfo('${item}')`, async () => {
-      const db = await Mneme.open({ [option]: value });
+      // A dir without a schema is warned about (opt_disc runs in RAM): collected, not printed.
+      const { logger, warnings } = warningCollector();
+      const db = await Mneme.open({ [option]: value, logger });
+      assert.equal(warnings.length, option === "dir" ? 1 : 0, warnings.join("\n"));
       assert.deepEqual(db.systemInfo(item), reported);
       assert.deepEqual(
         (db.systemInfo("all") as unknown as Record<string, unknown>)[item],

@@ -13,6 +13,7 @@ import {
   NoSchemaError,
   TransactionAborted,
 } from "../../src/index.js";
+import { warningCollector } from "../db/helpers.js";
 
 interface Acct {
   id: number;
@@ -54,7 +55,10 @@ describe("disc schema", () => {
   });
 
   it("opt_disc without a schema runs in RAM and writes nothing", async () => {
-    const db = await Mneme.open({ dir });
+    const { logger, warnings } = warningCollector();
+    const db = await Mneme.open({ dir, logger });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? "", /holds no disc schema/);
     assert.equal(db.systemInfo("use_dir"), false);
     await assert.rejects(
       db.createTable("t", { attributes: ["k", "v"], discCopies: [db.node] }),

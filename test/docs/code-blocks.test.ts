@@ -63,7 +63,9 @@ const fileOf = (b: Block) => `${b.where.replace(/[/.:]/g, "_")}.ts`;
 
 test("the documentation has code blocks, and few are marked not-run", () => {
   const notRun = blocks.filter((b) => b.notRun !== undefined).map((b) => `${b.where}: ${b.notRun}`);
-  console.log(`${blocks.length} blocks, ${notRun.length} not run:\n${notRun.join("\n")}`);
+  // Listed in the test output only when there are some: the passing run stays silent.
+  if (notRun.length > 0)
+    console.log(`${notRun.length} of ${blocks.length} blocks not run:\n${notRun.join("\n")}`);
   assert.ok(runnable.length >= 13, `only ${runnable.length} runnable blocks found`);
   assert.ok(notRun.length <= 3, `too many not-run blocks:\n${notRun.join("\n")}`);
 });
