@@ -94,7 +94,10 @@ export function orderInstructions(
         inserted.filter((i) => !done.has(i.name)).map((i) => i.name),
         before,
       );
-      throw badPlan(`${which}: the dependencies form a cycle: ${cycle.join(" -> ")}`, cycle);
+      throw badPlan(
+        `${which}: the dependencies form a cycle (each runs after the next): ${cycle.join(" -> ")}`,
+        cycle,
+      );
     }
     done.add(next.name);
     out.push(next);
