@@ -258,7 +258,7 @@ class Upgrade {
         cause: e,
       });
     }
-    this.record({ outcome: "running" });
+    // The first record is written with the fallback (a run killed before it changed nothing).
     for (let i = 0; i < ordered.length; i++) {
       const name = ordered[i]!.name;
       if (i === firstChange) {
