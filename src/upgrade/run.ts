@@ -12,7 +12,7 @@
 // data. Plans are checked in full (order, arguments, point of no return, version) before anything
 // runs.
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { DbCore } from "../db/core.js";
 import type { Mneme } from "../db/database.js";
@@ -36,6 +36,18 @@ import type {
   UpgradeResult,
 } from "./instruction.js";
 import { orderInstructions } from "./plan/order.js";
+
+/** The backup an upgrade installs as its fallback is written here first (in the database's directory). */
+const TMP_PREFIX = "upgrade-";
+
+/** Removes what an upgrade killed while writing its backup left behind. */
+async function removeStaleBackups(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(TMP_PREFIX) && /\.BUP(\.tmp)?$/.test(name)) {
+      await rm(path.join(dir, name), { force: true });
+    }
+  }
+}
 
 /** Databases with an upgrade running: a second one is refused. */
 const running = new WeakSet<Mneme>();
@@ -304,7 +316,8 @@ class Upgrade {
       outcome: "rolled_back",
       error: "interrupted after its fallback was installed; the fallback was applied at an open",
     });
-    const tmp = path.join(dir, `upgrade-${randomUUID()}.BUP`);
+    await removeStaleBackups(dir);
+    const tmp = path.join(dir, `${TMP_PREFIX}${randomUUID()}.BUP`);
     try {
       await this.db.backup(tmp);
       await this.db.installFallback(tmp);

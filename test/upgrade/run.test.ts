@@ -330,6 +330,18 @@ describe("db.upgrade", () => {
     await ram.close();
   });
 
+  it("removes the backup files an upgrade killed while writing them left behind", async () => {
+    const db = await seeded();
+    const stale = ["upgrade-1234.BUP", "upgrade-5678.BUP.tmp"];
+    for (const f of stale) fs.writeFileSync(path.join(dir, f), "half a backup");
+    await db.upgrade({ from: 0, to: 1, up: [upgradeStep.addIndex("logs", "v")] });
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.startsWith("upgrade-")),
+      [],
+    );
+    await db.close();
+  });
+
   it("loadTextfile and deleteTable steps; a check-only plan needs no fallback", async () => {
     const db = await seeded();
     const text = path.join(root, "extra.txt");
