@@ -170,6 +170,8 @@ describe("db.upgrade", () => {
         fs.rmSync(dir, { recursive: true, force: true });
         const db = await seeded();
         const before = state(db);
+        const events: SystemEvent[] = [];
+        db.subscribe("system", (e) => events.push(e));
         const plan: UpgradePlan = {
           from: 0,
           to: 1,
@@ -190,6 +192,22 @@ describe("db.upgrade", () => {
           await expectUpgradeError(db.upgrade(plan), "upgrade_rolled_back", ins.name);
           assert.equal(db.systemInfo("is_running"), "no", where);
         }
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(
+          events.filter((e) => e.type === "mneme_upgrade"),
+          [
+            {
+              type: "mneme_upgrade",
+              direction: "up",
+              from: 0,
+              to: 1,
+              outcome: at < beforePnr ? "aborted" : "rolled_back",
+              failedInstruction: ins.name,
+              error: `injected after ${ins.name}`,
+            },
+          ],
+          where,
+        );
         const reopened = await Mneme.open({ dir });
         assert.deepEqual(state(reopened), before, where);
         const last = reopened.upgrades().at(-1);
