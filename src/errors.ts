@@ -29,7 +29,12 @@ export type AbortReason =
   | "invalid_file"
   | "dir_locked"
   | "no_schema"
-  | "file_error";
+  | "file_error"
+  // Mneme's own, for versioned upgrades (src/upgrade):
+  | "bad_plan"
+  | "version_mismatch"
+  | "upgrade_aborted"
+  | "upgrade_rolled_back";
 
 export interface ErrorDetails {
   readonly table?: string | undefined;
@@ -190,6 +195,30 @@ export class FileError extends MnemeError {
 /** The disc (or the user's quota) is full: ENOSPC or EDQUOT. Nothing of the failed change was kept. */
 export class DiskFullError extends FileError {}
 
+/**
+ * A refused or failed upgrade (db.upgrade): a bad plan or a version mismatch (nothing ran), or an
+ * instruction that failed before the point of no return (nothing changed: upgrade_aborted) or
+ * after it (the database was closed; its fallback restores the old version at the next open:
+ * upgrade_rolled_back). `instruction` names the failed instruction, `cause` is its error.
+ */
+export class UpgradeError extends MnemeError {
+  readonly instruction: string | undefined;
+
+  constructor(
+    reason: "bad_plan" | "version_mismatch" | "upgrade_aborted" | "upgrade_rolled_back",
+    message: string,
+    options: {
+      readonly instruction?: string;
+      readonly cause?: unknown;
+      readonly value?: unknown;
+    } = {},
+  ) {
+    super(reason, message, { value: options.value });
+    this.instruction = options.instruction;
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 const FILE_ADVICE: Readonly<Record<string, string>> = {
   ENOSPC: "the disc is full; free space and retry",
   EDQUOT: "the disc quota is exhausted; free space and retry",
@@ -283,6 +312,11 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
   file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
+  bad_plan: "An upgrade plan is invalid (a cycle, a missing dependency, a duplicate name)",
+  version_mismatch: "The stored schema version is not the one the upgrade starts from",
+  upgrade_aborted: "An upgrade failed before its point of no return; nothing was changed",
+  upgrade_rolled_back:
+    "An upgrade failed after its point of no return; its fallback restores the old version at the next open",
 };
 
 /** A reason's description; an own property only ("constructor" is no reason). */

@@ -45,6 +45,7 @@ export {
   SystemLimitError,
   TimeoutError,
   TransactionAborted,
+  UpgradeError,
   WrongTransactionError,
 } from "./errors.js";
 export type {
@@ -73,3 +74,18 @@ export type {
 } from "./txn/activity.js";
 export type { TransactionOptions } from "./txn/run.js";
 export type * from "./types.js";
+export { type StepOptions, upgradeStep } from "./upgrade/builtins.js";
+export type {
+  InsertWhere,
+  Instruction,
+  PlanInfo,
+  PlannedInstruction,
+  SchemaVersion,
+  UpgradeContext,
+  UpgradeDirection,
+  UpgradeOptions,
+  UpgradeOutcome,
+  UpgradePlan,
+  UpgradeRecord,
+  UpgradeResult,
+} from "./upgrade/instruction.js";

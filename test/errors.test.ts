@@ -55,6 +55,11 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   // Mnesia has none (error_description gives the atom back); Mneme describes every reason.
   wrong_transaction: "A select continuation was used outside the transaction that made it",
   file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
+  bad_plan: "An upgrade plan is invalid (a cycle, a missing dependency, a duplicate name)",
+  version_mismatch: "The stored schema version is not the one the upgrade starts from",
+  upgrade_aborted: "An upgrade failed before its point of no return; nothing was changed",
+  upgrade_rolled_back:
+    "An upgrade failed after its point of no return; its fallback restores the old version at the next open",
 };
 
 type Cls = new (

@@ -62,7 +62,7 @@ export interface OpenCliOptions {
 }
 
 /** Opens the disc database in `dir`, runs `fn` and closes it (also when `fn` fails). */
-async function withDb<T>(
+export async function withDb<T>(
   dir: string,
   fn: (db: Mneme) => Promise<T>,
   options: OpenCliOptions = {},

@@ -18,6 +18,7 @@ import {
   UsageError,
 } from "./commands.js";
 import type { S3CliOptions } from "./storage.js";
+import { type UpgradeCliOptions, upgradeCommand, versionCommand } from "./upgrade.js";
 
 /** The flags of a command that reads or writes a backup, for "s3://bucket/key" locations. */
 function s3Options(command: Command): Command {
@@ -143,6 +144,26 @@ export function buildProgram(): Command {
   s3Options(traverse).action((file: string, opts: { count?: boolean } & S3CliOptions) =>
     traverseCommand(file, opts),
   );
+
+  program
+    .command("upgrade")
+    .description("run the upgrade plan exported by <plan.js> on the database in <dir>")
+    .argument("<dir>", "database directory")
+    .argument(
+      "<plan.js>",
+      "ES module exporting the plan { from, to, up, down } (default or `plan`)",
+    )
+    .option("--dry-run", "only order the plan and run its checks")
+    .option("--down", "run the plan's down instructions (from `to` back to `from`)")
+    .action((dir: string, plan: string, opts: UpgradeCliOptions) =>
+      upgradeCommand(dir, plan, opts),
+    );
+
+  program
+    .command("version")
+    .description("the schema version of <dir> and its upgrade history")
+    .argument("<dir>", "database directory")
+    .action((dir: string) => versionCommand(dir));
 
   return program;
 }

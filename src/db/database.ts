@@ -69,6 +69,14 @@ import type {
   TableDef,
   TableName,
 } from "../types.js";
+import { upgradeHistory } from "../upgrade/history.js";
+import type {
+  UpgradeOptions,
+  UpgradePlan,
+  UpgradeRecord,
+  UpgradeResult,
+} from "../upgrade/instruction.js";
+import { runUpgrade } from "../upgrade/run.js";
 import { type DbConfig, type OpenOptions, resolveConfig, validateAccessModule } from "./config.js";
 import { DbCore } from "./core.js";
 import {
@@ -385,6 +393,26 @@ export class Mneme {
   loadTextfile(file: string): Promise<string[]> {
     this.core.assertRunning();
     return loadTextfile(this, file);
+  }
+
+  // ---- upgrades (src/upgrade) ---------------------------------------------------------------------
+
+  /**
+   * Runs a versioned upgrade (or, with `direction: "down"`, a downgrade): the ordered instructions
+   * of `plan`, with a fallback installed before the first change. An error before the point of no
+   * return leaves the database as it was (upgrade_aborted); after it, the database is closed and
+   * the fallback brings back version `from` at the next open (upgrade_rolled_back). See UpgradePlan.
+   */
+  upgrade(plan: UpgradePlan, options: UpgradeOptions = {}): Promise<UpgradeResult> {
+    this.core.assertRunning();
+    this.schemaOps.refuseInTransaction("upgrade");
+    return runUpgrade(this, { core: this.core, dir: this.disc?.layout.dir }, plan, options);
+  }
+
+  /** The upgrades run on this database, oldest first: versions, instructions, times, outcome. */
+  upgrades(): UpgradeRecord[] {
+    this.core.assertRunning();
+    return upgradeHistory(this.core);
   }
 
   // ---- disc -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type {
   TableType,
   UserProperty,
 } from "../types.js";
+import { storedVersion } from "../upgrade/history.js";
 import type { DbConfig } from "./config.js";
 import type { DbCore } from "./core.js";
 
@@ -177,6 +178,8 @@ export interface SystemInfo {
   protocol_version: string;
   running_db_nodes: readonly string[];
   schema_location: string;
+  /** Mneme: the schema version that upgrades (db.upgrade) set; 0 until one succeeds. */
+  schema_version: number;
   send_compressed: number;
   subscribers: number;
   tables: readonly string[];
@@ -232,6 +235,7 @@ export function systemInfoAll(core: DbCore, config: DbConfig): SystemInfo {
     protocol_version: "mneme-1",
     running_db_nodes: core.running ? [core.node] : [],
     schema_location: config.schemaLocation,
+    schema_version: storedVersion(core),
     send_compressed: config.sendCompressed,
     subscribers: core.events.system.size,
     tables,

@@ -61,6 +61,19 @@ export type SystemEvent =
       readonly reason: "overflow";
       readonly maxBuffered: number;
     }
+  /**
+   * Mneme's own: how an upgrade (db.upgrade) ended. "rolled_back": it failed after its point of no
+   * return, the database was closed, and its fallback restores version `from` at the next open.
+   */
+  | {
+      readonly type: "mneme_upgrade";
+      readonly direction: "up" | "down";
+      readonly from: number;
+      readonly to: number;
+      readonly outcome: "success" | "aborted" | "rolled_back";
+      readonly failedInstruction?: string;
+      readonly error?: string;
+    }
   | {
       readonly type: "mnesia_info" | "mnesia_error" | "mnesia_fatal";
       readonly message: string;

@@ -218,6 +218,7 @@ describe("systemInfo", () => {
       protocol_version: "mneme-1",
       running_db_nodes: [NODE],
       schema_location: "opt_disc",
+      schema_version: 0,
       send_compressed: 0,
       subscribers: 0,
       tables: ["schema"],
