@@ -2,7 +2,13 @@
 // synchronous write on the JS thread, before it returns: a record whose write failed (ENOSPC) is
 // never applied, so nothing of it can be seen or persisted later. fdatasync is what is grouped:
 // one, off the event loop, serves every commit waiting for it; records appended meanwhile wait
-// for the next one, which then serves all of them.
+// for the next one, which starts the moment the previous one completes and serves all of them.
+// So the disc syncs one group while the next one accumulates.
+//
+// The first waiter starts an idle sync in a microtask, not a setImmediate turn: records appended
+// in the same synchronous run still share it, but a chain of promise continuations (concurrent
+// async transactions running one after another as their locks are granted, all in one microtask
+// drain) no longer keeps the disc idle until the whole chain has run.
 //
 // Ordering: writes are synchronous and in append order, so the file's bytes are always a prefix of
 // the append sequence. At most one asynchronous fdatasync runs at a time; it covers everything
@@ -209,9 +215,9 @@ export class GroupCommitWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.syncing !== undefined) return;
     this.scheduled = true;
-    setImmediate(this.pump);
+    queueMicrotask(this.pump);
   }
 
   private readonly pump = (): void => {

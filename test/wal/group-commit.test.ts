@@ -69,6 +69,48 @@ describe("WAL group commit", () => {
     });
   });
 
+  it("a waiter starts the fsync before a chain of promise continuations has run", async () => {
+    await withDir(async (dir) => {
+      const { io, calls } = slowSync(0);
+      const { wal } = Wal.open(dir, { autoRepair: false, io });
+      wal.append(1, entryFor(1));
+      const durable = wal.whenDurable(1, "fsync");
+      // Concurrent async transactions run like this: one continuation after another, all in
+      // one microtask drain. The disc must not stay idle until the chain ends.
+      let started = -1;
+      let step = 0;
+      const chain = async (): Promise<void> => {
+        for (; step < 100; step++) {
+          if (started < 0 && calls.async > 0) started = step;
+          await null;
+        }
+      };
+      await chain();
+      assert.ok(started >= 0 && started <= 2, `fsync started at step ${started}`);
+      await durable;
+      assert.equal(wal.durablePosition, 1);
+      await wal.close();
+    });
+  });
+
+  it("the next fsync starts the moment the previous one completes, for what came meanwhile", async () => {
+    await withDir(async (dir) => {
+      const { io, calls } = slowSync(30);
+      const { wal } = Wal.open(dir, { autoRepair: false, io });
+      wal.append(1, entryFor(1));
+      const first = wal.whenDurable(1, "fsync");
+      await sleep(5);
+      wal.append(2, entryFor(2));
+      const second = wal.whenDurable(2, "fsync");
+      await first;
+      // The second group's fdatasync is already on its way when the first group is acknowledged.
+      assert.equal(calls.async, 2);
+      await second;
+      assert.equal(wal.durablePosition, 2);
+      await wal.close();
+    });
+  });
+
   it("appends made during an fsync reach the OS at once and share the next fsync", async () => {
     await withDir(async (dir) => {
       const { io, calls } = slowSync(60);
