@@ -1,0 +1,102 @@
+// Early lock release in fsync mode: a transaction's locks go when its entry is written, before its
+// fsync, so a transaction that read its writes may commit before that fsync; it must not be
+// acknowledged before it, even when it has nothing of its own to make durable.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { Mneme, type Table } from "../../src/index.js";
+
+interface Rec {
+  id: number;
+  v: number;
+}
+
+let dir: string;
+let db: Mneme;
+let disc: Table<Rec, "id">;
+let ram: Table<Rec, "id">;
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-elr-"));
+  await Mneme.createSchema({ dir });
+  db = await Mneme.open({ dir, durability: "fsync" });
+  disc = await db.createTable<Rec, "id">("disc", {
+    attributes: ["id", "v"],
+    discCopies: [db.node],
+  });
+  ram = await db.createTable<Rec, "id">("ram", { attributes: ["id", "v"] });
+});
+afterEach(async () => {
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts a transaction writing disc/1 and returns its promise, recording when it resolves. */
+function writer(order: string[]): Promise<void> {
+  return db
+    .transaction(async (tx) => {
+      await tx.write(disc, { id: 1, v: 1 });
+    })
+    .then(() => {
+      order.push("writer");
+    });
+}
+
+describe("early lock release (fsync mode)", () => {
+  it("a read-only transaction that read an unacknowledged write is acknowledged after it", async () => {
+    const order: string[] = [];
+    const w = writer(order);
+    // Its read lock waits for the writer's write lock, granted when the writer's entry is written.
+    const r = db
+      .transaction(async (tx) => (await tx.read(disc, 1))[0]?.v)
+      .then((v) => {
+        order.push(`reader ${v}`);
+      });
+    await Promise.all([w, r]);
+    assert.deepEqual(order, ["writer", "reader 1"]);
+  });
+
+  it("a transaction writing only a ram_copies table waits for the fsync of what it read", async () => {
+    const order: string[] = [];
+    const w = writer(order);
+    const r = db
+      .transaction(async (tx) => {
+        const [rec] = await tx.read(disc, 1);
+        await tx.write(ram, { id: 1, v: rec?.v ?? 0 });
+      })
+      .then(() => {
+        order.push("ram writer");
+      });
+    await Promise.all([w, r]);
+    assert.deepEqual(order, ["writer", "ram writer"]);
+    assert.deepEqual(db.dirtyRead(ram, 1), [{ id: 1, v: 1 }]);
+  });
+
+  it("a read-only transactionSync fsyncs the unacknowledged writes it may have read", async () => {
+    const order: string[] = [];
+    const w = writer(order);
+    // Until the writer's entry is applied; its fsync cannot complete within this microtask run.
+    while (db.dirtyRead(disc, 1).length === 0) await null;
+    assert.deepEqual(order, []);
+    const before = db.systemInfo("log_fsyncs");
+    const v = db.transactionSync((tx) => tx.read(disc, 1)[0]?.v);
+    assert.equal(v, 1);
+    assert.equal(db.systemInfo("log_fsyncs"), before + 1);
+    // Nothing pending any more: the next read-only transaction syncs nothing.
+    db.transactionSync((tx) => tx.read(disc, 1));
+    assert.equal(db.systemInfo("log_fsyncs"), before + 1);
+    await w;
+  });
+
+  it('"os" mode: a read-only transaction syncs nothing, even with a write waiting for its fsync', async () => {
+    const order: string[] = [];
+    const w = writer(order);
+    while (db.dirtyRead(disc, 1).length === 0) await null;
+    const before = db.systemInfo("log_fsyncs");
+    const v = db.transactionSync((tx) => tx.read(disc, 1)[0]?.v, { durability: "os" });
+    assert.equal(v, 1);
+    assert.equal(db.systemInfo("log_fsyncs"), before);
+    await w;
+  });
+});
