@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { Mneme, type Table } from "../../src/index.js";
+import { FileError, Mneme, type Table, TransactionAborted } from "../../src/index.js";
 
 interface Rec {
   id: number;
@@ -98,5 +98,31 @@ describe("early lock release (fsync mode)", () => {
     assert.equal(v, 1);
     assert.equal(db.systemInfo("log_fsyncs"), before);
     await w;
+  });
+
+  it("a failed fsync aborts its transaction and every one that read it, with file_error", async () => {
+    const order: string[] = [];
+    const w = writer(order);
+    while (db.dirtyRead(disc, 1).length === 0) await null;
+    const reader = db.transaction(async (tx) => (await tx.read(disc, 1))[0]?.v);
+    // The segment deleted under the fsync in flight: it completes, but nothing would survive.
+    const walDir = path.join(dir, "wal");
+    for (const f of fs.readdirSync(walDir)) fs.unlinkSync(path.join(walDir, f));
+    const isFileError = (e: unknown) =>
+      e instanceof TransactionAborted &&
+      e.cause instanceof FileError &&
+      e.cause.reason === "file_error";
+    await assert.rejects(w, isFileError);
+    await assert.rejects(reader, isFileError);
+    assert.deepEqual(order, []);
+    // Nothing is acknowledged any more, read-only transactions included.
+    await assert.rejects(
+      db.transaction(async (tx) => tx.read(disc, 1)),
+      isFileError,
+    );
+    await assert.rejects(
+      db.transaction(async (tx) => tx.write(disc, { id: 3, v: 3 })),
+      isFileError,
+    );
   });
 });
