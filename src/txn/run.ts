@@ -295,14 +295,8 @@ export class ActivityRunner {
         // Early lock release: the locks are released before the wait. A later transaction that
         // read this one's writes waits for a later log position (or, writing nothing to disc,
         // for everything logged), so it is never acknowledged before this one is durable.
-        if (committed.durable !== undefined) {
-          try {
-            await committed.durable;
-          } catch (e) {
-            // The fsync failed: this commit, and every one after it, is not acknowledged.
-            throw failed(core, abortedError(e));
-          }
-        }
+        // A failed fsync rejects it with the FileError (as for every commit after it).
+        if (committed.durable !== undefined) await committed.durable;
         return committed.result;
       }
       if (restart === undefined) throw new Error("unreachable: neither committed nor restarted");
