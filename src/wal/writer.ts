@@ -69,6 +69,8 @@ export class GroupCommitWriter {
   private scheduled = false;
   /** When the first waiter of the next fdatasync came (performance.now()). */
   private scheduledAt = 0;
+  /** Still in the synchronous run of that first waiter: it all shares one fdatasync anyway. */
+  private sameRun = false;
   /** How long an fdatasync takes, a moving average (ms). */
   private syncMs = INITIAL_SYNC_MS;
   /** The fdatasyncs in flight, each with what it covers; they never reject (failure goes through fail()). */
@@ -233,7 +235,8 @@ export class GroupCommitWriter {
    * (setImmediate): every commit made in the meantime shares the fdatasync. But a long run of
    * commits (concurrent async transactions continuing one another as their locks are granted,
    * all in one microtask drain) would keep the disc idle until its end: once the first waiter has
-   * waited half an fdatasync, the next commit starts one at once, and later ones the next.
+   * waited half an fdatasync, the next commit in a later microtask starts one at once, and later
+   * ones the next. (A synchronous loop of commits cannot be cut short, so it keeps to one.)
    */
   private schedule(): void {
     if (this.syncs.size >= MAX_SYNCS_IN_FLIGHT) return; // a completion pumps
@@ -241,17 +244,23 @@ export class GroupCommitWriter {
     if (!this.scheduled) {
       this.scheduled = true;
       this.scheduledAt = now;
+      this.sameRun = true;
+      queueMicrotask(this.runEnded);
       setImmediate(this.pump);
-    } else if (now - this.scheduledAt >= this.syncMs / 2) this.pump();
+    } else if (!this.sameRun && now - this.scheduledAt >= this.syncMs / 2) this.pump();
   }
+
+  private readonly runEnded = (): void => {
+    this.sameRun = false;
+  };
 
   private readonly pump = (): void => {
     this.scheduled = false;
     if (this.failed || this.filesClosed) return;
     if (this.syncs.size >= MAX_SYNCS_IN_FLIGHT || this.written <= this.issued) return;
-    // Only for a waiter that no fdatasync in flight covers.
-    for (const w of this.waiters) {
-      if (w.target > this.issued) {
+    // Only for a waiter that no fdatasync in flight covers (the latest ones, at the end).
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.target > this.issued) {
         this.startSync();
         return;
       }
