@@ -44,6 +44,31 @@ function writer(order: string[]): Promise<void> {
 }
 
 describe("early lock release (fsync mode)", () => {
+  it("transactions queued on a hot record all commit before any fsync completes", async () => {
+    await db.transaction(async (tx) => tx.write(disc, { id: 9, v: 0 }));
+    const acked: number[] = [];
+    const all = Array.from({ length: 20 }, (_, i) =>
+      db
+        .transaction(async (tx) => {
+          const [r] = await tx.wread(disc, 9);
+          await tx.write(disc, { id: 9, v: r!.v + 1 });
+        })
+        .then(() => acked.push(i)),
+    );
+    // Microtask turns only: no fdatasync can complete in between, yet each transaction got the
+    // lock its predecessor released at its commit.
+    let turns = 0;
+    while (db.dirtyRead(disc, 9)[0]!.v < 20 && turns < 100_000) {
+      turns++;
+      await null;
+    }
+    assert.deepEqual(db.dirtyRead(disc, 9), [{ id: 9, v: 20 }]);
+    assert.deepEqual(acked, []);
+    await Promise.all(all);
+    assert.equal(acked.length, 20);
+    assert.ok(db.systemInfo("log_fsyncs") < 20, `${db.systemInfo("log_fsyncs")} fsyncs`);
+  });
+
   it("a read-only transaction that read an unacknowledged write is acknowledged after it", async () => {
     const order: string[] = [];
     const w = writer(order);
