@@ -113,14 +113,28 @@ export class DurableLog extends MemoryLog {
     return entry;
   }
 
-  override whenDurable(entry: LogEntry, mode: Durability): Promise<void> | undefined {
-    if (mode === "none" || (entry as WalLogEntry).inWal !== true) return undefined;
-    return this.wal.whenDurable(entry.position, mode);
+  override whenDurable(entry: LogEntry | undefined, mode: Durability): Promise<void> | undefined {
+    if (mode === "none") return undefined;
+    if (entry !== undefined && (entry as WalLogEntry).inWal) {
+      return this.wal.whenDurable(entry.position, mode);
+    }
+    // A commit with no record of its own may still have read records whose fsync is pending
+    // (locks are released before it): it waits for everything written so far. Every record is
+    // in the OS once appended, so only "fsync" has anything to wait for.
+    if (mode === "os" || this.wal.lastPosition <= this.wal.durablePosition) return undefined;
+    return this.wal.whenDurable(this.wal.lastPosition, mode);
   }
 
-  override makeDurableSync(entry: LogEntry, mode: Durability): void {
-    if (mode === "none" || (entry as WalLogEntry).inWal !== true) return;
-    this.wal.flushSync(mode === "fsync");
+  override makeDurableSync(entry: LogEntry | undefined, mode: Durability): void {
+    if (mode === "none") return;
+    if (entry !== undefined && (entry as WalLogEntry).inWal) {
+      this.wal.flushSync(mode === "fsync");
+      return;
+    }
+    // As in whenDurable: what it may have read is made durable before it returns.
+    if (mode === "fsync" && this.wal.lastPosition > this.wal.durablePosition) {
+      this.wal.flushSync(true);
+    }
   }
 }
 

@@ -73,10 +73,12 @@ export interface CommitLog {
   /** Registers a consumer; consumers see every entry appended after registration, in order. */
   subscribe(consumer: (entry: LogEntry) => void): () => void;
   /**
-   * Resolves once `entry` is as durable as `mode` asks (with everything logged before it);
-   * undefined when there is nothing to wait for (a RAM-only entry, or mode "none").
+   * Resolves once `entry` is as durable as `mode` asks, with everything logged before it. Without
+   * an entry of its own on disc (a read-only commit, or one writing RAM tables only), a commit
+   * waits for everything logged so far: it may have read writes still waiting for their fsync.
+   * Undefined when there is nothing to wait for (mode "none", or all of it durable already).
    */
-  whenDurable(entry: LogEntry, mode: Durability): Promise<void> | undefined;
-  /** Makes `entry` durable before returning (a synchronous transaction in fsync mode). */
-  makeDurableSync(entry: LogEntry, mode: Durability): void;
+  whenDurable(entry: LogEntry | undefined, mode: Durability): Promise<void> | undefined;
+  /** As whenDurable, before returning (a synchronous transaction in fsync mode). */
+  makeDurableSync(entry: LogEntry | undefined, mode: Durability): void;
 }

@@ -33,11 +33,11 @@ export class MemoryLog implements CommitLog {
     this.pos = position;
   }
 
-  whenDurable(_entry: LogEntry, _mode: Durability): Promise<void> | undefined {
+  whenDurable(_entry: LogEntry | undefined, _mode: Durability): Promise<void> | undefined {
     return undefined;
   }
 
-  makeDurableSync(_entry: LogEntry, _mode: Durability): void {}
+  makeDurableSync(_entry: LogEntry | undefined, _mode: Durability): void {}
 
   subscribe(consumer: (entry: LogEntry) => void): () => void {
     // Each call is its own subscription, even for a function already subscribed.

@@ -208,7 +208,8 @@ export class ActivityRunner {
         );
       }
       const entry = commit(core, ctx, txn);
-      if (entry !== undefined) core.log.makeDurableSync(entry, durability);
+      // Also without an entry of its own: what it read may be waiting for its fsync.
+      core.log.makeDurableSync(entry, durability);
       return result;
     } catch (e) {
       throw failed(core, abortedError(e));
@@ -273,10 +274,7 @@ export class ActivityRunner {
         const result = await this.asyncBody.run(lock, fn, ctx as unknown as AsyncActivity);
         if (lock.doomed !== undefined) throw lock.doomed;
         const entry = commit(core, ctx, txn);
-        committed = {
-          result,
-          durable: entry === undefined ? undefined : core.log.whenDurable(entry, durability),
-        };
+        committed = { result, durable: core.log.whenDurable(entry, durability) };
       } catch (e) {
         restart = lock.doomed ?? (e instanceof RestartSignal ? e : undefined);
         if (restart === undefined || attempt >= retries) {
@@ -294,8 +292,10 @@ export class ActivityRunner {
         core.activeTransactions.delete(active);
       }
       if (committed !== undefined) {
-        // Locks are released before the wait: a later transaction that sees this one's writes
-        // commits later in the log, so it can never be acknowledged before this one is durable.
+        // Early lock release: the locks are released before the wait. A later transaction that
+        // read this one's writes waits for a later log position (or, writing nothing to disc,
+        // for everything logged), so it is never acknowledged before this one is durable.
+        // A failed fsync rejects it with the FileError (as for every commit after it).
         if (committed.durable !== undefined) await committed.durable;
         return committed.result;
       }

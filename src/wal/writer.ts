@@ -2,13 +2,15 @@
 // synchronous write on the JS thread, before it returns: a record whose write failed (ENOSPC) is
 // never applied, so nothing of it can be seen or persisted later. fdatasync is what is grouped:
 // one, off the event loop, serves every commit waiting for it; records appended meanwhile wait
-// for the next one, which then serves all of them.
+// for the next one, which starts the moment the previous one completes and serves all of them.
+// So the disc syncs one group while the next one accumulates; two fdatasyncs may be in flight.
+// When an idle disc starts: see schedule().
 //
 // Ordering: writes are synchronous and in append order, so the file's bytes are always a prefix of
-// the append sequence. At most one asynchronous fdatasync runs at a time; it covers everything
-// written before it was issued (its target is the position written at that moment). flushSync
-// fdatasyncs synchronously; the generation counters of SegmentFiles keep it from skipping a file
-// whose asynchronous sync has not completed.
+// the append sequence. At most two asynchronous fdatasyncs run at a time; each covers everything
+// written before it was issued (its target is the position written at that moment), whichever of
+// them completes first. flushSync fdatasyncs synchronously; the generation counters of
+// SegmentFiles keep it from skipping a file whose asynchronous sync has not completed.
 //
 // Failure. A failed write (ENOSPC, EIO) leaves the log as it was (a torn record is cut off, a
 // segment the record started is removed) and throws a FileError/DiskFullError; the next append
@@ -37,6 +39,20 @@ interface LastRecord {
   readonly bytes: number;
 }
 
+/** An fdatasync in flight and the highest position it covers. */
+interface InFlightSync {
+  target: number;
+  done: Promise<void>;
+}
+
+/**
+ * Two fdatasyncs may run at once: commits that came after one started need not wait for its end
+ * before theirs starts (the file system commits its journal in the same two stages anyway).
+ */
+const MAX_SYNCS_IN_FLIGHT = 2;
+/** The fdatasync time assumed before one is measured (ms). */
+const INITIAL_SYNC_MS = 4;
+
 export class GroupCommitWriter {
   private readonly batch = new Batch();
   /** Bytes in the segment receiving the next append; -1: the next append starts a segment. */
@@ -51,10 +67,16 @@ export class GroupCommitWriter {
   durable: number;
   private waiters: Waiter[] = [];
   private scheduled = false;
-  /** The fdatasync in flight; it never rejects (failure goes through fail()). */
-  private syncing: Promise<void> | undefined;
-  /** What the fdatasync in flight covers (lowered when a record it covered is retracted). */
-  private syncTarget = 0;
+  /** When the first waiter of the next fdatasync came (performance.now()). */
+  private scheduledAt = 0;
+  /** Still in the synchronous run of that first waiter: it all shares one fdatasync anyway. */
+  private sameRun = false;
+  /** How long an fdatasync takes, a moving average (ms). */
+  private syncMs = INITIAL_SYNC_MS;
+  /** The fdatasyncs in flight, each with what it covers; they never reject (failure goes through fail()). */
+  private readonly syncs = new Set<InFlightSync>();
+  /** The highest position an fdatasync in flight covers (lowered when a record is retracted). */
+  private issued = 0;
   private last: LastRecord | undefined;
   private failed = false;
   private failure: unknown;
@@ -137,7 +159,8 @@ export class GroupCommitWriter {
     this.appended = last.previous;
     this.bytes -= last.bytes;
     if (this.durable > last.previous) this.durable = last.previous;
-    if (this.syncTarget > last.previous) this.syncTarget = last.previous;
+    if (this.issued > last.previous) this.issued = last.previous;
+    for (const s of this.syncs) if (s.target > last.previous) s.target = last.previous;
   }
 
   /** The next record starts a new segment (so the current one can be deleted once it is obsolete). */
@@ -187,10 +210,9 @@ export class GroupCommitWriter {
     this.closed = true;
     try {
       if (this.failed) return;
-      while (this.syncing !== undefined) await this.syncing;
+      while (this.syncs.size > 0) await Promise.all([...this.syncs].map((s) => s.done));
       if (this.filesClosed) return;
-      this.startSync();
-      await this.syncing;
+      await this.startSync().done;
       if (this.failed) throw this.failure;
     } finally {
       this.closeFiles();
@@ -208,33 +230,63 @@ export class GroupCommitWriter {
     if (this.closed) throw new NotRunningError("the WAL is closed");
   }
 
+  /**
+   * A waiter came. An idle disc starts syncing when the JavaScript running now is done
+   * (setImmediate): every commit made in the meantime shares the fdatasync. But a long run of
+   * commits (concurrent async transactions continuing one another as their locks are granted,
+   * all in one microtask drain) would keep the disc idle until its end: once the first waiter has
+   * waited half an fdatasync, the next commit in a later microtask starts one at once, and later
+   * ones the next. (A synchronous loop of commits cannot be cut short, so it keeps to one.)
+   */
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.pump);
+    if (this.syncs.size >= MAX_SYNCS_IN_FLIGHT) return; // a completion pumps
+    const now = performance.now();
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.scheduledAt = now;
+      this.sameRun = true;
+      queueMicrotask(this.runEnded);
+      setImmediate(this.pump);
+    } else if (!this.sameRun && now - this.scheduledAt >= this.syncMs / 2) this.pump();
   }
+
+  private readonly runEnded = (): void => {
+    this.sameRun = false;
+  };
 
   private readonly pump = (): void => {
     this.scheduled = false;
     if (this.failed || this.filesClosed) return;
-    if (this.waiters.length > 0 && this.syncing === undefined) this.startSync();
+    if (this.syncs.size >= MAX_SYNCS_IN_FLIGHT || this.written <= this.issued) return;
+    // Only for a waiter that no fdatasync in flight covers (the latest ones, at the end).
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.target > this.issued) {
+        this.startSync();
+        return;
+      }
+    }
   };
 
-  private startSync(): void {
-    this.syncTarget = this.written;
-    this.syncing = this.files.sync().then(
+  private startSync(): InFlightSync {
+    const sync: InFlightSync = { target: this.written, done: Promise.resolve() };
+    this.issued = sync.target;
+    this.syncs.add(sync);
+    const started = performance.now();
+    sync.done = this.files.sync().then(
       () => {
-        this.syncing = undefined;
+        this.syncs.delete(sync);
+        this.syncMs += (performance.now() - started - this.syncMs) / 8;
         if (this.failed || this.filesClosed) return;
-        this.synced(this.syncTarget);
+        this.synced(sync.target);
         // Waiters that came during this fdatasync get the next one, with everything since.
         if (this.waiters.length > 0) this.pump();
       },
       (e: unknown) => {
-        this.syncing = undefined;
+        this.syncs.delete(sync);
         if (!this.filesClosed) this.fail(e);
       },
     );
+    return sync;
   }
 
   private syncSync(): void {

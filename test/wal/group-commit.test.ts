@@ -69,6 +69,72 @@ describe("WAL group commit", () => {
     });
   });
 
+  it("a long chain of commits in one microtask drain does not keep the disc idle to its end", async () => {
+    await withDir(async (dir) => {
+      const { io, calls } = slowSync(0);
+      const { wal } = Wal.open(dir, { autoRepair: false, io });
+      // Concurrent async transactions run like this: each continuation commits and waits for
+      // its fsync, one after another, all in one microtask drain (here 100 x 0.3 ms).
+      let started = -1;
+      const waits: Promise<void>[] = [];
+      for (let p = 1; p <= 100; p++) {
+        const until = performance.now() + 0.3;
+        while (performance.now() < until);
+        wal.append(p, entryFor(p));
+        waits.push(wal.whenDurable(p, "fsync"));
+        if (started < 0 && calls.async > 0) started = p;
+        await null;
+      }
+      assert.ok(started > 1 && started < 60, `fsync started at commit ${started}`);
+      await Promise.all(waits);
+      assert.equal(wal.durablePosition, 100);
+      assert.ok(calls.async >= 2 && calls.async < 10, `${calls.async} fdatasyncs`);
+      await wal.close();
+    });
+  });
+
+  it("while an fdatasync runs, a second one starts for commits it does not cover", async () => {
+    await withDir(async (dir) => {
+      const { io, calls } = slowSync(40);
+      const { wal } = Wal.open(dir, { autoRepair: false, io });
+      wal.append(1, entryFor(1));
+      const first = wal.whenDurable(1, "fsync");
+      await sleep(5);
+      assert.equal(calls.async, 1);
+      wal.append(2, entryFor(2));
+      const second = wal.whenDurable(2, "fsync");
+      await sleep(5);
+      assert.equal(calls.async, 2);
+      wal.append(3, entryFor(3));
+      const third = wal.whenDurable(3, "fsync");
+      await sleep(5);
+      // At most two at once: the third waits for one of them to complete.
+      assert.equal(calls.async, 2);
+      await Promise.all([first, second, third]);
+      assert.equal(calls.async, 3);
+      assert.equal(wal.durablePosition, 3);
+      await wal.close();
+    });
+  });
+
+  it("the next fsync starts the moment the previous one completes, for what came meanwhile", async () => {
+    await withDir(async (dir) => {
+      const { io, calls } = slowSync(30);
+      const { wal } = Wal.open(dir, { autoRepair: false, io });
+      wal.append(1, entryFor(1));
+      const first = wal.whenDurable(1, "fsync");
+      await sleep(5);
+      wal.append(2, entryFor(2));
+      const second = wal.whenDurable(2, "fsync");
+      await first;
+      // The second group's fdatasync is already on its way when the first group is acknowledged.
+      assert.equal(calls.async, 2);
+      await second;
+      assert.equal(wal.durablePosition, 2);
+      await wal.close();
+    });
+  });
+
   it("appends made during an fsync reach the OS at once and share the next fsync", async () => {
     await withDir(async (dir) => {
       const { io, calls } = slowSync(60);
