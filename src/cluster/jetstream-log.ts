@@ -12,6 +12,7 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection, nanos } from "@nats-io/transport-node";
+import { retryTransient } from "./retry.js";
 
 export interface JetStreamLogOptions {
   /** NATS server URLs (several, so the client fails over). */
@@ -91,7 +92,7 @@ export class JetStreamLog {
       reconnectTimeWait: 250,
     });
     try {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await retryTransient(() => jetstreamManager(nc));
       const stream = `MNEME_${name}`;
       const subject = `mneme.${name}.log`;
       const wanted = {
@@ -101,15 +102,17 @@ export class JetStreamLog {
         duplicate_window: nanos(options.duplicateWindowMs ?? 120_000),
         allow_direct: true,
       };
-      try {
-        const info = await jsm.streams.info(stream);
-        if (info.config.num_replicas !== wanted.num_replicas) {
-          await jsm.streams.update(stream, { num_replicas: wanted.num_replicas });
+      await retryTransient(async () => {
+        try {
+          const info = await jsm.streams.info(stream);
+          if (info.config.num_replicas !== wanted.num_replicas) {
+            await jsm.streams.update(stream, { num_replicas: wanted.num_replicas });
+          }
+        } catch (e) {
+          if (!(e instanceof Error && /stream not found/i.test(e.message))) throw e;
+          await jsm.streams.add(wanted);
         }
-      } catch (e) {
-        if (!(e instanceof Error && /stream not found/i.test(e.message))) throw e;
-        await jsm.streams.add(wanted);
-      }
+      });
       return new JetStreamLog(nc, jetstream(nc), jsm, stream, subject, options);
     } catch (e) {
       await nc.close();

@@ -6,6 +6,7 @@
 // own view, as in Mnesia; commits never depend on them (the log's majority decides those).
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { retryTransient } from "./retry.js";
 
 export interface MembershipOptions {
   readonly cluster: string;
@@ -43,7 +44,9 @@ export class Membership {
 
   static async start(nc: NatsConnection, options: MembershipOptions): Promise<Membership> {
     const bucket = `MNEME_${options.cluster}_nodes`;
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas: options.replicas ?? 1 });
+    const kv = await retryTransient(() =>
+      new Kvm(nc).create(bucket, { history: 1, replicas: options.replicas ?? 1 }),
+    );
     const m = new Membership(kv, options);
     await m.beat();
     await m.watch();

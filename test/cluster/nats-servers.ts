@@ -131,13 +131,38 @@ export class NatsCluster {
       const leader = [...leaders][0];
       // A stale answer names a server that is gone: wait for the survivors to elect another.
       const alive = this.servers.some((x) => x.running && x.name === leader);
-      if (answered === running && leaders.size === 1 && alive) return leader as string;
+      if (
+        answered === running &&
+        leaders.size === 1 &&
+        alive &&
+        (await this.peersCurrent(leader as string))
+      ) {
+        return leader as string;
+      }
       if (Date.now() > deadline) {
         const logs = this.servers.map((s) => `--- ${s.name}\n${s.log.slice(-2000)}`).join("\n");
         throw new Error(`no JetStream meta leader agreed within ${timeoutMs} ms\n${logs}`);
       }
       await sleep(100);
     }
+  }
+
+  /**
+   * Whether the leader knows every configured server and sees every running one as current:
+   * until then, creating a replicated stream can fail with "no suitable peers for placement".
+   */
+  private async peersCurrent(leader: string): Promise<boolean> {
+    if (this.servers.length === 1) return true;
+    const server = this.servers.find((s) => s.name === leader);
+    const meta = (await server?.jsz().catch(() => undefined))?.meta_cluster as
+      | {
+          cluster_size?: number;
+          replicas?: { name: string; current?: boolean; offline?: boolean }[];
+        }
+      | undefined;
+    if (meta === undefined || meta.cluster_size !== this.servers.length) return false;
+    const others = this.servers.filter((s) => s.running && s.name !== leader);
+    return others.every((s) => meta.replicas?.some((r) => r.name === s.name && !r.offline));
   }
 
   async stop(): Promise<void> {
