@@ -223,8 +223,51 @@ export async function runOnce(
   if (!verified) throw new Error("tpcb: balances do not add up");
 }
 
+/**
+ * hotkey: N async transactions started together, each incrementing one counter (ram_copies); they
+ * all queue on one record lock. ns_per_op is the wall time per transaction.
+ */
+export async function runHotkey(n: number): Promise<void> {
+  const db = await Mneme.open({});
+  const counter = await db.createTable<{ id: number; n: number }, "id">("counter", {
+    attributes: ["id", "n"],
+  });
+  db.transactionSync((tx) => tx.write(counter, { id: 1, n: 0 }));
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: n }, () =>
+      db.transaction(async (tx) => {
+        const [c] = await tx.wread(counter, 1);
+        await tx.write(counter, { id: 1, n: c!.n + 1 });
+      }),
+    ),
+  );
+  const ns = Number(process.hrtime.bigint() - t0) / n;
+  const [c] = db.dirtyRead(counter, 1);
+  const restarts = db.systemInfo("transaction_restarts");
+  await db.close();
+  emitLine({
+    system: "mneme",
+    storage: "ram_copies",
+    op: "hotkey",
+    n,
+    ns_per_op: Math.round(ns),
+    variant: "transaction(async body)",
+    restarts,
+    verified: c?.n === n,
+  });
+  if (c?.n !== n) throw new Error(`hotkey: counter is ${c?.n}, expected ${n}`);
+}
+
 export async function runTpcb(): Promise<void> {
   const which = process.env.TPCB_STORAGE ?? "all";
+  if (which === "all" || which === "hotkey") {
+    for (const n of [1000, 10000]) {
+      log(`tpcb: hotkey ${n}`);
+      await runHotkey(n);
+    }
+  }
+  if (which === "hotkey") return;
   if (which === "all" || which === "disc") {
     // disc_copies: async bodies, so that concurrent drivers share fsyncs (group commit).
     // os mode also with synchronous bodies, which never wait for the log; in fsync mode a
@@ -240,8 +283,10 @@ export async function runTpcb(): Promise<void> {
       }
     }
   }
-  if (which === "disc") return;
-  for (const variant of ["sync", "async"] as const) {
+  if (which !== "all" && which !== "ram") return;
+  const variants =
+    process.env.TPCB_VARIANT === undefined ? ["sync", "async"] : [process.env.TPCB_VARIANT];
+  for (const variant of variants as ("sync" | "async")[]) {
     for (const [drivers, branches] of [
       [1, 1],
       [4, 1],

@@ -130,7 +130,7 @@ export class ActivityContext {
         (txn.syncLocks ??= new SyncLocks()).note(space, key, mode);
       return g();
     }
-    const wait = locks.acquire(txn.lock, space, key, mode, describeLock(space, key));
+    const wait = locks.acquire(txn.lock, space, key, mode);
     return wait === undefined ? g() : wait.then(g);
   }
 

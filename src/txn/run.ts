@@ -8,7 +8,7 @@ import type { Durability, LogEntry } from "../log/entry.js";
 import type { ActivityKind } from "../types.js";
 import type { AccessModule, Activity, AsyncActivity, Flavour, SyncActivity } from "./activity.js";
 import { ActivityContext, abortedError, type TxnState, UserAbort } from "./context.js";
-import { describeLock, RestartSignal, TxLockState } from "./locks.js";
+import { RestartSignal, TxLockState } from "./locks.js";
 import { Overlay } from "./overlay.js";
 
 export interface TransactionOptions {
@@ -304,12 +304,7 @@ export class ActivityRunner {
       if (restart.retryLock !== undefined) {
         // Queue, holding nothing, for the lock we died on; run the body again once it is ours.
         prepared = new TxLockState(ts);
-        const { space, key } = restart.retryLock;
-        const wait = core.locks.acquireHoldingNothing(
-          prepared,
-          restart.retryLock,
-          describeLock(space, key),
-        );
+        const wait = core.locks.acquireHoldingNothing(prepared, restart.retryLock);
         if (wait !== undefined) {
           try {
             await wait;
