@@ -71,7 +71,10 @@ class Waiter {
   next: Waiter | undefined = undefined;
   /** In its item's queue (false once granted, rejected or dropped). */
   queued = true;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** Neighbours in the manager's list of waits not yet reported as slow (arrival order). */
+  slowPrev: Waiter | undefined = undefined;
+  slowNext: Waiter | undefined = undefined;
+  watched = false;
   resolve!: () => void;
   reject!: (e: Error) => void;
   readonly promise: Promise<void>;
@@ -370,6 +373,13 @@ export class LockManager {
   private readonly toWake: ItemQueue[] = [];
   private waking = false;
   private seq = 0;
+  /**
+   * Waits not yet reported as slow, oldest first, and one timer for the oldest: a wait costs no
+   * timer of its own.
+   */
+  private slowHead: Waiter | undefined;
+  private slowTail: Waiter | undefined;
+  private slowTimer: NodeJS.Timeout | undefined;
 
   /** The modes `tx` holds on the table `space` and on its record `key`. */
   heldModes(
@@ -445,10 +455,7 @@ export class LockManager {
     const w = new Waiter(tx, q, mode, patient, this.seq++, performance.now());
     tx.waiters.add(w);
     q.push(w);
-    if (this.slowWaitMs !== Infinity) {
-      w.timer = setTimeout(() => this.reportSlow(w), this.slowWaitMs);
-      w.timer.unref();
-    }
+    if (this.slowWaitMs !== Infinity) this.watch(w);
     return w.promise;
   }
 
@@ -458,12 +465,50 @@ export class LockManager {
     w.queue.unlink(w);
     w.tx.waiters.delete(w);
     this.waitMs += performance.now() - w.since;
-    if (w.timer !== undefined) clearTimeout(w.timer);
+    if (w.watched) this.unwatch(w);
+  }
+
+  /** Adds a new wait to the slow-wait list; arms the timer if none is. */
+  private watch(w: Waiter): void {
+    w.watched = true;
+    w.slowPrev = this.slowTail;
+    if (this.slowTail === undefined) this.slowHead = w;
+    else this.slowTail.slowNext = w;
+    this.slowTail = w;
+    if (this.slowTimer === undefined) this.armSlowTimer(this.slowWaitMs);
+  }
+
+  private unwatch(w: Waiter): void {
+    w.watched = false;
+    if (w.slowPrev === undefined) this.slowHead = w.slowNext;
+    else w.slowPrev.slowNext = w.slowNext;
+    if (w.slowNext === undefined) this.slowTail = w.slowPrev;
+    else w.slowNext.slowPrev = w.slowPrev;
+    w.slowPrev = w.slowNext = undefined;
+  }
+
+  private armSlowTimer(ms: number): void {
+    this.slowTimer = setTimeout(() => this.reportSlowWaits(), Math.max(1, Math.ceil(ms)));
+    this.slowTimer.unref();
+  }
+
+  /** Reports the waits that reached slowWaitMs, then sleeps until the next one will. */
+  private reportSlowWaits(): void {
+    this.slowTimer = undefined;
+    const now = performance.now();
+    for (let w = this.slowHead; w !== undefined; w = this.slowHead) {
+      const due = w.since + this.slowWaitMs - now;
+      if (due > 0) {
+        this.armSlowTimer(due);
+        return;
+      }
+      this.unwatch(w);
+      this.reportSlow(w, now);
+    }
   }
 
   /** A wait that lasted slowWaitMs and still goes on: reported with what it waits for. */
-  private reportSlow(w: Waiter): void {
-    if (!w.queued) return;
+  private reportSlow(w: Waiter, now: number): void {
     this.slowWaits++;
     const q = w.queue;
     const holders = q.space.conflicts(w.tx, q.item, w.mode).map((h) => h.ts);
@@ -473,7 +518,7 @@ export class LockManager {
       key: q.key === TABLE || global ? undefined : formatKey(q.key),
       lock: q.describe,
       mode: w.mode,
-      waitedMs: Math.round(performance.now() - w.since),
+      waitedMs: Math.round(now - w.since),
       waiterTs: w.tx.ts,
       holderTs: holders,
     });
