@@ -364,6 +364,11 @@ export class LockManager {
   /** Lock requests that had to queue, and their total time in the queue (ms). */
   waits = 0;
   waitMs = 0;
+  /**
+   * Queued requests looked at by wakes after releases (their number follows the number of
+   * grants and wait-die checks, not the length of the queues).
+   */
+  examined = 0;
   /** Waits that reached slowWaitMs (each reported once to onSlowWait). */
   slowWaits = 0;
   /** How long a wait may last before it is reported (Infinity: never). */
@@ -710,6 +715,7 @@ export class LockManager {
       // Only patient waiters left behind a lock they cannot share: nothing can move.
       if (q.impatient === 0 && s.patientBlocked(q)) return;
       let next = w.next;
+      this.examined++;
       const oldest = s.oldestConflict(w.tx, q.item, w.mode);
       if (oldest === undefined) {
         this.unqueue(w);
