@@ -196,9 +196,11 @@ export async function runOnce(
       }
     }
   };
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: drivers }, (_, d) => driver(d)));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0);
   const total = counts.reduce((x, y) => x + y, 0);
   const verified = verify(db, t);
   const restarts = db.systemInfo("transaction_restarts");
@@ -213,6 +215,8 @@ export async function runOnce(
     n_branches: branches,
     tps: Math.round(total / secs),
     avg_us: Math.round(((secs * 1e6) / total) * drivers * 10) / 10,
+    // The process's CPU time per transaction: steadier than tps on a shared machine.
+    cpu_us_per_txn: Math.round(((cpu.user + cpu.system) / total) * 100) / 100,
     variant: variant === "async" ? "transaction(async body)" : "transactionSync",
     accounts_per_branch: accounts,
     restarts,
