@@ -196,9 +196,11 @@ export async function runOnce(
       }
     }
   };
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: drivers }, (_, d) => driver(d)));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0);
   const total = counts.reduce((x, y) => x + y, 0);
   const verified = verify(db, t);
   const restarts = db.systemInfo("transaction_restarts");
@@ -213,6 +215,8 @@ export async function runOnce(
     n_branches: branches,
     tps: Math.round(total / secs),
     avg_us: Math.round(((secs * 1e6) / total) * drivers * 10) / 10,
+    // The process's CPU time per transaction: steadier than tps on a shared machine.
+    cpu_us_per_txn: Math.round(((cpu.user + cpu.system) / total) * 100) / 100,
     variant: variant === "async" ? "transaction(async body)" : "transactionSync",
     accounts_per_branch: accounts,
     restarts,
@@ -223,8 +227,70 @@ export async function runOnce(
   if (!verified) throw new Error("tpcb: balances do not add up");
 }
 
+/**
+ * hotkey: N async transactions started together, each incrementing one counter (ram_copies); they
+ * all queue on one record lock. ns_per_op is the wall time per transaction, the median of
+ * CFG.rounds runs after untimed warm-up runs.
+ */
+export async function runHotkey(n: number): Promise<void> {
+  const db = await Mneme.open({});
+  const counter = await db.createTable<{ id: number; n: number }, "id">("counter", {
+    attributes: ["id", "n"],
+  });
+  const cpu: number[] = [];
+  const round = async (): Promise<number> => {
+    db.transactionSync((tx) => tx.write(counter, { id: 1, n: 0 }));
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: n }, () =>
+        db.transaction(async (tx) => {
+          const [c] = await tx.wread(counter, 1);
+          await tx.write(counter, { id: 1, n: c!.n + 1 });
+        }),
+      ),
+    );
+    const ns = Number(process.hrtime.bigint() - t0) / n;
+    const c1 = process.cpuUsage(c0);
+    cpu.push(((c1.user + c1.system) * 1000) / n);
+    const [c] = db.dirtyRead(counter, 1);
+    if (c?.n !== n) throw new Error(`hotkey: counter is ${c?.n}, expected ${n}`);
+    return ns;
+  };
+  // Warm up on at least 5,000 transactions, so that N = 1,000 is not timed while the JIT compiles.
+  for (let w = 0; w < Math.ceil(5000 / n); w++) await round();
+  cpu.length = 0;
+  const rounds: number[] = [];
+  for (let r = 0; r < CFG.rounds; r++) rounds.push(await round());
+  rounds.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
+  const restarts = db.systemInfo("transaction_restarts");
+  await db.close();
+  emitLine({
+    system: "mneme",
+    storage: "ram_copies",
+    op: "hotkey",
+    n,
+    ns_per_op: Math.round(rounds[rounds.length >> 1]!),
+    min_ns: Math.round(rounds[0]!),
+    max_ns: Math.round(rounds[rounds.length - 1]!),
+    // CPU time per transaction (median round): steadier than wall time on a shared machine.
+    cpu_ns_per_op: Math.round(cpu[cpu.length >> 1]!),
+    variant: "transaction(async body)",
+    restarts,
+    verified: true,
+  });
+}
+
 export async function runTpcb(): Promise<void> {
   const which = process.env.TPCB_STORAGE ?? "all";
+  if (which === "all" || which === "hotkey") {
+    for (const n of [1000, 10000]) {
+      log(`tpcb: hotkey ${n}`);
+      await runHotkey(n);
+    }
+  }
+  if (which === "hotkey") return;
   if (which === "all" || which === "disc") {
     // disc_copies: async bodies, so that concurrent drivers share fsyncs (group commit).
     // os mode also with synchronous bodies, which never wait for the log; in fsync mode a
@@ -240,8 +306,10 @@ export async function runTpcb(): Promise<void> {
       }
     }
   }
-  if (which === "disc") return;
-  for (const variant of ["sync", "async"] as const) {
+  if (which !== "all" && which !== "ram") return;
+  const variants =
+    process.env.TPCB_VARIANT === undefined ? ["sync", "async"] : [process.env.TPCB_VARIANT];
+  for (const variant of variants as ("sync" | "async")[]) {
     for (const [drivers, branches] of [
       [1, 1],
       [4, 1],

@@ -48,6 +48,12 @@ type Ref = TableName;
 const READ_KINDS = new Set<unknown>(["read", "write", "sticky_write"]);
 const WRITE_KINDS = new Set<unknown>(["write", "sticky_write"]);
 
+/**
+ * What an async write returns once its lock is granted: one settled promise shared by all (a
+ * settled promise never changes, so sharing it is safe), not a new one per operation.
+ */
+const DONE: Promise<undefined> = Promise.resolve(undefined);
+
 function nameOf(ref: Ref): string {
   return typeof ref === "string" ? ref : ref?.name;
 }
@@ -73,6 +79,11 @@ export class ActivityContext {
       mod === undefined
         ? this
         : new ActivityContext(core, flavour, kind, activityId, txn, undefined, nest);
+  }
+
+  /** The transaction's wait-die timestamp (with activityId, its entry in activeTransactions). */
+  get ts(): number {
+    return this.txn?.lock.ts ?? 0;
   }
 
   private get api(): Activity<Flavour> {
@@ -130,7 +141,7 @@ export class ActivityContext {
         (txn.syncLocks ??= new SyncLocks()).note(space, key, mode);
       return g();
     }
-    const wait = locks.acquire(txn.lock, space, key, mode, describeLock(space, key));
+    const wait = locks.acquire(txn.lock, space, key, mode);
     return wait === undefined ? g() : wait.then(g);
   }
 
@@ -177,9 +188,16 @@ export class ActivityContext {
       this.assertOpen();
       return this.readNow(ref, key, lock);
     }
-    return this.run(() => this.readNow(ref, key, lock));
+    try {
+      this.assertOpen();
+      const r = this.readNow(ref, key, lock);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
+  /** A record read: its records now, or (an async body that must wait for the lock) a promise. */
   private readNow(ref: Ref, key: Key, lock: LockKind): unknown {
     const t = this.table(ref);
     const txn = this.txn;
@@ -193,13 +211,12 @@ export class ActivityContext {
         if (lock === "sticky_write") this.stick(t.name, k);
         (txn.syncLocks ??= new SyncLocks()).note(t.name, k, mode);
       }
-      const ov = txn.overlay.table(t.name);
-      const change = ov?.get(k);
-      const base = t.store.lookup(k);
-      return change === undefined ? base : ov!.apply(base, change);
+      return lookupIn(t, txn, k);
     }
     if (lock === "sticky_write") this.stick(t.name, k);
-    return this.locked(t.name, k, mode, () => this.view(t).lookup(k));
+    // A granted lock needs no closure and no wait: the records are read at once.
+    const wait = this.core.locks.acquire(txn.lock, t.name, k, mode);
+    return wait === undefined ? lookupIn(t, txn, k) : wait.then(() => this.view(t).lookup(k));
   }
 
   wread(ref: Ref, key: Key): unknown {
@@ -356,7 +373,12 @@ export class ActivityContext {
       this.assertOpen();
       return this.writeNow(ref, record, lock);
     }
-    return this.run(() => this.writeNow(ref, record, lock));
+    try {
+      this.assertOpen();
+      return this.writeNow(ref, record, lock) ?? DONE;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   private writeNow(ref: Ref, record: unknown, lock: LockKind): unknown {
@@ -372,7 +394,12 @@ export class ActivityContext {
       txn.overlay.add(t.name, t.spec.type, op);
       return undefined;
     }
-    return this.locked(t.name, key, "write", () => {
+    const wait = this.core.locks.acquire(txn.lock, t.name, key, "write");
+    if (wait === undefined) {
+      txn.overlay.add(t.name, t.spec.type, op);
+      return undefined;
+    }
+    return wait.then(() => {
       txn.overlay.add(t.name, t.spec.type, op);
     });
   }
@@ -546,6 +573,14 @@ export class ActivityContext {
   ets(fn: (ctx: Activity<Flavour>) => unknown): unknown {
     return fn(this as unknown as Activity<Flavour>);
   }
+}
+
+/** A key's records as the transaction sees them: the committed ones with its own changes applied. */
+function lookupIn(t: LiveTable, txn: TxnState, k: Key): readonly unknown[] {
+  const ov = txn.overlay.table(t.name);
+  const change = ov?.get(k);
+  const base = t.store.lookup(k);
+  return change === undefined ? base : ov!.apply(base, change);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Durability, LogEntry } from "../log/entry.js";
 import type { ActivityKind } from "../types.js";
 import type { AccessModule, Activity, AsyncActivity, Flavour, SyncActivity } from "./activity.js";
 import { ActivityContext, abortedError, type TxnState, UserAbort } from "./context.js";
-import { describeLock, RestartSignal, TxLockState } from "./locks.js";
+import { RestartSignal, TxLockState } from "./locks.js";
 import { Overlay } from "./overlay.js";
 
 export interface TransactionOptions {
@@ -208,7 +208,6 @@ export class ActivityRunner {
         );
       }
       const entry = commit(core, ctx, txn);
-      // Also without an entry of its own: what it read may be waiting for its fsync.
       core.log.makeDurableSync(entry, durability);
       return result;
     } catch (e) {
@@ -226,101 +225,93 @@ export class ActivityRunner {
     options: TransactionOptions,
     mod: AccessModule | undefined,
   ): Promise<R> {
-    assertRunning(this.core, true);
-    this.inFlight++;
-    try {
-      return await this.runAttempts(kind, fn, options, mod);
-    } finally {
-      if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
-  }
-
-  private async runAttempts<R>(
-    kind: TxKind,
-    fn: (tx: AsyncActivity) => Promise<R> | R,
-    options: TransactionOptions,
-    mod: AccessModule | undefined,
-  ): Promise<R> {
     const core = this.core;
+    assertRunning(core, true);
     let retries: number;
     let durability: Durability;
     try {
-      retries = checkRetries(options.retries ?? Infinity);
-      durability = durabilityOf(core, kind, options.durability);
+      retries = options.retries === undefined ? Infinity : checkRetries(options.retries);
+      durability =
+        options.durability === undefined && kind === "transaction"
+          ? core.durability
+          : durabilityOf(core, kind, options.durability);
     } catch (e) {
       // Mnesia: {aborted, {badarg, Fun, Retries, ...}}.
       throw abortedError(e);
     }
-    const ts = core.nextTs();
-    let prepared: TxLockState | undefined;
-    for (let attempt = 0; ; attempt++) {
-      const lock = prepared ?? new TxLockState(ts);
-      prepared = undefined;
-      const txn: TxnState = { lock, overlay: new Overlay() };
-      const ctx = new ActivityContext(
-        core,
-        "async",
-        kind,
-        core.nextActivityId("tid"),
-        txn,
-        mod,
-        this.nest,
-      );
-      const active = { activityId: ctx.activityId, ts };
-      core.activeTransactions.add(active);
-      let restart: RestartSignal | undefined;
-      let committed: { result: R; durable: Promise<void> | undefined } | undefined;
-      try {
-        const result = await this.asyncBody.run(lock, fn, ctx as unknown as AsyncActivity);
-        if (lock.doomed !== undefined) throw lock.doomed;
-        const entry = commit(core, ctx, txn);
-        committed = { result, durable: core.log.whenDurable(entry, durability) };
-      } catch (e) {
-        restart = lock.doomed ?? (e instanceof RestartSignal ? e : undefined);
-        if (restart === undefined || attempt >= retries) {
-          if (restart !== undefined) {
-            throw failed(
-              core,
-              new TransactionAborted(["retries_exhausted", restart.message], restart),
-            );
-          }
-          throw failed(core, abortedError(e));
-        }
-      } finally {
-        core.locks.releaseAll(lock);
-        lock.markDone();
-        core.activeTransactions.delete(active);
-      }
-      if (committed !== undefined) {
-        // Early lock release: the locks are released before the wait. A later transaction that
-        // read this one's writes waits for a later log position (or, writing nothing to disc,
-        // for everything logged), so it is never acknowledged before this one is durable.
-        // A failed fsync rejects it with the FileError (as for every commit after it).
-        if (committed.durable !== undefined) await committed.durable;
-        return committed.result;
-      }
-      if (restart === undefined) throw new Error("unreachable: neither committed nor restarted");
-      core.stats.restarts++;
-      if (restart.retryLock !== undefined) {
-        // Queue, holding nothing, for the lock we died on; run the body again once it is ours.
-        prepared = new TxLockState(ts);
-        const { space, key } = restart.retryLock;
-        const wait = core.locks.acquireHoldingNothing(
-          prepared,
-          restart.retryLock,
-          describeLock(space, key),
+    this.inFlight++;
+    try {
+      const ts = core.nextTs();
+      let prepared: TxLockState | undefined;
+      for (let attempt = 0; ; attempt++) {
+        const lock = prepared ?? new TxLockState(ts);
+        prepared = undefined;
+        const txn: TxnState = { lock, overlay: new Overlay() };
+        const ctx = new ActivityContext(
+          core,
+          "async",
+          kind,
+          core.nextActivityId("tid"),
+          txn,
+          mod,
+          this.nest,
         );
-        if (wait !== undefined) {
-          try {
-            await wait;
-          } catch (e) {
-            // The database closed while this restart queued: node_not_running.
+        // The context itself is the entry (it carries the activity id and the wait-die timestamp).
+        core.activeTransactions.add(ctx);
+        let restart: RestartSignal | undefined;
+        let result: R | undefined;
+        let durable: Promise<void> | undefined;
+        let committed = false;
+        try {
+          result = await this.asyncBody.run(lock, fn, ctx as unknown as AsyncActivity);
+          if (lock.doomed !== undefined) throw lock.doomed;
+          const entry = commit(core, ctx, txn);
+          committed = true;
+          durable = core.log.whenDurable(entry, durability);
+        } catch (e) {
+          restart = lock.doomed ?? (e instanceof RestartSignal ? e : undefined);
+          if (restart === undefined || attempt >= retries) {
+            if (restart !== undefined) {
+              throw failed(
+                core,
+                new TransactionAborted(["retries_exhausted", restart.message], restart),
+              );
+            }
             throw failed(core, abortedError(e));
           }
+        } finally {
+          core.locks.releaseAll(lock);
+          lock.markDone();
+          core.activeTransactions.delete(ctx);
         }
-      } else if (restart.blocker !== undefined) await restart.blocker.whenDone();
-      else await new Promise<void>((resolve) => setImmediate(resolve));
-      assertRunning(core);
+        if (committed) {
+          // Early lock release: the locks are released before the wait. A later transaction that
+          // read this one's writes waits for a later log position (or, writing nothing to disc,
+          // for everything logged), so it is never acknowledged before this one is durable.
+          // A failed fsync rejects it with the FileError (as for every commit after it).
+          if (durable !== undefined) await durable;
+          return result as R;
+        }
+        if (restart === undefined) throw new Error("unreachable: neither committed nor restarted");
+        core.stats.restarts++;
+        if (restart.retryLock !== undefined) {
+          // Queue, holding nothing, for the lock we died on; run the body again once it is ours.
+          prepared = new TxLockState(ts);
+          const wait = core.locks.acquireHoldingNothing(prepared, restart.retryLock);
+          if (wait !== undefined) {
+            try {
+              await wait;
+            } catch (e) {
+              // The database closed while this restart queued: node_not_running.
+              throw failed(core, abortedError(e));
+            }
+          }
+        } else if (restart.blocker !== undefined) await restart.blocker.whenDone();
+        else await new Promise<void>((resolve) => setImmediate(resolve));
+        assertRunning(core);
+      }
+    } finally {
+      if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
 
