@@ -42,6 +42,11 @@ export class DurableLog extends MemoryLog {
   writes = 0;
   /** The largest WAL entry: a commit whose logged changes encode to more is refused (system_limit). */
   maxEntryBytes = MAX_ENTRY_BYTES;
+  /**
+   * Awaited by every commit acknowledgement of an entry in the WAL, after the WAL itself (the
+   * replicator's sync mode: acknowledged once the entry is in the object store).
+   */
+  afterDurable: ((position: number) => Promise<void>) | undefined;
 
   constructor(
     private readonly wal: Wal,
@@ -114,8 +119,11 @@ export class DurableLog extends MemoryLog {
   }
 
   override whenDurable(entry: LogEntry, mode: Durability): Promise<void> | undefined {
-    if (mode === "none" || (entry as WalLogEntry).inWal !== true) return undefined;
-    return this.wal.whenDurable(entry.position, mode);
+    if ((entry as WalLogEntry).inWal !== true) return undefined;
+    const local = mode === "none" ? undefined : this.wal.whenDurable(entry.position, mode);
+    const after = this.afterDurable;
+    if (after === undefined) return local;
+    return local === undefined ? after(entry.position) : local.then(() => after(entry.position));
   }
 
   override makeDurableSync(entry: LogEntry, mode: Durability): void {
