@@ -341,7 +341,11 @@ export class Mneme {
       dir: disc.layout.dir,
       walDir: disc.layout.wal,
       logPosition: () => core.log.position,
-      onAppend: (fn) => core.log.subscribe((e) => fn(e.position)),
+      // Only entries written to the WAL are shipped (writes to ram_copies tables are not logged).
+      onAppend: (fn) =>
+        core.log.subscribe((e) => {
+          if ((e as { inWal?: boolean }).inWal === true) fn(e.position);
+        }),
       snapshot: (file) => backupAll(core, checkpoints, file, fileBackupModule),
       setWalFloor: (floor) => {
         disc.walFloor = floor;

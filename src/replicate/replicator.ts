@@ -175,6 +175,10 @@ export class Replicator implements ReplicationHandle {
   private readonly unsubscribe: () => void;
   private waiters: { position: number; resolve: () => void }[] = [];
   private wake: (() => void) | undefined;
+  /** A commit waits (sync mode): the loop runs again at once instead of sleeping. */
+  private hurry = false;
+  /** The last position written to the WAL that this replicator saw. */
+  private lastLogged: number;
   private stopping = false;
   private readonly loop: Promise<void>;
 
@@ -221,8 +225,10 @@ export class Replicator implements ReplicationHandle {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-replicate-"));
     // Nothing of the WAL goes until the replica says what it holds.
     host.setWalFloor(() => (this.tail === undefined ? 0 : this.shipped + 1));
+    this.lastLogged = host.logPosition();
     this.unsubscribe = host.onAppend((position) => {
       this.times.set(position, Date.now());
+      this.lastLogged = position;
     });
     if (mode === "sync") host.setAfterDurable((position) => this.whenShipped(position));
     this.loop = this.run();
@@ -231,6 +237,7 @@ export class Replicator implements ReplicationHandle {
   status(): ReplicationStatus {
     const c = this.store.counters;
     const local = this.host.logPosition();
+    const logged = Math.max(this.lastLogged, this.shipped);
     let oldest: number | undefined;
     for (const [pos, t] of this.times) {
       if (pos > this.shipped) {
@@ -245,7 +252,7 @@ export class Replicator implements ReplicationHandle {
       state: this.state,
       shippedPosition: this.shipped,
       localPosition: local,
-      lagPositions: Math.max(0, local - this.shipped),
+      lagPositions: logged - this.shipped,
       lagMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest),
       lastShippedAt: this.lastShippedAt,
       lastSnapshotPosition: m?.snapshots.at(-1)?.position,
@@ -278,7 +285,10 @@ export class Replicator implements ReplicationHandle {
     return new Promise((resolve) => {
       this.waiters.push({ position, resolve });
       // Everyone who commits before the loop runs shares its PUT.
-      if (this.waiters.length === 1) setImmediate(() => this.wake?.());
+      if (this.waiters.length === 1) {
+        this.hurry = true;
+        setImmediate(() => this.wake?.());
+      }
     });
   }
 
@@ -286,6 +296,7 @@ export class Replicator implements ReplicationHandle {
     let failures = 0;
     let final = false;
     for (;;) {
+      this.hurry = false;
       try {
         await this.cycle();
         failures = 0;
@@ -304,6 +315,7 @@ export class Replicator implements ReplicationHandle {
         final = true;
         continue;
       }
+      if (this.hurry && failures === 0) continue;
       const delay =
         failures === 0
           ? this.syncInterval
@@ -329,11 +341,11 @@ export class Replicator implements ReplicationHandle {
 
   private async cycle(): Promise<void> {
     if (this.manifest === undefined || this.tail === undefined) await this.begin();
-    await this.ship(Number.POSITIVE_INFINITY);
+    await this.ship();
+    if (this.stopping) return;
     const m = this.manifest!;
     const due = Date.now() - this.lastSnapshotAt >= this.snapshotInterval;
     if (this.forceSnapshot || due) await this.snapshot(false);
-    if (this.stopping) return;
     await this.compact();
     await this.retain();
     if (
@@ -376,20 +388,27 @@ export class Replicator implements ReplicationHandle {
     this.tail = tail;
   }
 
-  /** Ships the entries up to `upTo` that the WAL holds now, in segments of at most 16 MiB. */
-  private async ship(upTo: number): Promise<void> {
+  /**
+   * Ships the entries the WAL holds now (one read: under load the loop must get to its other
+   * work), in segments of at most 16 MiB; with `upTo`, every entry up to that position.
+   */
+  private async ship(upTo?: number): Promise<void> {
     const tail = this.tail!;
+    let read = false;
     for (;;) {
       if (this.pending.length === 0) {
+        if (read && (upTo === undefined || this.shipped >= upTo)) return;
+        read = true;
         for (const e of tail.read(MAX_SEGMENT_BYTES)) {
           const time = this.times.get(e.position) ?? Math.min(e.fileTime, Date.now());
           this.pending.push({ position: e.position, time, bytes: e.bytes });
         }
       }
+      const limit = upTo ?? Number.POSITIVE_INFINITY;
       let n = 0;
       let bytes = 0;
       let unreplayable = false;
-      while (n < this.pending.length && this.pending[n]!.position <= upTo) {
+      while (n < this.pending.length && this.pending[n]!.position <= limit) {
         const e = this.pending[n]!;
         n++;
         bytes += e.bytes.length;
@@ -448,8 +467,16 @@ export class Replicator implements ReplicationHandle {
     this.bytesShipped += bytes.length;
     this.objectsShipped++;
     this.lastShippedAt = Date.now();
-    for (const e of entries) this.times.delete(e.position);
+    this.forget(last.position);
     this.release();
+  }
+
+  /** Drops the commit times up to `position` (shipped). */
+  private forget(position: number): void {
+    for (const p of this.times.keys()) {
+      if (p > position) break;
+      this.times.delete(p);
+    }
   }
 
   private release(): void {
@@ -508,7 +535,7 @@ export class Replicator implements ReplicationHandle {
         this.chain = chain;
         this.shipped = position;
         this.tail = new WalTail(this.host.walDir, position);
-        for (const p of this.times.keys()) if (p <= position) this.times.delete(p);
+        this.forget(position);
         this.release();
       }
     } finally {
@@ -517,7 +544,7 @@ export class Replicator implements ReplicationHandle {
   }
 
   /**
-   * Merges runs of consecutive segments below level k whose entries all fall in one closed time
+   * Merges runs of consecutive segments below level k whose last entries fall in one closed time
    * window of levels[k-1] into one level-k segment.
    */
   private async compact(): Promise<void> {
@@ -528,13 +555,13 @@ export class Replicator implements ReplicationHandle {
       let i = 0;
       while (i < segs.length) {
         const s = segs[i]!;
-        const bucket = Math.floor(s.firstTime / span);
+        // By the time of their last entry (a segment straddling a boundary still gets merged).
+        const bucket = Math.floor(s.lastTime / span);
         let j = i;
         while (
           j < segs.length &&
           segs[j]!.level < k &&
-          Math.floor(segs[j]!.lastTime / span) === bucket &&
-          Math.floor(segs[j]!.firstTime / span) === bucket
+          Math.floor(segs[j]!.lastTime / span) === bucket
         )
           j++;
         const closed = (bucket + 1) * span <= now;
