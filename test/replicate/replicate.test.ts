@@ -38,9 +38,9 @@ describe("replicate to file:// and restoreReplica", () => {
       const rep = db.replicate({ url, syncInterval: 20 });
       for (let i = 0; i < 60; i++) {
         await db.transaction(async (tx) => {
-          tx.write("t", { k: i % 7, v: i });
-          if (i % 3 === 0) tx.write("d", { k: i % 5, v: i });
-          if (i % 11 === 10) tx.delete("t", (i + 1) % 7);
+          await tx.write("t", { k: i % 7, v: i });
+          if (i % 3 === 0) await tx.write("d", { k: i % 5, v: i });
+          if (i % 11 === 10) await tx.delete("t", (i + 1) % 7);
         });
         if (i === 30) await db.dumpLog(); // a checkpoint in the middle
         states.push({

@@ -46,8 +46,8 @@ describe("replicate to s3://", () => {
     const base = rep.status();
     for (let i = 0; i < 50; i++) {
       await db.transaction(async (tx) => {
-        tx.write("t", { k: i, v: i });
-        tx.write("d", { k: i % 9, v: i });
+        await tx.write("t", { k: i, v: i });
+        await tx.write("d", { k: i % 9, v: i });
       });
     }
     await caughtUp(rep);
