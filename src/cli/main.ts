@@ -17,6 +17,7 @@ import {
   traverseCommand,
   UsageError,
 } from "./commands.js";
+import { addReplicaCommands } from "./replicate-commands.js";
 import type { S3CliOptions } from "./storage.js";
 
 /** The flags of a command that reads or writes a backup, for "s3://bucket/key" locations. */
@@ -144,6 +145,7 @@ export function buildProgram(): Command {
     traverseCommand(file, opts),
   );
 
+  addReplicaCommands(program);
   return program;
 }
 
