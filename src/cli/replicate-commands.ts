@@ -157,7 +157,7 @@ export async function restoreReplicaCommand(
     return;
   }
   print(
-    `restored ${dir} to position ${r.position} (${iso(r.time)}) from 1 snapshot and ${r.segments.length} segments, checksum ${r.checksum}`,
+    `restored ${dir} to position ${r.position} (${iso(r.time)}) from 1 snapshot and ${r.segments.length} segments${r.checksum === undefined ? "" : `, checksum ${r.checksum}`}`,
   );
 }
 

@@ -321,7 +321,8 @@ export class Replicator implements ReplicationHandle {
           ? this.syncInterval
           : Math.min(this.maxBackoff, this.syncInterval * 2 ** Math.min(failures - 1, 16));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
+        // Like the database's own timers, it does not keep the process alive.
+        const timer = setTimeout(resolve, delay).unref();
         this.wake = () => {
           clearTimeout(timer);
           resolve();
@@ -663,6 +664,7 @@ export class Replicator implements ReplicationHandle {
         dir,
         position,
         replace: true,
+        checksum: true,
         ...(this.s3 !== undefined ? { s3: this.s3 } : {}),
       });
       this.validations++;
