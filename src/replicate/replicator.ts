@@ -66,6 +66,11 @@ export interface ReplicateOptions {
   readonly s3?: ReplicaS3Options;
   /** Longest wait between retries after failures (ms, default 30 s). */
   readonly maxBackoff?: number;
+  /**
+   * How long an object compaction or retention dropped from the manifest stays in the store
+   * (ms, default 60 s), so that a restore that read the manifest just before can still read it.
+   */
+  readonly deleteGrace?: number;
 }
 
 export type ReplicationState = "starting" | "running" | "retrying" | "stopped";
@@ -157,6 +162,9 @@ export class Replicator implements ReplicationHandle {
   private readonly levels: readonly number[];
   private readonly validationInterval: number | undefined;
   private readonly maxBackoff: number;
+  private readonly deleteGrace: number;
+  /** Objects no longer in the manifest, deleted once deleteGrace has passed. */
+  private doomed: { key: string; at: number }[] = [];
   private readonly store: ObjectStore;
   private readonly tmp: string;
   private readonly s3: ReplicaS3Options | undefined;
@@ -202,6 +210,7 @@ export class Replicator implements ReplicationHandle {
     this.snapshotInterval = positiveMs("snapshotInterval", options.snapshotInterval, DAY);
     this.retention = positiveMs("retention", options.retention, DAY);
     this.maxBackoff = positiveMs("maxBackoff", options.maxBackoff, 30_000);
+    this.deleteGrace = positiveMs("deleteGrace", options.deleteGrace, 60_000);
     this.validationInterval =
       options.validationInterval === undefined
         ? undefined
@@ -330,6 +339,7 @@ export class Replicator implements ReplicationHandle {
       });
       this.wake = undefined;
     }
+    await this.sweep(true).catch(() => undefined);
     this.state = "stopped";
     this.unsubscribe();
     this.host.setWalFloor(undefined);
@@ -349,6 +359,7 @@ export class Replicator implements ReplicationHandle {
     if (this.forceSnapshot || due) await this.snapshot(false);
     await this.compact();
     await this.retain();
+    await this.sweep(false);
     if (
       this.validationInterval !== undefined &&
       Date.now() - this.lastValidationAt >= this.validationInterval &&
@@ -609,7 +620,21 @@ export class Replicator implements ReplicationHandle {
     };
     await writeManifest(this.store, next);
     this.manifest = next;
-    for (const p of parts) if (p.key !== info.key) await this.store.delete(p.key);
+    this.doom(parts.map((p) => p.key).filter((k) => k !== info.key));
+  }
+
+  private doom(keys: readonly string[]): void {
+    const at = Date.now();
+    for (const key of keys) this.doomed.push({ key, at });
+  }
+
+  /** Deletes the dropped objects whose grace has passed (all of them when stopping). */
+  private async sweep(all: boolean): Promise<void> {
+    const due = Date.now() - this.deleteGrace;
+    while (this.doomed.length > 0 && (all || this.doomed[0]!.at <= due)) {
+      await this.store.delete(this.doomed[0]!.key);
+      this.doomed.shift();
+    }
   }
 
   private async fetchSegment(s: SegmentInfo): Promise<ReturnType<typeof decodeSegment>> {
@@ -645,7 +670,7 @@ export class Replicator implements ReplicationHandle {
     };
     await writeManifest(this.store, next);
     this.manifest = next;
-    for (const o of [...goneSnaps, ...goneSegs]) await this.store.delete(o.key);
+    this.doom([...goneSnaps, ...goneSegs].map((o) => o.key));
   }
 
   /**
