@@ -43,8 +43,8 @@ export class DurableLog extends MemoryLog {
   /** The largest WAL entry: a commit whose logged changes encode to more is refused (system_limit). */
   maxEntryBytes = MAX_ENTRY_BYTES;
   /**
-   * Awaited by every commit acknowledgement of an entry in the WAL, after the WAL itself (the
-   * replicator's sync mode: acknowledged once the entry is in the object store).
+   * Awaited by every commit acknowledgement of an entry in the WAL, together with the WAL itself
+   * (the replicator's sync mode: acknowledged once the entry is in the object store too).
    */
   afterDurable: ((position: number) => Promise<void>) | undefined;
 
@@ -123,7 +123,9 @@ export class DurableLog extends MemoryLog {
     const local = mode === "none" ? undefined : this.wal.whenDurable(entry.position, mode);
     const after = this.afterDurable;
     if (after === undefined) return local;
-    return local === undefined ? after(entry.position) : local.then(() => after(entry.position));
+    // Both at once: the entry is in the OS already, so it can be shipped while it is fsynced.
+    if (local === undefined) return after(entry.position);
+    return Promise.all([local, after(entry.position)]).then(() => undefined);
   }
 
   override makeDurableSync(entry: LogEntry, mode: Durability): void {

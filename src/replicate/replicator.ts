@@ -324,14 +324,17 @@ export class Replicator implements ReplicationHandle {
         final = true;
         continue;
       }
-      if (this.hurry && failures === 0) continue;
+      // Commits waiting (sync mode): ship again at once.
+      if ((this.hurry || this.waiters.length > 0) && failures === 0) continue;
       const delay =
         failures === 0
           ? this.syncInterval
           : Math.min(this.maxBackoff, this.syncInterval * 2 ** Math.min(failures - 1, 16));
       await new Promise<void>((resolve) => {
-        // Like the database's own timers, it does not keep the process alive.
-        const timer = setTimeout(resolve, delay).unref();
+        // Like the database's own timers, it does not keep the process alive, unless commits
+        // wait for it.
+        const timer = setTimeout(resolve, delay);
+        if (this.waiters.length === 0) timer.unref();
         this.wake = () => {
           clearTimeout(timer);
           resolve();
