@@ -60,6 +60,18 @@ export type {
 export type { Subscription } from "./events/subscription.js";
 export { compareKeys, decodeKey, encodeKey } from "./keys/index.js";
 export { type Literal, literal } from "./query/literal.js";
+export type {
+  ReplicateOptions,
+  ReplicationHandle,
+  ReplicationState,
+  ReplicationStatus,
+} from "./replicate/replicator.js";
+export type {
+  RestorePlan,
+  RestoreReplicaOptions,
+  RestoreReplicaResult,
+} from "./replicate/restore.js";
+export type { ReplicaS3Options } from "./replicate/store.js";
 export type { SpecDifference } from "./schema/spec-diff.js";
 export type { RowIndex } from "./store/snmp.js";
 export type {

@@ -126,16 +126,20 @@ async function copySnapshot(
   });
 }
 
-/** mnesia:backup/2: a temporary checkpoint of every table, written, then deactivated. */
+/**
+ * mnesia:backup/2: a temporary checkpoint of every table, written, then deactivated. Returns the
+ * log position the backup reflects.
+ */
 export async function backupAll(
   core: DbCore,
   checkpoints: Checkpoints,
   opaque: unknown,
   mod: BackupModule,
-): Promise<void> {
+): Promise<number> {
   const tables = [...core.tables.keys()];
   if (tables.length === 0) {
     // Nothing to check point (a new schema): as Mnesia, an empty backup, not an error.
+    const position = core.log.position;
     const h = await mod.openWrite(opaque);
     try {
       await mod.commitWrite(h);
@@ -143,11 +147,13 @@ export async function backupAll(
       await mod.abortWrite(h).catch(() => undefined);
       throw e;
     }
-    return;
+    return position;
   }
   const { name } = checkpoints.activate({ max: tables });
+  const { position } = checkpoints.get(name);
   try {
     await backupCheckpoint(checkpoints.get(name), opaque, mod);
+    return position;
   } finally {
     checkpoints.deactivate(name);
   }

@@ -94,37 +94,7 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
     const tables = await readFallback(file, node);
     trace("stage: fallback checked");
     const stage = new DirLayout(layout.fallbackStageTmp, layout.modes);
-    makeDirSync(stage.dir, layout.modes.dir);
-    const files = new Map<string, SnapshotRef>();
-    for (const { table, blocks, count } of tables) {
-      if (table.spec.storage !== "disc_copies") continue;
-      const { name, cookie } = table.spec;
-      const snapshot = stage.restoreName(name);
-      await writeSnapshotBlocks(
-        stage.file(snapshot),
-        { table: name, position: 0, meta: { cookie } },
-        count,
-        snapshotBlocks(blocks),
-        stage.modes.file,
-      );
-      files.set(name, { file: snapshot, position: 0, cookie });
-      trace(`stage: wrote ${name}`);
-    }
-    const lmdb = tables.filter((t) => t.table.spec.storage === "disc_only_copies");
-    if (lmdb.length > 0) {
-      await writeLmdb(stage.lmdb, lmdb, stage.modes);
-      trace("stage: wrote lmdb");
-    }
-    const specs = tables.map((t) => t.table.spec);
-    await writeCheckpoint(stage, {
-      position: 0,
-      specs,
-      contents: new Map(),
-      kept: files,
-      live: files,
-      walPosition: 0,
-      ram: new Set(),
-    });
+    await writeDatabaseFiles(stage, tables, 0, trace);
     fsyncDirSync(stage.dir);
     fs.renameSync(stage.dir, layout.fallbackStage);
     fsyncDirSync(layout.dir);
@@ -133,6 +103,50 @@ async function stageFallback(layout: DirLayout, node: string, trace: FallbackTra
     removeIncompleteStage(layout);
     throw named(e, file);
   }
+}
+
+/**
+ * Writes the database of `tables` into `stage.dir` (created), at log position `position`: a
+ * snapshot per disc_copies table, an LMDB environment for the disc_only tables and a schema.DAT
+ * naming them (ram_copies tables start empty). A replica restore builds its base this way too.
+ */
+export async function writeDatabaseFiles(
+  stage: DirLayout,
+  tables: readonly StagedTable[],
+  position: number,
+  trace: FallbackTrace = () => {},
+): Promise<void> {
+  makeDirSync(stage.dir, stage.modes.dir);
+  const files = new Map<string, SnapshotRef>();
+  for (const { table, blocks, count } of tables) {
+    if (table.spec.storage !== "disc_copies") continue;
+    const { name, cookie } = table.spec;
+    const snapshot = stage.restoreName(name);
+    await writeSnapshotBlocks(
+      stage.file(snapshot),
+      { table: name, position, meta: { cookie } },
+      count,
+      snapshotBlocks(blocks),
+      stage.modes.file,
+    );
+    files.set(name, { file: snapshot, position, cookie });
+    trace(`stage: wrote ${name}`);
+  }
+  const lmdb = tables.filter((t) => t.table.spec.storage === "disc_only_copies");
+  if (lmdb.length > 0) {
+    await writeLmdb(stage.lmdb, lmdb, stage.modes);
+    trace("stage: wrote lmdb");
+  }
+  const specs = tables.map((t) => t.table.spec);
+  await writeCheckpoint(stage, {
+    position,
+    specs,
+    contents: new Map(),
+    kept: files,
+    live: files,
+    walPosition: position,
+    ram: new Set(),
+  });
 }
 
 /** The disc_only_copies tables of the fallback, in a new LMDB environment at `path`. */

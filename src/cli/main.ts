@@ -17,6 +17,7 @@ import {
   traverseCommand,
   UsageError,
 } from "./commands.js";
+import { addReplicaCommands } from "./replicate-commands.js";
 import type { S3CliOptions } from "./storage.js";
 import { type UpgradeCliOptions, upgradeCommand, versionCommand } from "./upgrade.js";
 
@@ -165,6 +166,7 @@ export function buildProgram(): Command {
     .argument("<dir>", "database directory")
     .action((dir: string) => versionCommand(dir));
 
+  addReplicaCommands(program);
   return program;
 }
 

@@ -1,8 +1,10 @@
 // Configuration of a database: Mnesia's application parameters in camelCase, validated at open.
+
 import path from "node:path";
 import { BadArgError, BadTypeError } from "../errors.js";
 import { checkMode, PRIVATE_MODES } from "../file-modes.js";
 import type { Durability } from "../log/entry.js";
+import type { ReplicateOptions } from "../replicate/replicator.js";
 import type { AccessModule } from "../txn/activity.js";
 import type { Logger } from "./logger.js";
 
@@ -10,6 +12,8 @@ export type SchemaLocation = "disc" | "ram" | "opt_disc";
 export type DebugLevel = "none" | "verbose" | "debug" | "trace";
 
 export interface OpenOptions {
+  /** Starts continuous replication to an object store with the database (see db.replicate). */
+  readonly replicate?: ReplicateOptions;
   /** This node's name (Mnesia's node()). Default "nonode@nohost", as an Erlang node without distribution. */
   readonly node?: string;
   /** The Mnesia directory (used by disc storage, planned). Default "Mnesia.<node>" in the working directory. */
@@ -109,6 +113,7 @@ const OPTIONS = new Set([
   "fileMode",
   "dirMode",
   "slowLockWaitMs",
+  "replicate",
 ]);
 
 /** The callbacks of an access module (Mnesia's mnesia_access behaviour). */

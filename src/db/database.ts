@@ -23,6 +23,7 @@ import { acquireDirLock } from "../disc/dir-lock.js";
 import { DiscStorage } from "../disc/disc-storage.js";
 import { DirLayout } from "../disc/layout.js";
 import {
+  AlreadyExistsError,
   BadArgError,
   BadTypeError,
   CombineError,
@@ -37,6 +38,17 @@ import { DEFAULT_MAX_BUFFERED, Subscription } from "../events/subscription.js";
 import type { FileModes } from "../file-modes.js";
 import type { Key } from "../keys/index.js";
 import { LogSink } from "../observe/log-sink.js";
+import {
+  type ReplicateOptions,
+  type ReplicationHandle,
+  type ReplicationHost,
+  Replicator,
+} from "../replicate/replicator.js";
+import {
+  type RestoreReplicaOptions,
+  type RestoreReplicaResult,
+  restoreReplica,
+} from "../replicate/restore.js";
 import type { RowIndex } from "../store/snmp.js";
 import type {
   AccessModule,
@@ -125,6 +137,7 @@ export class Mneme {
   private readonly checkpoints: Checkpoints;
   private closing: Promise<void> | undefined;
   private endDrain: (() => void) | undefined;
+  private replicator: Replicator | undefined;
   readonly config: DbConfig;
 
   private constructor(config: DbConfig, disc: DiscStorage | undefined) {
@@ -184,6 +197,14 @@ export class Mneme {
       }
     }
     logOpened(db.core, config, performance.now() - start);
+    if (options.replicate !== undefined) {
+      try {
+        db.replicate(options.replicate);
+      } catch (e) {
+        await db.close();
+        throw e;
+      }
+    }
     return db;
   }
 
@@ -283,6 +304,8 @@ export class Mneme {
       this.core.draining = true;
       await this.drain(timeoutMs);
     }
+    // Ships what was committed (the replicator reads the WAL, which is still open).
+    await this.replicator?.stop();
     this.core.events.emitSystem({ type: "mnesia_down", node: this.core.node });
     this.core.running = false;
     this.core.locks.abortAll(
@@ -298,6 +321,63 @@ export class Mneme {
       `database on ${this.core.node} closed`,
     );
     await new Promise<void>((resolve) => queueMicrotask(resolve));
+  }
+
+  // ---- continuous replication (src/replicate) ---------------------------------------------------
+
+  /**
+   * Starts shipping this database's log to an object store (`file:///path` or
+   * `s3://bucket/prefix`), with snapshots, compaction and retention; see ReplicateOptions. One
+   * replicator per database; it stops when the database closes. Needs a disc schema.
+   */
+  replicate(options: ReplicateOptions): ReplicationHandle {
+    this.core.assertRunning();
+    const disc = this.disc;
+    if (disc === undefined) {
+      throw new NoExistsError("replicate needs a disc schema (the WAL is what is shipped)", {
+        value: "schema",
+      });
+    }
+    if (this.replicator !== undefined && this.replicator.status().state !== "stopped") {
+      throw new AlreadyExistsError(`this database already replicates to ${this.replicator.url}`, {
+        value: this.replicator.url,
+      });
+    }
+    const { core, checkpoints } = this;
+    const host: ReplicationHost = {
+      node: core.node,
+      dir: disc.layout.dir,
+      walDir: disc.layout.wal,
+      logPosition: () => core.log.position,
+      // Only entries written to the WAL are shipped (writes to ram_copies tables are not logged).
+      onAppend: (fn) =>
+        core.log.subscribe((e) => {
+          if ((e as { inWal?: boolean }).inWal === true) fn(e.position);
+        }),
+      snapshot: (file) => backupAll(core, checkpoints, file, fileBackupModule),
+      setWalFloor: (floor) => {
+        disc.walFloor = floor;
+      },
+      setAfterDurable: (fn) => {
+        disc.log.afterDurable = fn;
+      },
+      reportMismatch: (message) =>
+        core.events.emitSystem({ type: "mnesia_error", message, details: options.url }),
+    };
+    this.replicator = new Replicator(host, options);
+    return this.replicator;
+  }
+
+  /**
+   * Builds a database directory from a replica at the newest point not after `position` or
+   * `timestamp` (default: the newest), verifying every object on the way (see
+   * RestoreReplicaOptions). `dryRun` only returns the plan.
+   */
+  static restoreReplica(
+    url: string,
+    options: RestoreReplicaOptions,
+  ): Promise<RestoreReplicaResult> {
+    return restoreReplica(url, options);
   }
 
   // ---- checkpoints, backup, restore, text files ---------------------------------------------------

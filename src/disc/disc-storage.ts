@@ -100,6 +100,8 @@ export class DiscStorage {
   private closed = false;
   /** Problems found while opening, reported as system events once subscribers can exist. */
   readonly repairs: RepairReport[] = [];
+  /** The WAL is kept from this position on (a replicator that has not shipped the rest yet). */
+  walFloor: (() => number) | undefined;
 
   private constructor(
     readonly config: DbConfig,
@@ -853,6 +855,7 @@ export class DiscStorage {
       if (t.spec.storage === "disc_copies" && ref !== undefined)
         keepFrom = Math.min(keepFrom, ref.position);
     }
+    if (this.walFloor !== undefined) keepFrom = Math.min(keepFrom, this.walFloor() - 1);
     this.wal.truncateBefore(keepFrom + 1);
     this.dropStaleLmdbTables();
     let bytes = 0;

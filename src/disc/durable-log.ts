@@ -42,6 +42,11 @@ export class DurableLog extends MemoryLog {
   writes = 0;
   /** The largest WAL entry: a commit whose logged changes encode to more is refused (system_limit). */
   maxEntryBytes = MAX_ENTRY_BYTES;
+  /**
+   * Awaited by every commit acknowledgement of an entry in the WAL, together with the WAL itself
+   * (the replicator's sync mode: acknowledged once the entry is in the object store too).
+   */
+  afterDurable: ((position: number) => Promise<void>) | undefined;
 
   constructor(
     private readonly wal: Wal,
@@ -114,15 +119,24 @@ export class DurableLog extends MemoryLog {
   }
 
   override whenDurable(entry: LogEntry | undefined, mode: Durability): Promise<void> | undefined {
+    const own = entry !== undefined && (entry as WalLogEntry).inWal === true;
+    // A commit with no record of its own may still have read records whose fsync (or shipment)
+    // is pending, as locks are released before it: it waits for everything written so far.
+    const position = own ? (entry as LogEntry).position : this.wal.lastPosition;
+    const local = this.localWait(own, position, mode);
+    const after = this.afterDurable;
+    if (after === undefined || (!own && position <= 0)) return local;
+    // Both at once: the entry is in the OS already, so it can be shipped while it is fsynced.
+    if (local === undefined) return after(position);
+    return Promise.all([local, after(position)]).then(() => undefined);
+  }
+
+  private localWait(own: boolean, position: number, mode: Durability): Promise<void> | undefined {
     if (mode === "none") return undefined;
-    if (entry !== undefined && (entry as WalLogEntry).inWal) {
-      return this.wal.whenDurable(entry.position, mode);
-    }
-    // A commit with no record of its own may still have read records whose fsync is pending
-    // (locks are released before it): it waits for everything written so far. Every record is
-    // in the OS once appended, so only "fsync" has anything to wait for.
+    if (own) return this.wal.whenDurable(position, mode);
+    // Every record is in the OS once appended, so only "fsync" has anything to wait for.
     if (mode === "os" || this.wal.lastPosition <= this.wal.durablePosition) return undefined;
-    return this.wal.whenDurable(this.wal.lastPosition, mode);
+    return this.wal.whenDurable(position, mode);
   }
 
   override makeDurableSync(entry: LogEntry | undefined, mode: Durability): void {
