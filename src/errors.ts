@@ -29,7 +29,8 @@ export type AbortReason =
   | "invalid_file"
   | "dir_locked"
   | "no_schema"
-  | "file_error";
+  | "file_error"
+  | "control_failed";
 
 export interface ErrorDetails {
   readonly table?: string | undefined;
@@ -165,6 +166,12 @@ export class DirectoryLockedError extends MnemeError {
     super("dir_locked", message, details);
   }
 }
+/** The control socket of a running database (src/control) failed or answered something unexpected. */
+export class ControlSocketError extends MnemeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("control_failed", message, details);
+  }
+}
 /** A disc schema is required (schemaLocation "disc") but the directory has none. */
 export class NoSchemaError extends MnemeError {
   constructor(message: string, details?: ErrorDetails) {
@@ -283,6 +290,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   dir_locked: "The database directory is in use by another process",
   no_schema: "There is no disc schema in the database directory",
   file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
+  control_failed: "The control socket of a running database failed or gave an unexpected answer",
 };
 
 /** A reason's description; an own property only ("constructor" is no reason). */

@@ -55,6 +55,7 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   // Mnesia has none (error_description gives the atom back); Mneme describes every reason.
   wrong_transaction: "A select continuation was used outside the transaction that made it",
   file_error: "A file operation failed (disc full, permission denied, read-only or missing)",
+  control_failed: "The control socket of a running database failed or gave an unexpected answer",
 };
 
 type Cls = new (

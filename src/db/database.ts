@@ -19,6 +19,7 @@ import { fileBackupModule, fileBackupModuleWithMode } from "../backup/file-modul
 import type { BackupItem, BackupModule } from "../backup/module.js";
 import { type RestoreOptions, restore } from "../backup/restore.js";
 import { dumpToTextfile, loadTextfile } from "../backup/textfile.js";
+import { ControlServer } from "../control/server.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DiscStorage } from "../disc/disc-storage.js";
 import { DirLayout } from "../disc/layout.js";
@@ -116,6 +117,8 @@ export class Mneme {
   private readonly disc: DiscStorage | undefined;
   private readonly checkpoints: Checkpoints;
   private closing: Promise<void> | undefined;
+  /** The control socket of a disc database (src/control), if it listens. */
+  private control: ControlServer | undefined;
   private endDrain: (() => void) | undefined;
   readonly config: DbConfig;
 
@@ -174,6 +177,14 @@ export class Mneme {
         await disc.close().catch(() => undefined);
         throw fileError(e, config.dir, "opening the database");
       }
+    }
+    if (disc !== undefined) {
+      if (config.control) {
+        db.control = await ControlServer.start(db, config.dir, {
+          fileMode: config.fileMode,
+          log: db.core.logger,
+        });
+      } else ControlServer.clearStale(config.dir);
     }
     logOpened(db.core, config, performance.now() - start);
     return db;
@@ -271,6 +282,7 @@ export class Mneme {
 
   private async shutdown(drain: boolean, timeoutMs: number): Promise<void> {
     if (!this.core.running) return;
+    await this.control?.close();
     if (drain) {
       this.core.draining = true;
       await this.drain(timeoutMs);
