@@ -35,7 +35,7 @@ function cli(...args: string[]): Promise<Run> {
 interface Holder {
   readonly proc: ChildProcess;
   readonly pid: number;
-  /** Closes the database (stdin ends) and waits for the process to exit. */
+  /** Closes the database (SIGTERM: closeOnSignals) and waits for the process to exit. */
   stop(): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ interface Holder {
 function hold(dir: string, control: "on" | "off", mode: "busy" | "quiet"): Promise<Holder> {
   const proc = spawn(process.execPath, ["--import", "tsx", HOLDER, dir, control, mode], {
     cwd: ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((resolve) => proc.on("close", () => resolve()));
   let out = "";
@@ -57,7 +57,7 @@ function hold(dir: string, control: "on" | "off", mode: "busy" | "quiet"): Promi
           proc,
           pid: Number(ready[1]),
           stop: async () => {
-            proc.stdin!.end();
+            proc.kill("SIGTERM");
             await exited;
           },
         });
