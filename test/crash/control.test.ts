@@ -1,9 +1,9 @@
 // The control socket across a SIGKILL (issue #9, item 8): a killed service leaves its socket and
-// CONTROL note behind; the CLI then opens the directory itself, and the next service replaces
-// both, so the CLI reaches it through its socket again.
+// CONTROL note behind; the next service replaces both, so the CLI reaches it through its socket,
+// and once that one is killed too the CLI opens the directory itself and clears them.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -34,7 +34,7 @@ after(() => {
 });
 
 describe("control socket after SIGKILL", () => {
-  it("the stale socket is left, the CLI opens the directory itself, and the next service replaces the socket", async () => {
+  it("the stale socket is left, the next service replaces it, and the CLI opens a directory nobody holds itself", async () => {
     const socket = path.join(dir, "control.sock");
     const killed = await runChild(HOLDER, [dir, "on", "busy"], {
       killOnLine: (l) => l.startsWith("ready "),
@@ -45,12 +45,6 @@ describe("control socket after SIGKILL", () => {
     assert.equal(lstatSync(socket).isSocket(), true, "the killed service's socket is left");
     const staleIno = lstatSync(socket).ino;
     assert.equal(JSON.parse(readFileSync(path.join(dir, "CONTROL"), "utf8")).pid, killedPid);
-
-    // Nobody holds the directory: the CLI reads it itself, not through the dead socket.
-    const info = await cli("info", dir);
-    assert.equal(info.code, 0, info.stderr);
-    assert.equal(info.stderr, "");
-    assert.match(info.stdout, /^ {2}t: disc_copies, 5\d\d records$/m);
 
     // The next service replaces the socket and the note; the CLI reaches it through them.
     const next = spawn(process.execPath, ["--import", "tsx", HOLDER, dir, "on", "quiet"], {
@@ -80,8 +74,18 @@ describe("control socket after SIGKILL", () => {
       );
       assert.match(via.stdout, /^t\tset\tdisc_copies\t5\d\d\tk,v\n/);
     } finally {
-      next.kill("SIGTERM");
+      next.kill("SIGKILL");
       await exited;
     }
+    assert.equal(lstatSync(socket).isSocket(), true, "the second service's socket is left too");
+
+    // Nobody holds the directory: the CLI reads it itself, not through the dead socket, and
+    // clears what the killed service left.
+    const info = await cli("info", dir);
+    assert.equal(info.code, 0, info.stderr);
+    assert.equal(info.stderr, "");
+    assert.match(info.stdout, /^ {2}t: disc_copies, 5\d\d records$/m);
+    assert.equal(existsSync(socket), false);
+    assert.equal(existsSync(path.join(dir, "CONTROL")), false);
   });
 });
