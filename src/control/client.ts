@@ -20,6 +20,8 @@ import {
   parseJsonPayload,
 } from "./wire.js";
 
+const ANSWER_TIMEOUT_MS = 60_000;
+
 /** The control socket a running service of `dir` listens on, per its CONTROL note. */
 export function serviceSocket(dir: string): string | undefined {
   try {
@@ -53,6 +55,14 @@ async function* request(socket: string, op: ControlOp): AsyncGenerator<Buffer> {
     );
   }
   try {
+    // A service that says nothing for this long (its event loop blocked, say) is given up on.
+    sock.setTimeout(ANSWER_TIMEOUT_MS, () =>
+      sock.destroy(
+        new ControlSocketError(`${socket} sent nothing for ${ANSWER_TIMEOUT_MS / 1000} s`, {
+          value: socket,
+        }),
+      ),
+    );
     sock.write(jsonFrame({ v: PROTOCOL_VERSION, op }));
     const reader = new FrameReader(MAX_FRAME_PAYLOAD);
     for await (const chunk of sock) {

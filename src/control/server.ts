@@ -83,6 +83,8 @@ export class ControlServer {
     dir: string,
     options: ControlServerOptions,
   ): Promise<ControlServer | undefined> {
+    // Windows has no Unix socket files guarded by the directory's mode: no control socket there.
+    if (process.platform === "win32") return undefined;
     let server: net.Server | undefined;
     try {
       const real = realpathSync(dir);

@@ -11,7 +11,15 @@
 // which would move the whole process). Both are written and removed under the directory lock, so
 // a socket or note found at open is a killed holder's, and is replaced.
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ControlSocketError } from "../errors.js";
@@ -86,6 +94,7 @@ export function writeControlNote(dir: string, note: ControlNote, mode: number): 
   const file = path.join(dir, CONTROL_FILE);
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, JSON.stringify(note), { mode });
+  chmodSync(tmp, mode); // exactly the database's fileMode, whatever the umask
   renameSync(tmp, file);
 }
 

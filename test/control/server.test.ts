@@ -144,7 +144,7 @@ describe("control socket: hostile clients", () => {
         ),
       );
       const damaged = jsonFrame({ v: 1, op: "info" });
-      damaged[damaged.length - 2] ^= 1;
+      damaged.writeUInt8(damaged.readUInt8(damaged.length - 2) ^ 1, damaged.length - 2);
       assert.deepEqual(
         frames(await exchange(socket, damaged)),
         refused("control_failed: a damaged message (checksum mismatch)"),
