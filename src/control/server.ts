@@ -40,6 +40,8 @@ import {
 export const MAX_CONNECTIONS = 16;
 /** A client must send its request within this time. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a client refused with an error answer has to read it. */
+const ERROR_GRACE_MS = 2_000;
 /** A client that reads nothing of its answer for this long is dropped. */
 const IDLE_TIMEOUT_MS = 60_000;
 
@@ -191,6 +193,10 @@ export class ControlServer {
   private async answerError(sock: net.Socket, e: unknown): Promise<void> {
     const reason = e instanceof MnemeError ? e.reason : "control_failed";
     const message = e instanceof Error ? e.message : String(e);
+    // A client that goes on sending would keep the connection up: it gets a moment to read.
+    const hangUp = setTimeout(() => sock.destroy(), ERROR_GRACE_MS);
+    hangUp.unref();
+    sock.once("close", () => clearTimeout(hangUp));
     try {
       if (!sock.destroyed) await send(sock, jsonFrame({ error: { reason, message } }));
       sock.end();

@@ -212,6 +212,24 @@ describe("control socket: hostile clients", () => {
     }
   });
 
+  it("a refused client that goes on sending is disconnected", async () => {
+    const db = await openDb();
+    const sock = net.connect(path.join(db.config.dir, "control.sock"));
+    sock.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => sock.on("close", () => resolve()));
+    const flood = setInterval(() => sock.write(Buffer.alloc(1024, 0x41)), 20);
+    try {
+      const started = Date.now();
+      await closed;
+      assert.ok(Date.now() - started < 5_000, "disconnected within the grace period");
+      assert.equal(db.tableInfo("t", "size"), 100);
+    } finally {
+      clearInterval(flood);
+      sock.destroy();
+      await db.close();
+    }
+  });
+
   it("a backup under way when the database closes is aborted: the CLI's file is not written", async () => {
     const db = await openDb();
     const socket = path.join(db.config.dir, "control.sock");
