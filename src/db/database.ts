@@ -282,7 +282,8 @@ export class Mneme {
 
   private async shutdown(drain: boolean, timeoutMs: number): Promise<void> {
     if (!this.core.running) return;
-    await this.control?.close();
+    // At once (no await before the drain starts): no new control requests, clients dropped.
+    const controlClosed = this.control?.close();
     if (drain) {
       this.core.draining = true;
       await this.drain(timeoutMs);
@@ -296,6 +297,7 @@ export class Mneme {
         ),
     );
     this.checkpoints.endAll();
+    await controlClosed;
     await this.disc?.close();
     this.core.logger.info(
       { event: "close", node: this.core.node },
