@@ -46,7 +46,7 @@ const ERROR_GRACE_MS = 2_000;
 const IDLE_TIMEOUT_MS = 60_000;
 
 export interface ControlServerOptions {
-  /** Mode of the CONTROL note (the database's fileMode). */
+  /** Mode of the socket and the CONTROL note (the database's fileMode). */
   readonly fileMode: number;
   readonly log: LogSink;
 }
@@ -96,7 +96,8 @@ export class ControlServer {
       server = net.createServer();
       server.maxConnections = MAX_CONNECTIONS;
       await listen(server, socketPath);
-      chmodSync(socketPath, 0o600);
+      // As private as the database's files: whoever may connect may read them anyway.
+      chmodSync(socketPath, options.fileMode);
       const control = new ControlServer(db, real, socketPath, server);
       server.on("connection", (sock) => control.accept(sock));
       // Never an error thrown into the process: the listening socket itself failed.

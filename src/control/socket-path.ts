@@ -1,7 +1,7 @@
 // Where a database's control socket lives, and the note in its directory that says so.
 //
 // The socket is `<dir>/control.sock`, guarded by the data directory's mode (0700 by default) and
-// its own (0600). A Unix socket's path must fit in sun_path (108 bytes on Linux, 104 on macOS,
+// its own (the database's fileMode, 0600 by default). A Unix socket's path must fit in sun_path (108 bytes on Linux, 104 on macOS,
 // with the final NUL), so a deep directory cannot hold it: then the socket goes to a private
 // directory of this user under the system's temporary directory, `<tmpdir>/mneme-<uid>/` (0700,
 // owned by this user, else refused), named by a hash of the data directory's real path.
