@@ -8,6 +8,7 @@ import {
   BadIndexError,
   BadTypeError,
   CombineError,
+  ControlSocketError,
   errorDescription,
   IllegalError,
   IndexExistsError,
@@ -80,6 +81,7 @@ const CLASSES: [Cls, string, AbortReason][] = [
   [TimeoutError, "TimeoutError", "timeout"],
   [WrongTransactionError, "WrongTransactionError", "wrong_transaction"],
   [SubscriptionOverflowError, "SubscriptionOverflowError", "system_limit"],
+  [ControlSocketError, "ControlSocketError", "control_failed"],
 ];
 
 describe("error classes", () => {
