@@ -21,6 +21,7 @@ import type { LogSink } from "../observe/log-sink.js";
 import type { AnyRecord } from "../types.js";
 import {
   controlSocketPath,
+  prepareSocketDir,
   removeControlNote,
   removeStaleSocket,
   writeControlNote,
@@ -92,6 +93,7 @@ export class ControlServer {
       const real = realpathSync(dir);
       removeControlNote(real);
       const socketPath = controlSocketPath(real);
+      prepareSocketDir(socketPath);
       removeStaleSocket(socketPath);
       server = net.createServer();
       server.maxConnections = MAX_CONNECTIONS;

@@ -1,8 +1,9 @@
 // Where a database's control socket lives, and the note in its directory that says so.
 //
 // The socket is `<dir>/control.sock`, guarded by the data directory's mode (0700 by default) and
-// its own (the database's fileMode, 0600 by default). A Unix socket's path must fit in sun_path (108 bytes on Linux, 104 on macOS,
-// with the final NUL), so a deep directory cannot hold it: then the socket goes to a private
+// its own (the database's fileMode, 0600 by default). A Unix socket's path must fit in sun_path
+// (108 bytes on Linux, 104 on macOS, with the final NUL), so a deep directory cannot hold it:
+// then the socket goes to a private
 // directory of this user under the system's temporary directory, `<tmpdir>/mneme-<uid>/` (0700,
 // owned by this user, else refused), named by a hash of the data directory's real path.
 //
@@ -35,7 +36,7 @@ export interface ControlNote {
   readonly pid: number;
 }
 
-/** The socket path for the database directory whose real path is `realDir`. */
+/** The socket path for the database directory whose real path is `realDir` (nothing is made). */
 export function controlSocketPath(realDir: string): string {
   const inDir = path.join(realDir, SOCKET_NAME);
   if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) return inDir;
@@ -51,10 +52,19 @@ export function controlSocketPath(realDir: string): string {
   return socket;
 }
 
-/** `<tmpdir>/mneme-<uid>`, made 0700 if missing; refused unless it is this user's and private. */
+/** `<tmpdir>/mneme-<uid>`: where the sockets of deep directories go. */
 function privateTmpDir(): string {
+  return path.join(os.tmpdir(), `mneme-${process.getuid?.() ?? 0}`);
+}
+
+/**
+ * Makes the directory of `socket` ready when it is the private one under tmpdir: created 0700 if
+ * missing, and refused unless it is this user's and private.
+ */
+export function prepareSocketDir(socket: string): void {
+  const dir = path.dirname(socket);
+  if (dir !== privateTmpDir()) return;
   const uid = process.getuid?.() ?? 0;
-  const dir = path.join(os.tmpdir(), `mneme-${uid}`);
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
@@ -68,7 +78,6 @@ function privateTmpDir(): string {
       { value: dir },
     );
   }
-  return dir;
 }
 
 /** Removes what a killed holder left at `socket`; anything but a socket there is refused. */
