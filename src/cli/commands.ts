@@ -193,11 +193,15 @@ async function backupWith(
       return tables.length;
     },
     async (socket) => {
-      const c = counting(undefined);
+      let c: ReturnType<typeof counting> | undefined;
       try {
-        return (await remoteBackup(socket, target, c.module)).tables;
+        const size = await remoteBackup(socket, target, ({ tables, records }) => {
+          c = counting(tables + records);
+          return c.module;
+        });
+        return size.tables;
       } finally {
-        c.progress.stop();
+        c?.progress.stop();
       }
     },
   );

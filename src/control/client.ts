@@ -132,17 +132,18 @@ export async function remoteSummary(socket: string): Promise<DbSummary> {
 /**
  * A backup of the running service written through `module` to `opaque`, as if the CLI had made it
  * (the blocks arrive as a backup file holds them); aborted, leaving nothing, if anything fails.
- * Returns the number of tables.
+ * `module` is made once the service has said how many tables and records it is about to send.
  */
 export async function remoteBackup(
   socket: string,
   opaque: unknown,
-  module: BackupModule,
+  module: (size: { tables: number; records: number }) => BackupModule,
 ): Promise<{ tables: number; records: number }> {
   const frames = answer(socket, "backup");
   try {
-    const head = await opened(frames, socket);
-    await writeBackup(module, opaque, async (w) => {
+    const msg = await opened(frames, socket);
+    const head = { tables: Number(msg.tables), records: Number(msg.records) };
+    await writeBackup(module(head), opaque, async (w) => {
       let blocks = 0;
       let items = 0;
       for await (const f of frames) {
@@ -173,7 +174,7 @@ export async function remoteBackup(
         }
       }
     });
-    return { tables: Number(head.tables), records: Number(head.records) };
+    return head;
   } finally {
     await frames.return(undefined);
   }

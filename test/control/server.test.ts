@@ -196,7 +196,10 @@ describe("control socket: hostile clients", () => {
       await new Promise((r) => setTimeout(r, 100));
       assert.equal((await remoteSummary(socket)).tables[0]!.size, 150);
       const file = path.join(root, `hostile-${n}.BUP`);
-      await remoteBackup(socket, file, fileBackupModule);
+      assert.deepEqual(await remoteBackup(socket, file, () => fileBackupModule), {
+        tables: 1,
+        records: 150,
+      });
       const count = await db.traverseBackup(
         file,
         fileBackupModule,
@@ -245,7 +248,7 @@ describe("control socket: hostile clients", () => {
         return fileBackupModule.write(h, items);
       },
     };
-    const backup = remoteBackup(socket, file, slow as typeof fileBackupModule);
+    const backup = remoteBackup(socket, file, () => slow as typeof fileBackupModule);
     await new Promise((r) => setTimeout(r, 100));
     await db.close();
     await assert.rejects(backup, {
