@@ -34,7 +34,9 @@ export type AbortReason =
   | "bad_plan"
   | "version_mismatch"
   | "upgrade_aborted"
-  | "upgrade_rolled_back";
+  | "upgrade_rolled_back"
+  // the control socket (src/control):
+  | "control_failed";
 
 export interface ErrorDetails {
   readonly table?: string | undefined;
@@ -168,6 +170,12 @@ export class FileNotFoundError extends MnemeError {
 export class DirectoryLockedError extends MnemeError {
   constructor(message: string, details?: ErrorDetails) {
     super("dir_locked", message, details);
+  }
+}
+/** The control socket of a running database (src/control) failed or answered something unexpected. */
+export class ControlSocketError extends MnemeError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("control_failed", message, details);
   }
 }
 /** A disc schema is required (schemaLocation "disc") but the directory has none. */
@@ -317,6 +325,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   upgrade_aborted: "An upgrade failed before its point of no return; nothing was changed",
   upgrade_rolled_back:
     "An upgrade failed after its point of no return; its fallback restores the old version at the next open",
+  control_failed: "The control socket of a running database failed or gave an unexpected answer",
 };
 
 /** A reason's description; an own property only ("constructor" is no reason). */

@@ -26,6 +26,7 @@ export {
   BadIndexError,
   BadTypeError,
   CombineError,
+  ControlSocketError,
   CorruptFileError,
   DirectoryLockedError,
   DiskFullError,

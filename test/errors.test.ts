@@ -8,6 +8,7 @@ import {
   BadIndexError,
   BadTypeError,
   CombineError,
+  ControlSocketError,
   errorDescription,
   IllegalError,
   IndexExistsError,
@@ -60,6 +61,7 @@ const DESCRIPTIONS: Record<AbortReason, string> = {
   upgrade_aborted: "An upgrade failed before its point of no return; nothing was changed",
   upgrade_rolled_back:
     "An upgrade failed after its point of no return; its fallback restores the old version at the next open",
+  control_failed: "The control socket of a running database failed or gave an unexpected answer",
 };
 
 type Cls = new (
@@ -84,6 +86,7 @@ const CLASSES: [Cls, string, AbortReason][] = [
   [TimeoutError, "TimeoutError", "timeout"],
   [WrongTransactionError, "WrongTransactionError", "wrong_transaction"],
   [SubscriptionOverflowError, "SubscriptionOverflowError", "system_limit"],
+  [ControlSocketError, "ControlSocketError", "control_failed"],
 ];
 
 describe("error classes", () => {

@@ -221,8 +221,8 @@ function recordItems(table: string, records: readonly unknown[]): RecordItem[] {
   return items;
 }
 
-/** The items of a block of kind 1, 2 or 3. */
-function decodeItems(kind: number, body: Buffer): ParsedBlock {
+/** The items of a block of kind 1, 2 or 3 (also those a running service sends, src/control). */
+export function decodeItems(kind: number, body: Buffer): ParsedBlock {
   if (kind === BLOCK_GROUP) {
     const { group, values, valuesBody } = decodeGroupBlock(body);
     for (const v of values) {

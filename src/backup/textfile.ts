@@ -21,7 +21,7 @@
 // - Values JSON cannot express are tagged objects with a single "$" key: {"$bigint":"123"},
 //   {"$bytes":"<base64>"}, {"$num":"NaN" | "Infinity" | "-Infinity" | "-0"}. A stored object
 //   that itself has exactly one key starting with "$" is written as {"$obj":{...}}.
-import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, open, readFile, rename, rm } from "node:fs/promises";
 import type { Mneme } from "../db/database.js";
 import {
   BadArgError,
@@ -138,34 +138,44 @@ function decodeMembers(obj: { readonly [k: string]: unknown }, path: string): Va
 
 // ---- dump ---------------------------------------------------------------------------------------
 
+/** The line defining table `name` in a text dump. */
+export function tableDefLine(db: Mneme, name: string): string {
+  const i = db.tableInfo(name, "all");
+  const storage = i.storage_type === "unknown" ? "ram_copies" : i.storage_type;
+  const def: { [k: string]: Json } = {
+    table: name,
+    attributes: [...i.attributes],
+    type: i.type,
+    storage,
+    index: i.index.map((pos) => i.attributes[pos - 2]!),
+    recordName: i.record_name,
+    accessMode: i.access_mode,
+    loadOrder: i.load_order,
+    majority: i.majority,
+    localContent: i.local_content,
+    userProperties: encodeValue(i.user_properties as Value),
+    storageProperties: encodeValue(i.storage_properties as Value),
+  };
+  if (!Array.isArray(i.snmp)) def.snmp = encodeValue(i.snmp as unknown as Value);
+  return JSON.stringify(def);
+}
+
+/** The line of a record of table `name` (with these attributes) in a text dump. */
+export function recordLine(name: string, attrs: readonly string[], rec: AnyRecord): string {
+  return JSON.stringify([name, ...attrs.map((a) => encodeValue(rec[a]!))]);
+}
+
 /** mnesia:dump_to_textfile/1 to a string: every table but "schema", definitions then records. */
 export function dumpToText(db: Mneme): string {
   const lines = [TEXTFILE_HEADER];
   for (const name of db.systemInfo("tables")) {
     if (name === "schema") continue;
-    const i = db.tableInfo(name, "all");
-    const storage = i.storage_type === "unknown" ? "ram_copies" : i.storage_type;
-    const def: { [k: string]: Json } = {
-      table: name,
-      attributes: [...i.attributes],
-      type: i.type,
-      storage,
-      index: i.index.map((pos) => i.attributes[pos - 2]!),
-      recordName: i.record_name,
-      accessMode: i.access_mode,
-      loadOrder: i.load_order,
-      majority: i.majority,
-      localContent: i.local_content,
-      userProperties: encodeValue(i.user_properties as Value),
-      storageProperties: encodeValue(i.storage_properties as Value),
-    };
-    if (!Array.isArray(i.snmp)) def.snmp = encodeValue(i.snmp as unknown as Value);
-    lines.push(JSON.stringify(def));
-    const attrs = i.attributes;
+    lines.push(tableDefLine(db, name));
+    const attrs = db.tableInfo(name, "attributes");
     db.dirtyFoldl<null, AnyRecord>(
       name,
       (rec) => {
-        lines.push(JSON.stringify([name, ...attrs.map((a) => encodeValue(rec[a]!))]));
+        lines.push(recordLine(name, attrs, rec));
         return null;
       },
       null,
@@ -176,11 +186,23 @@ export function dumpToText(db: Mneme): string {
 
 /** dumpToText written to `file` (through `file.tmp` and a rename, so `file` is never half written). */
 export async function dumpToTextfile(db: Mneme, file: string): Promise<void> {
-  const text = dumpToText(db);
+  await writeTextOutput(file, [dumpToText(db)], db.config.fileMode);
+}
+
+/**
+ * Writes the text `chunks` to `file`: a regular file through `file.tmp` and a rename (so it is
+ * never half written), with `mode` (the database's data: as private as its files); a pipe or
+ * device in place.
+ */
+export async function writeTextOutput(
+  file: string,
+  chunks: Iterable<string> | AsyncIterable<string>,
+  mode: number,
+): Promise<void> {
   const target = await writeTarget(file);
   if (target.stream) {
     try {
-      await writeFile(target.path, text, "utf8");
+      await writeChunks(target.path, chunks, undefined);
     } catch (e) {
       throw fileError(e, target.path, "writing the text file");
     }
@@ -188,14 +210,25 @@ export async function dumpToTextfile(db: Mneme, file: string): Promise<void> {
   }
   const tmp = `${target.path}.tmp`;
   try {
-    // The database's data: as private as its files (the fileMode option).
-    const mode = db.config.fileMode;
-    await writeFile(tmp, text, { encoding: "utf8", mode });
+    await writeChunks(tmp, chunks, mode);
     await chmod(tmp, mode);
     await rename(tmp, target.path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw fileError(namingFinal(e, target.path), target.path, "writing the text file");
+  }
+}
+
+async function writeChunks(
+  path: string,
+  chunks: Iterable<string> | AsyncIterable<string>,
+  mode: number | undefined,
+): Promise<void> {
+  const fh = await open(path, "w", mode);
+  try {
+    for await (const chunk of chunks) await fh.writeFile(chunk, "utf8");
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,10 +1,19 @@
 // The commands of the mneme CLI, each on a disc database directory or a backup file.
 import { existsSync, rmSync } from "node:fs";
-import { dumpToText } from "../backup/textfile.js";
+import { dumpToText, writeTextOutput } from "../backup/textfile.js";
+import { remoteBackup, remoteDump, remoteSummary, serviceSocket } from "../control/client.js";
+import { infoLines, summarize, tableLines } from "../control/summary.js";
 import type { Logger } from "../db/logger.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DirLayout } from "../disc/layout.js";
-import { type BackupItem, type BackupModule, Mneme, type RestoreOp } from "../index.js";
+import { PRIVATE_MODES } from "../file-modes.js";
+import {
+  type BackupItem,
+  type BackupModule,
+  DirectoryLockedError,
+  Mneme,
+  type RestoreOp,
+} from "../index.js";
 import { startProgress, withProgress } from "./progress.js";
 import { isS3Url, type S3CliOptions, withBackupModule } from "./storage.js";
 
@@ -67,14 +76,55 @@ export async function withDb<T>(
   fn: (db: Mneme) => Promise<T>,
   options: OpenCliOptions = {},
 ): Promise<T> {
-  const db = await Mneme.open({
+  const db = await openDb(dir, options);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function openDb(dir: string, options: OpenCliOptions = {}): Promise<Mneme> {
+  return Mneme.open({
     dir,
     schemaLocation: "disc",
     logger: stderrLogger,
+    // The CLI holds a directory for a moment: no control socket of its own.
+    control: false,
     ...(options.create ? { create: true } : {}),
   });
+}
+
+/**
+ * A read-only command: `local` on the database in `dir`, or, when a running service holds `dir`,
+ * `remote` through that service's control socket (src/control), said on stderr.
+ */
+async function readOnly<T>(
+  dir: string,
+  local: (db: Mneme) => Promise<T>,
+  remote: (socket: string) => Promise<T>,
+): Promise<T> {
+  let db: Mneme;
   try {
-    return await fn(db);
+    db = await openDb(dir);
+  } catch (e) {
+    if (!(e instanceof DirectoryLockedError)) throw e;
+    const socket = serviceSocket(dir);
+    if (socket === undefined) {
+      throw new DirectoryLockedError(
+        `${e.message.replace(/^dir_locked: /, "")}; it has no control socket (opened with ` +
+          "control: false, or still starting) through which to read it meanwhile",
+        { value: e.value },
+      );
+    }
+    const pid = (e.value as { pid?: unknown } | undefined)?.pid;
+    statusPrint(
+      `mneme: ${dir} is open in ${pid === undefined ? "another process" : `process ${String(pid)}`}: via the running service's control socket`,
+    );
+    return remote(socket);
+  }
+  try {
+    return await local(db);
   } finally {
     await db.close();
   }
@@ -91,28 +141,13 @@ export async function initCommand(dir: string, print: Print = defaultPrint): Pro
 }
 
 export async function infoCommand(dir: string, print: Print = defaultPrint): Promise<void> {
-  await withDb(dir, async (db) => {
-    const tables = userTables(db);
-    print(`directory: ${db.systemInfo("directory")}`);
-    print(`node: ${db.node}`);
-    print(`tables: ${tables.length}`);
-    for (const t of tables) {
-      print(`  ${t}: ${db.tableInfo(t, "storage_type")}, ${db.tableInfo(t, "size")} records`);
-    }
-    print(`log_dumps: ${db.systemInfo("log_dumps")}`);
-    print(`log_bytes: ${db.systemInfo("log_bytes")}`);
-  });
+  const summary = await readOnly(dir, async (db) => summarize(db), remoteSummary);
+  for (const line of infoLines(summary)) print(line);
 }
 
 export async function tablesCommand(dir: string, print: Print = defaultPrint): Promise<void> {
-  await withDb(dir, async (db) => {
-    for (const t of userTables(db)) {
-      const attrs = db.tableInfo(t, "attributes").join(",");
-      print(
-        `${t}\t${db.tableInfo(t, "type")}\t${db.tableInfo(t, "storage_type")}\t${db.tableInfo(t, "size")}\t${attrs}`,
-      );
-    }
-  });
+  const summary = await readOnly(dir, async (db) => summarize(db), remoteSummary);
+  for (const line of tableLines(summary)) print(line);
 }
 
 export async function backupCommand(
@@ -130,27 +165,47 @@ async function backupWith(
   module: BackupModule,
   print: Print,
 ): Promise<void> {
-  await withDb(dir, async (db) => {
-    const tables = userTables(db);
-    const total = tables.reduce((n, t) => n + 1 + db.tableInfo(t, "size"), 0);
+  const target = isS3Url(file) ? file : outputPath(file);
+  let items = 0;
+  const counting = (total: number | undefined) => {
     const progress = startProgress("backup", total);
-    let items = 0;
-    const counting = withProgress(module, {
-      tick: (n) => {
-        items += n;
-        progress.tick(n);
-      },
-      stop: () => undefined,
-    });
-    try {
-      await db.backup(isS3Url(file) ? file : outputPath(file), counting);
-    } finally {
-      progress.stop();
-    }
-    (isStdout(file) ? statusPrint : print)(
-      `backup ${file}: ${tables.length} tables, ${items} items`,
-    );
-  });
+    return {
+      progress,
+      module: withProgress(module, {
+        tick: (n) => {
+          items += n;
+          progress.tick(n);
+        },
+        stop: () => undefined,
+      }),
+    };
+  };
+  const tables = await readOnly(
+    dir,
+    async (db) => {
+      const tables = userTables(db);
+      const c = counting(tables.reduce((n, t) => n + 1 + db.tableInfo(t, "size"), 0));
+      try {
+        await db.backup(target, c.module);
+      } finally {
+        c.progress.stop();
+      }
+      return tables.length;
+    },
+    async (socket) => {
+      let c: ReturnType<typeof counting> | undefined;
+      try {
+        const size = await remoteBackup(socket, target, ({ tables, records }) => {
+          c = counting(tables + records);
+          return c.module;
+        });
+        return size.tables;
+      } finally {
+        c?.progress.stop();
+      }
+    },
+  );
+  (isStdout(file) ? statusPrint : print)(`backup ${file}: ${tables} tables, ${items} items`);
 }
 
 export interface RestoreCliOptions extends OpenCliOptions, S3CliOptions {
@@ -221,17 +276,32 @@ export async function dumpCommand(
   textfile: string,
   print: Print = defaultPrint,
 ): Promise<void> {
-  await withDb(dir, async (db) => {
-    if (textfile === "-") {
-      await writeStdout(dumpToText(db));
-      statusPrint(`dumped ${userTables(db).length} tables to standard output`);
-      return;
-    }
-    await db.dumpToTextfile(textfile);
-    (isStdout(textfile) ? statusPrint : print)(
-      `dumped ${userTables(db).length} tables to ${textfile}`,
-    );
-  });
+  const tables = await readOnly(
+    dir,
+    async (db) => {
+      if (textfile === "-") await writeStdout(dumpToText(db));
+      else await db.dumpToTextfile(textfile);
+      return userTables(db).length;
+    },
+    async (socket) => {
+      let tables = 0;
+      const pages = async function* () {
+        for await (const page of remoteDump(socket)) {
+          for (const line of page.split("\n")) if (line.startsWith('{"table":')) tables += 1;
+          yield page;
+        }
+      };
+      if (textfile === "-") {
+        for await (const page of pages()) await writeStdout(page);
+      } else {
+        // As the service's dumpToTextfile would: private, as the database's files.
+        await writeTextOutput(textfile, pages(), PRIVATE_MODES.file);
+      }
+      return tables;
+    },
+  );
+  if (textfile === "-") statusPrint(`dumped ${tables} tables to standard output`);
+  else (isStdout(textfile) ? statusPrint : print)(`dumped ${tables} tables to ${textfile}`);
 }
 
 export async function loadCommand(

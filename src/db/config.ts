@@ -59,6 +59,11 @@ export interface OpenOptions {
   readonly dirMode?: number;
   /** A lock wait this long (ms) is logged as a warning, with its holders. Default 1000; Infinity: never. */
   readonly slowLockWaitMs?: number;
+  /**
+   * A disc database listens on a control socket (`<dir>/control.sock`, this user only) through
+   * which the `mneme` CLI inspects and backs it up while it runs. Default true; false: none.
+   */
+  readonly control?: boolean;
 }
 
 export interface DbConfig {
@@ -86,6 +91,7 @@ export interface DbConfig {
   readonly fileMode: number;
   readonly dirMode: number;
   readonly slowLockWaitMs: number;
+  readonly control: boolean;
 }
 
 const OPTIONS = new Set([
@@ -114,6 +120,7 @@ const OPTIONS = new Set([
   "dirMode",
   "slowLockWaitMs",
   "replicate",
+  "control",
 ]);
 
 /** The callbacks of an access module (Mnesia's mnesia_access behaviour). */
@@ -264,5 +271,6 @@ export function resolveConfig(o: OpenOptions = {}): DbConfig {
     fileMode: o.fileMode === undefined ? PRIVATE_MODES.file : checkMode("fileMode", o.fileMode),
     dirMode: o.dirMode === undefined ? PRIVATE_MODES.dir : checkMode("dirMode", o.dirMode),
     slowLockWaitMs: timerMs("slowLockWaitMs", o.slowLockWaitMs, 1000, 0),
+    control: bool("control", o.control, true),
   };
 }

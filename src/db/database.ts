@@ -19,6 +19,7 @@ import { fileBackupModule, fileBackupModuleWithMode } from "../backup/file-modul
 import type { BackupItem, BackupModule } from "../backup/module.js";
 import { type RestoreOptions, restore } from "../backup/restore.js";
 import { dumpToTextfile, loadTextfile } from "../backup/textfile.js";
+import { ControlServer } from "../control/server.js";
 import { acquireDirLock } from "../disc/dir-lock.js";
 import { DiscStorage } from "../disc/disc-storage.js";
 import { DirLayout } from "../disc/layout.js";
@@ -136,6 +137,8 @@ export class Mneme {
   private readonly disc: DiscStorage | undefined;
   private readonly checkpoints: Checkpoints;
   private closing: Promise<void> | undefined;
+  /** The control socket of a disc database (src/control), if it listens. */
+  private control: ControlServer | undefined;
   private endDrain: (() => void) | undefined;
   private replicator: Replicator | undefined;
   readonly config: DbConfig;
@@ -195,6 +198,14 @@ export class Mneme {
         await disc.close().catch(() => undefined);
         throw fileError(e, config.dir, "opening the database");
       }
+    }
+    if (disc !== undefined) {
+      if (config.control) {
+        db.control = await ControlServer.start(db, config.dir, {
+          fileMode: config.fileMode,
+          log: db.core.logger,
+        });
+      } else ControlServer.clearStale(config.dir);
     }
     logOpened(db.core, config, performance.now() - start);
     if (options.replicate !== undefined) {
@@ -300,6 +311,8 @@ export class Mneme {
 
   private async shutdown(drain: boolean, timeoutMs: number): Promise<void> {
     if (!this.core.running) return;
+    // At once (no await before the drain starts): no new control requests, clients dropped.
+    const controlClosed = this.control?.close();
     if (drain) {
       this.core.draining = true;
       await this.drain(timeoutMs);
@@ -315,6 +328,7 @@ export class Mneme {
         ),
     );
     this.checkpoints.endAll();
+    await controlClosed;
     await this.disc?.close();
     this.core.logger.info(
       { event: "close", node: this.core.node },

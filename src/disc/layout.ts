@@ -6,6 +6,7 @@
 //   <table>.restore-<uuid>.DCD  a table's records written by a restore, loaded by a log entry
 //   wal/                     the write-ahead log segments (src/wal)
 //   lmdb/                    the LMDB environment of the disc_only_copies tables
+//   control.sock, CONTROL    the running holder's control socket and a note naming it (src/control)
 //   FALLBACK.BUP             an installed fallback (install_fallback), applied at the next start
 //   fallback-stage.tmp/      the database a fallback becomes, being built (fallback-switch.ts)
 //   fallback-stage/          ... built: the switch to it is under way, and finished by any start

@@ -42,6 +42,7 @@ describe("Mneme.open: defaults", () => {
         fileMode: 0o600,
         dirMode: 0o700,
         slowLockWaitMs: 1000,
+        control: true,
       });
       assert.equal(db.systemInfo("is_running"), "yes");
     }
