@@ -16,6 +16,7 @@
 // that the records of a chunk already read are handed out even if changed meanwhile).
 
 import { crc32Range } from "../codec/crc32.js";
+import { type FieldNames, fieldNames, readFields } from "../codec/msgpack-fields.js";
 import { decodeTerm, decodeTermRange, encodeTerm } from "../codec/term-codec.js";
 import { CorruptFileError, NotRunningError, SystemLimitError } from "../errors.js";
 import { formatKey } from "../keys/format.js";
@@ -23,7 +24,7 @@ import { decodeKey, encodeKey, freezeValue, type Key, termEquals } from "../keys
 import { exactDouble } from "../keys/numbers.js";
 import type { TableType } from "../types.js";
 import type { StoreHost } from "./lmdb-env.js";
-import type { KeyBound, Rec, TableStore } from "./store.js";
+import type { KeyBound, Rec, RecordFilter, TableStore } from "./store.js";
 
 /** The lmdb-js sub-database calls the store makes (binary keys and values). */
 export interface TableDb {
@@ -210,6 +211,15 @@ export class LmdbStore implements TableStore {
     return this.scanRecords({});
   }
 
+  /**
+   * The records `filter` accepts (and only those): it is tried on the attributes it reads, taken
+   * from the encoded record in place, and only a record that passes is decoded. (A bag's value
+   * holds several records: bags decode them all.)
+   */
+  recordsPassing(filter: RecordFilter): IterableIterator<Rec> {
+    return this.type === "bag" ? this.records() : this.scanRecords({}, filter);
+  }
+
   *recordsReverse(): IterableIterator<Rec> {
     if (!this.ordered) {
       yield* this.records();
@@ -357,20 +367,36 @@ export class LmdbStore implements TableStore {
    * The records of a range, in chunks read as scan() does, each entry decoded straight from
    * LMDB's buffers (TableDb.visitRange): no Buffer per key or value, no copy of the bytes.
    */
-  private *scanRecords(options: RangeOptions): Generator<Rec, void, undefined> {
+  private *scanRecords(
+    options: RangeOptions,
+    filter?: RecordFilter,
+  ): Generator<Rec, void, undefined> {
     let chunk = FIRST_CHUNK;
     const o: ScanOptions = { ...options, snapshot: false };
+    const fields = filter === undefined ? undefined : namesOf(filter);
+    // The attributes the filter reads, of the record at hand (reused: the filter keeps nothing).
+    const partial: Record<string, unknown> = {};
     for (;;) {
       o.limit = chunk;
       const got: Rec[] = [];
       let lastKey: Uint8Array | undefined;
       let lastEnd = 0;
       const n = this.db.visitRange(o, (kb, kEnd, v, vEnd) => {
-        const decoded = this.decodeRaw(kb, kEnd, v, vEnd);
-        if (this.type !== "bag") got.push(this.build(decoded as object));
-        else for (const r of decoded as object[]) got.push(this.build(r));
         lastKey = kb;
         lastEnd = kEnd;
+        this.check(kb, kEnd, v, vEnd);
+        const start = v[0] === KEY_IN_RECORD ? 1 : 0;
+        const end = vEnd - CRC_BYTES;
+        if (
+          fields !== undefined &&
+          readFields(v, start, end, fields, partial) &&
+          !filter!.test(partial)
+        ) {
+          return;
+        }
+        const decoded = decodeTermRange(v, start, end);
+        if (this.type !== "bag") got.push(this.build(decoded as object));
+        else for (const r of decoded as object[]) got.push(this.build(r));
       });
       yield* got;
       if (n < chunk || lastKey === undefined) return;
@@ -450,6 +476,18 @@ function encodeValue(kb: Uint8Array, key: Key, value: unknown): Uint8Array {
   const end = p + bytes.length;
   out.writeUInt32LE(crc32Range(out, 0, end, crc32Range(kb, 0, kb.length)), end);
   return out;
+}
+
+/** The field names of each filter met, as UTF-8 (filters are kept with their compiled specs). */
+const filterNames = new WeakMap<RecordFilter, FieldNames>();
+
+function namesOf(filter: RecordFilter): FieldNames {
+  let names = filterNames.get(filter);
+  if (names === undefined) {
+    names = fieldNames(filter.attributes);
+    filterNames.set(filter, names);
+  }
+  return names;
 }
 
 /** The unsigned 32-bit little-endian integer at `at` (v need not be a Buffer). */
