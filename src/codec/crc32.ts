@@ -22,15 +22,32 @@ for (let n = 0; n < 256; n++) {
 /** Above this many bytes zlib is faster. */
 const SHORT = 256;
 
-/** The CRC-32 of `buf[start..end)`, continuing from `seed` (the CRC of the bytes before). */
-export function crc32Range(buf: Uint8Array, start: number, end: number, seed = 0): number {
+/**
+ * The CRC-32 of `buf[start..end)`, continuing from `seed` (the CRC of the bytes before). `view`,
+ * a DataView of exactly `buf`, lets it read four bytes at a time (scans keep one for LMDB's
+ * reused buffer).
+ */
+export function crc32Range(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  seed = 0,
+  view?: DataView,
+): number {
   if (end - start > SHORT) return crc32(buf.subarray(start, end), seed);
   const t = TABLE;
   let c = ~seed;
   let i = start;
   for (; i + 8 <= end; i += 8) {
-    const a = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-    const b = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
+    let a: number;
+    let b: number;
+    if (view !== undefined) {
+      a = c ^ view.getInt32(i, true);
+      b = view.getInt32(i + 4, true);
+    } else {
+      a = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
+      b = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
+    }
     c =
       t[1792 + (a & 0xff)]! ^
       t[1536 + ((a >>> 8) & 0xff)]! ^

@@ -376,6 +376,9 @@ export class LmdbStore implements TableStore {
     const fields = filter === undefined ? undefined : namesOf(filter);
     // The attributes the filter reads, of the record at hand (reused: the filter keeps nothing).
     const partial: Record<string, unknown> = {};
+    // A view of LMDB's value buffer (reused from entry to entry) for the checksum.
+    let buffer: Uint8Array | undefined;
+    let view: DataView | undefined;
     for (;;) {
       o.limit = chunk;
       const got: Rec[] = [];
@@ -384,7 +387,11 @@ export class LmdbStore implements TableStore {
       const n = this.db.visitRange(o, (kb, kEnd, v, vEnd) => {
         lastKey = kb;
         lastEnd = kEnd;
-        this.check(kb, kEnd, v, vEnd);
+        if (v !== buffer) {
+          buffer = v;
+          view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        }
+        this.check(kb, kEnd, v, vEnd, view);
         const start = v[0] === KEY_IN_RECORD ? 1 : 0;
         const end = vEnd - CRC_BYTES;
         if (
@@ -439,9 +446,17 @@ export class LmdbStore implements TableStore {
   }
 
   /** Throws CorruptFileError unless value `v[0..vEnd)` has the checksum of key `kb[0..kEnd)` and its bytes. */
-  private check(kb: Uint8Array, kEnd: number, v: Uint8Array, vEnd = v.length): void {
+  private check(
+    kb: Uint8Array,
+    kEnd: number,
+    v: Uint8Array,
+    vEnd = v.length,
+    view?: DataView,
+  ): void {
     const end = vEnd - CRC_BYTES;
-    if (end >= 0 && crc32Range(v, 0, end, crc32Range(kb, 0, kEnd)) === readU32LE(v, end)) return;
+    if (end >= 0 && crc32Range(v, 0, end, crc32Range(kb, 0, kEnd), view) === readU32LE(v, end)) {
+      return;
+    }
     let key: unknown;
     try {
       key = decodeKey(kb.slice(0, kEnd));
