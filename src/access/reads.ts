@@ -72,7 +72,9 @@ export function selectAll(view: TableView, spec: unknown): unknown[] {
   if (source === undefined) {
     const range = t.store.ordered ? ms.keyRange() : undefined;
     source =
-      range === undefined ? view.records() : view.range(range.lower as never, range.upper as never);
+      range === undefined
+        ? view.records(ms.filter)
+        : view.range(range.lower as never, range.upper as never);
   }
   const out: unknown[] = [];
   for (const r of source) {
@@ -96,7 +98,7 @@ export function matchObject(view: TableView, pattern: unknown): Rec[] {
     });
   }
   const p = compilePattern(pattern, t.spec);
-  const source = narrow(view, (a) => p.boundValue(a)) ?? view.records();
+  const source = narrow(view, (a) => p.boundValue(a)) ?? view.records(p.filter);
   const out: Rec[] = [];
   for (const r of source) if (p.test(r)) out.push(r);
   return out;

@@ -3,13 +3,14 @@
 import { compareKeys, type Key, mapKey } from "../keys/index.js";
 import type { LiveTable } from "../schema/live-table.js";
 import { aboveLower, belowUpper } from "../store/in-range.js";
-import type { KeyBound, Rec } from "../store/store.js";
+import type { KeyBound, Rec, RecordFilter } from "../store/store.js";
 import type { TableOverlay } from "../txn/overlay.js";
 
 export interface TableView {
   readonly table: LiveTable;
   lookup(key: Key): readonly Rec[];
-  records(): Iterable<Rec>;
+  /** Every record; with a filter, records it refuses may be left out (see RecordFilter). */
+  records(filter?: RecordFilter): Iterable<Rec>;
   recordsReverse(): Iterable<Rec>;
   range(lower: KeyBound | undefined, upper: KeyBound | undefined): Iterable<Rec>;
   keys(): Iterable<Key>;
@@ -26,8 +27,11 @@ export class CommittedView implements TableView {
   lookup(key: Key): readonly Rec[] {
     return this.table.store.lookup(key);
   }
-  records(): Iterable<Rec> {
-    return this.table.store.records();
+  records(filter?: RecordFilter): Iterable<Rec> {
+    const store = this.table.store;
+    return filter !== undefined && store.recordsPassing !== undefined
+      ? store.recordsPassing(filter)
+      : store.records();
   }
   recordsReverse(): Iterable<Rec> {
     return this.table.store.recordsReverse();

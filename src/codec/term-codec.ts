@@ -101,6 +101,19 @@ export function decodeTerm(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
+/** Reused: the bounds of decodeTermRange's input. */
+const RANGE = { start: 0, end: 0 };
+
+/**
+ * The value encoded in `bytes[start..end)`, read in place: no view of the range is made (a view
+ * is a Buffer, which costs more to make than a small record costs to decode).
+ */
+export function decodeTermRange(bytes: Uint8Array, start: number, end: number): unknown {
+  RANGE.start = start;
+  RANGE.end = end;
+  return packr.unpack(bytes, RANGE);
+}
+
 /** Every value encoded one after another in `bytes`. */
 export function decodeTerms(bytes: Uint8Array): unknown[] {
   return packr.unpackMultiple(bytes) as unknown[];

@@ -60,6 +60,7 @@
 // the spec's shape (its text with literals replaced by their types): specs that differ only in
 // constants share it, each bound to its own constants (see ms-parse.ts and ms-cache.ts).
 
+import type { RecordFilter } from "../store/store.js";
 import { boundValue, type KeyRange, keyRange } from "./ms-analysis.js";
 import { CompileCache, type PreparedSpec, ShapeCache } from "./ms-cache.js";
 import { parseMatchSpec, type TableShape } from "./ms-parse.js";
@@ -86,6 +87,8 @@ export interface CompiledMatchSpec {
   keyRange(): KeyRange | undefined;
   /** True iff the result of every clause is exactly '$_' (callers may return stored records). */
   readonly returnsRecords: boolean;
+  /** Whether a record can match, from the attributes the spec reads (see attributesRead). */
+  readonly filter: RecordFilter | undefined;
 }
 
 /** Compiled specs kept by key; enough for the distinct queries of an application. */
@@ -115,8 +118,10 @@ function build({ parsed, shape }: PreparedSpec, table: TableShape): CompiledMatc
   const { attributes } = table;
   let bound: Map<string, { value: unknown } | undefined> | undefined;
   let range: KeyRange | undefined | null = null;
+  const run = shape.bind(constants);
+  const read = shape.attributesRead;
   return Object.freeze({
-    run: shape.bind(constants),
+    run,
     boundValue(attribute: string) {
       bound ??= new Map();
       if (!bound.has(attribute) && attributes.includes(attribute)) {
@@ -129,5 +134,9 @@ function build({ parsed, shape }: PreparedSpec, table: TableShape): CompiledMatc
       return range;
     },
     returnsRecords: shape.returnsRecords,
+    filter:
+      read === undefined
+        ? undefined
+        : Object.freeze({ attributes: read, test: (r: object) => run(r) !== NO_MATCH }),
   });
 }

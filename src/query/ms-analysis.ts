@@ -137,6 +137,30 @@ export function keyRange(
   return Object.freeze(upper === undefined ? { lower } : { lower, upper });
 }
 
+/**
+ * The attributes whose values decide whether a record matches: those the heads constrain and
+ * those the guards read. Undefined when that takes the whole record (a guard reads '$_', a clause
+ * checks the record's shape) or nothing at all (every record matches). A record matches exactly
+ * when an object holding only these attributes, with the record's values, does.
+ */
+export function attributesRead(clauses: readonly Clause[]): readonly string[] | undefined {
+  const read = new Set<string>();
+  let whole = false;
+  const visit = (e: Expr): void => {
+    if (e.kind === "record") whole = true;
+    else if (e.kind === "field") read.add(e.attribute);
+    else if (e.kind === "call") e.args.forEach(visit);
+    else if (e.kind === "array") e.items.forEach(visit);
+    else if (e.kind === "object") for (const [, v] of e.entries) visit(v);
+  };
+  for (const c of clauses) {
+    if (c.shape !== undefined) return undefined;
+    for (const f of c.head) read.add(f.attribute);
+    c.guards.forEach(visit);
+  }
+  return whole || read.size === 0 ? undefined : [...read];
+}
+
 /** Every clause returns the record itself ('$_' last, nothing before it that can fail). */
 export function returnsRecordsOf(clauses: readonly Clause[]): boolean {
   return clauses.every(

@@ -9,7 +9,13 @@
 // Below those, generated code is cached by shape (ShapeCache): specs that differ only in the
 // values of their constants share the code and the plans of their analyses.
 
-import { boundSlots, type KeyPlan, keyPlan, returnsRecordsOf } from "./ms-analysis.js";
+import {
+  attributesRead,
+  boundSlots,
+  type KeyPlan,
+  keyPlan,
+  returnsRecordsOf,
+} from "./ms-analysis.js";
 import type { Clause } from "./ms-ast.js";
 import { type Bind, type GenerateOptions, generate } from "./ms-codegen.js";
 import type { ParsedSpec, TableShape } from "./ms-parse.js";
@@ -393,6 +399,8 @@ export class CompiledShape {
   /** Binds the code to one spec's constants. */
   readonly bind: Bind;
   readonly returnsRecords: boolean;
+  /** See attributesRead in ms-analysis.ts. */
+  readonly attributesRead: readonly string[] | undefined;
   private readonly boundPlans = new Map<string, readonly number[] | undefined>();
   private readonly keyPlans = new Map<string, KeyPlan | undefined>();
 
@@ -403,6 +411,7 @@ export class CompiledShape {
   ) {
     this.bind = bind;
     this.returnsRecords = returnsRecordsOf(template);
+    this.attributesRead = attributesRead(template);
   }
 
   /** See boundSlots in ms-analysis.ts. */

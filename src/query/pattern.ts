@@ -1,6 +1,7 @@
 // match_object patterns: a match spec head on its own (see matchspec.ts for the syntax).
 // Compiled like the spec [[pattern, [], [true]]], to a function that returns a boolean.
 
+import type { RecordFilter } from "../store/store.js";
 import { boundValue } from "./ms-analysis.js";
 import { CompileCache, type PreparedSpec, ShapeCache } from "./ms-cache.js";
 import { parsePattern, type TableShape } from "./ms-parse.js";
@@ -10,6 +11,8 @@ export interface CompiledPattern {
   test(record: object): boolean;
   /** The constant the pattern puts at `attribute` (not '_' or a variable), else undefined. */
   boundValue(attribute: string): { value: unknown } | undefined;
+  /** Whether a record can match, from the attributes the pattern reads (see attributesRead). */
+  readonly filter: RecordFilter | undefined;
 }
 
 const CACHE_LIMIT = 500;
@@ -31,8 +34,11 @@ function prepare(pattern: unknown, table: TableShape): PreparedSpec {
 function build({ parsed, shape }: PreparedSpec, table: TableShape): CompiledPattern {
   const { constants } = parsed;
   const { attributes } = table;
+  const test = shape.bind(constants) as (record: object) => boolean;
+  const read = shape.attributesRead;
   return Object.freeze({
-    test: shape.bind(constants) as (record: object) => boolean,
+    test,
+    filter: read === undefined ? undefined : Object.freeze({ attributes: read, test }),
     boundValue(attribute: string) {
       if (!attributes.includes(attribute)) return undefined;
       return boundValue(shape.boundSlots(attribute), constants);

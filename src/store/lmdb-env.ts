@@ -16,7 +16,7 @@ import { type FileModes, makeDirSync, PRIVATE_MODES } from "../file-modes.js";
 import type { TableType } from "../types.js";
 import { checkDataFile } from "./lmdb-meta.js";
 import { checkPages } from "./lmdb-pages.js";
-import { LmdbStore, type TableDb } from "./lmdb-store.js";
+import { LmdbStore, type RawVisitor, type ScanOptions, type TableDb } from "./lmdb-store.js";
 import type { Rec } from "./store.js";
 
 export interface LmdbEnvOptions {
@@ -264,7 +264,7 @@ export class LmdbEnv implements StoreHost {
       keyEncoding: "binary",
       encoding: "binary",
     }) as unknown as TableDb;
-    return guardDb(db, this.file);
+    return guardDb(db, rawScanner(this.root, name, this.maxKeySize), this.file);
   }
 
   private checkOpen(): void {
@@ -317,12 +317,87 @@ function checkBeforeOpen(path: string, options: LmdbEnvOptions): void {
   if (meta !== undefined) checkPages(file, meta);
 }
 
+/** Visits the entries of a range of a sub-database; see TableDb.visitRange. */
+type RangeVisitor = (options: ScanOptions, visit: RawVisitor) => number;
+
+/**
+ * A second handle on sub-database `name` that reads without a copy: lmdb-js hands a decoder its
+ * shared value buffer as it is when the decoder says it copies (it does not keep the bytes), and a
+ * key encoder's readKey sees the shared key buffer. So this handle's "decoder" is the visitor
+ * itself, and its readKey copies the key into one scratch array (for the visitor, and for lmdb-js
+ * to find its place again should its read transaction be renewed): a scan allocates no Buffer per
+ * entry, where the binary handle makes a key Buffer and a value Buffer for each.
+ */
+function rawScanner(root: RootDatabase, name: string, maxKeySize: number): RangeVisitor {
+  const key = new Uint8Array(maxKeySize);
+  let keyEnd = 0;
+  /** What readKey returns: lmdb-js gives it back to writeKey to reposition on the same key. */
+  const CURRENT = Object.freeze({});
+  let visit: RawVisitor | undefined;
+  let failure: { error: unknown } | undefined;
+  const handlers = {
+    keyEncoder: {
+      writeKey(k: Uint8Array | typeof CURRENT, target: Uint8Array, start: number): number {
+        if (k === CURRENT) {
+          for (let i = 0; i < keyEnd; i++) target[start + i] = key[i]!;
+          return start + keyEnd;
+        }
+        const b = k as Uint8Array;
+        target.set(b, start);
+        return start + b.length;
+      },
+      readKey(buf: Uint8Array, start: number, end: number): typeof CURRENT {
+        keyEnd = end - start;
+        for (let i = 0; i < keyEnd; i++) key[i] = buf[start + i]!;
+        return CURRENT;
+      },
+    },
+    encoder: {
+      encode(): never {
+        throw new BadArgError("the scan handle of an LMDB table does not write");
+      },
+      // An exception must not leave lmdb-js's iterator half done (its cursor would stay open): it
+      // is kept and rethrown once the iteration is closed.
+      decode(bytes: Uint8Array, size: number): undefined {
+        if (failure !== undefined) return undefined;
+        try {
+          visit!(key, keyEnd, bytes, size);
+        } catch (error) {
+          failure = { error };
+        }
+        return undefined;
+      },
+    },
+  };
+  // keyEncoder and a decoder-only encoder are lmdb-js options its type definitions lack.
+  const db = root.openDB({ name, ...(handlers as object) }) as unknown as {
+    getRange(options: ScanOptions): Iterable<unknown>;
+  };
+  return (options, v) => {
+    visit = v;
+    failure = undefined;
+    let n = 0;
+    try {
+      for (const _ of db.getRange(options)) {
+        if (failure !== undefined) break;
+        n++;
+      }
+    } finally {
+      visit = undefined;
+    }
+    // (Set by decode, during the loop: the compiler cannot see it.)
+    const failed = failure as { error: unknown } | undefined;
+    if (failed !== undefined) throw failed.error;
+    return n;
+  };
+}
+
 /**
  * The sub-database `db` with LMDB's reports of damage it meets while open (lmdb-js throws an
  * Error "MDB_CORRUPTED: ..." or "MDB_PAGE_NOTFOUND: ...") turned into CorruptFileError naming the
  * file. (A page damaged under an open environment can still make LMDB abort the process.)
  */
-function guardDb(db: TableDb, file: string): TableDb {
+function guardDb(db: TableDb, scan: RangeVisitor, file: string): TableDb {
   // Written out (no closure per call): getBinaryFast and putSync are on every read and write.
   return {
     getBinary(k) {
@@ -356,6 +431,13 @@ function guardDb(db: TableDb, file: string): TableDb {
     *getRange(options) {
       try {
         yield* db.getRange(options);
+      } catch (e) {
+        throw lmdbError(e, file);
+      }
+    },
+    visitRange(options, visit) {
+      try {
+        return scan(options, visit);
       } catch (e) {
         throw lmdbError(e, file);
       }

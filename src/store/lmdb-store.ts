@@ -16,14 +16,15 @@
 // that the records of a chunk already read are handed out even if changed meanwhile).
 
 import { crc32Range } from "../codec/crc32.js";
-import { decodeTerm, encodeTerm } from "../codec/term-codec.js";
+import { type FieldNames, fieldNames, readFields } from "../codec/msgpack-fields.js";
+import { decodeTerm, decodeTermRange, encodeTerm } from "../codec/term-codec.js";
 import { CorruptFileError, NotRunningError, SystemLimitError } from "../errors.js";
 import { formatKey } from "../keys/format.js";
 import { decodeKey, encodeKey, freezeValue, type Key, termEquals } from "../keys/index.js";
 import { exactDouble } from "../keys/numbers.js";
 import type { TableType } from "../types.js";
 import type { StoreHost } from "./lmdb-env.js";
-import type { KeyBound, Rec, TableStore } from "./store.js";
+import type { KeyBound, Rec, RecordFilter, TableStore } from "./store.js";
 
 /** The lmdb-js sub-database calls the store makes (binary keys and values). */
 export interface TableDb {
@@ -32,6 +33,11 @@ export interface TableDb {
   putSync(key: Uint8Array, value: Uint8Array): boolean;
   removeSync(key: Uint8Array): boolean;
   getRange(options: RangeOptions): Iterable<Entry>;
+  /**
+   * Hands each entry of a range to `visit` straight from LMDB's buffers (no copy, see
+   * lmdb-env.ts); returns how many it visited.
+   */
+  visitRange(options: ScanOptions, visit: RawVisitor): number;
   getStats(): {
     entryCount: number;
     pageSize: number;
@@ -52,6 +58,17 @@ interface RangeOptions {
   limit?: number;
   snapshot?: boolean;
 }
+
+/** A range read to its end (or its limit) in one go: nothing may run between two entries. */
+export interface ScanOptions extends RangeOptions {
+  snapshot: false;
+}
+
+/**
+ * An entry of a raw scan: key bytes `kb[0..kEnd)`, value bytes `v[0..vEnd)`, both LMDB's reused
+ * buffers, valid during the call only.
+ */
+export type RawVisitor = (kb: Uint8Array, kEnd: number, v: Uint8Array, vEnd: number) => void;
 
 interface Entry {
   readonly key: Buffer;
@@ -190,8 +207,17 @@ export class LmdbStore implements TableStore {
     for (const e of this.scan({})) yield this.keyOf(e);
   }
 
-  *records(): IterableIterator<Rec> {
-    for (const e of this.scan({})) yield* this.recordsOf(e.key, e.value);
+  records(): IterableIterator<Rec> {
+    return this.scanRecords({});
+  }
+
+  /**
+   * The records `filter` accepts (and only those): it is tried on the attributes it reads, taken
+   * from the encoded record in place, and only a record that passes is decoded. (A bag's value
+   * holds several records: bags decode them all.)
+   */
+  recordsPassing(filter: RecordFilter): IterableIterator<Rec> {
+    return this.type === "bag" ? this.records() : this.scanRecords({}, filter);
   }
 
   *recordsReverse(): IterableIterator<Rec> {
@@ -199,9 +225,7 @@ export class LmdbStore implements TableStore {
       yield* this.records();
       return;
     }
-    for (const e of this.scan({ reverse: true })) {
-      yield this.build(this.decode(e.key, e.value) as object);
-    }
+    yield* this.scanRecords({ reverse: true });
   }
 
   *range(lower: KeyBound | undefined, upper: KeyBound | undefined): IterableIterator<Rec> {
@@ -225,7 +249,7 @@ export class LmdbStore implements TableStore {
     ) {
       return;
     }
-    for (const e of this.scan(options)) yield* this.recordsOf(e.key, e.value);
+    yield* this.scanRecords(options);
   }
 
   first(): Key | undefined {
@@ -339,6 +363,56 @@ export class LmdbStore implements TableStore {
     }
   }
 
+  /**
+   * The records of a range, in chunks read as scan() does, each entry decoded straight from
+   * LMDB's buffers (TableDb.visitRange): no Buffer per key or value, no copy of the bytes.
+   */
+  private *scanRecords(
+    options: RangeOptions,
+    filter?: RecordFilter,
+  ): Generator<Rec, void, undefined> {
+    let chunk = FIRST_CHUNK;
+    const o: ScanOptions = { ...options, snapshot: false };
+    const fields = filter === undefined ? undefined : namesOf(filter);
+    // The attributes the filter reads, of the record at hand (reused: the filter keeps nothing).
+    const partial: Record<string, unknown> = {};
+    // A view of LMDB's value buffer (reused from entry to entry) for the checksum.
+    let buffer: Uint8Array | undefined;
+    let view: DataView | undefined;
+    for (;;) {
+      o.limit = chunk;
+      const got: Rec[] = [];
+      let lastKey: Uint8Array | undefined;
+      let lastEnd = 0;
+      const n = this.db.visitRange(o, (kb, kEnd, v, vEnd) => {
+        lastKey = kb;
+        lastEnd = kEnd;
+        if (v !== buffer) {
+          buffer = v;
+          view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        }
+        this.check(kb, kEnd, v, vEnd, view);
+        const start = v[0] === KEY_IN_RECORD ? 1 : 0;
+        const end = vEnd - CRC_BYTES;
+        if (
+          fields !== undefined &&
+          readFields(v, start, end, fields, partial) &&
+          !filter!.test(partial)
+        ) {
+          return;
+        }
+        const decoded = decodeTermRange(v, start, end);
+        if (this.type !== "bag") got.push(this.build(decoded as object));
+        else for (const r of decoded as object[]) got.push(this.build(r));
+      });
+      yield* got;
+      if (n < chunk || lastKey === undefined) return;
+      o.start = lastKey.slice(0, lastEnd);
+      o.exclusiveStart = true;
+      if (chunk < MAX_CHUNK) chunk *= 4;
+    }
+  }
+
   private recordsOf(kb: Uint8Array, value: Buffer): Rec[] {
     const decoded = this.decode(kb, value);
     if (this.type !== "bag") return [this.build(decoded as object)];
@@ -350,7 +424,7 @@ export class LmdbStore implements TableStore {
 
   private keyOf(e: Entry): Key {
     if (e.value[0] !== KEY_IN_RECORD) {
-      this.check(e.key, e.value);
+      this.check(e.key, e.key.length, e.value);
       return freezeValue(decodeKey(e.key));
     }
     const decoded = this.decode(e.key, e.value);
@@ -360,23 +434,34 @@ export class LmdbStore implements TableStore {
 
   /** The term a value holds, once its checksum is checked. */
   private decode(kb: Uint8Array, v: Buffer): unknown {
-    this.check(kb, v);
-    // An explicit end: the reusable buffer of getBinaryFast is longer than its value (only its own
-    // `length` property, which the decoder reads, says where the value ends).
-    return decodeTerm(valueBody(v));
+    // The value's own `length` property: the reusable buffer of getBinaryFast is longer than its
+    // value, and only that property says where the value ends.
+    return this.decodeRaw(kb, kb.length, v, v.length);
   }
 
-  /** Throws CorruptFileError unless the value's checksum matches its key and bytes. */
-  private check(kb: Uint8Array, v: Buffer): void {
-    const end = v.length - CRC_BYTES;
-    if (end >= 0 && crc32Range(v, 0, end, crc32Range(kb, 0, kb.length)) === v.readUInt32LE(end)) {
+  /** The term held by value `v[0..vEnd)` under key `kb[0..kEnd)`, once its checksum is checked. */
+  private decodeRaw(kb: Uint8Array, kEnd: number, v: Uint8Array, vEnd: number): unknown {
+    this.check(kb, kEnd, v, vEnd);
+    return decodeTermRange(v, v[0] === KEY_IN_RECORD ? 1 : 0, vEnd - CRC_BYTES);
+  }
+
+  /** Throws CorruptFileError unless value `v[0..vEnd)` has the checksum of key `kb[0..kEnd)` and its bytes. */
+  private check(
+    kb: Uint8Array,
+    kEnd: number,
+    v: Uint8Array,
+    vEnd = v.length,
+    view?: DataView,
+  ): void {
+    const end = vEnd - CRC_BYTES;
+    if (end >= 0 && crc32Range(v, 0, end, crc32Range(kb, 0, kEnd), view) === readU32LE(v, end)) {
       return;
     }
     let key: unknown;
     try {
-      key = decodeKey(kb);
+      key = decodeKey(kb.slice(0, kEnd));
     } catch {
-      key = Buffer.from(kb).toString("hex");
+      key = Buffer.from(kb.subarray(0, kEnd)).toString("hex");
     }
     throw new CorruptFileError(
       "bad_checksum",
@@ -406,6 +491,23 @@ function encodeValue(kb: Uint8Array, key: Key, value: unknown): Uint8Array {
   const end = p + bytes.length;
   out.writeUInt32LE(crc32Range(out, 0, end, crc32Range(kb, 0, kb.length)), end);
   return out;
+}
+
+/** The field names of each filter met, as UTF-8 (filters are kept with their compiled specs). */
+const filterNames = new WeakMap<RecordFilter, FieldNames>();
+
+function namesOf(filter: RecordFilter): FieldNames {
+  let names = filterNames.get(filter);
+  if (names === undefined) {
+    names = fieldNames(filter.attributes);
+    filterNames.set(filter, names);
+  }
+  return names;
+}
+
+/** The unsigned 32-bit little-endian integer at `at` (v need not be a Buffer). */
+function readU32LE(v: Uint8Array, at: number): number {
+  return (v[at]! | (v[at + 1]! << 8) | (v[at + 2]! << 16) | (v[at + 3]! << 24)) >>> 0;
 }
 
 /** The MessagePack bytes of a value (its checksum not checked). */

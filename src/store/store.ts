@@ -10,6 +10,16 @@ export interface KeyBound {
   readonly inclusive: boolean;
 }
 
+/**
+ * What decides whether a scanned record is wanted: `test` on an object holding only `attributes`
+ * (with the record's values) gives the answer the whole record would. A store that can read
+ * attributes without decoding the record (LMDB) skips records that fail it.
+ */
+export interface RecordFilter {
+  readonly attributes: readonly string[];
+  test(partial: object): boolean;
+}
+
 export interface TableStore {
   readonly type: TableType;
   /** Number of records (for a bag, all records under all keys). */
@@ -28,6 +38,8 @@ export interface TableStore {
   keys(): IterableIterator<Key>;
   /** Every record in table order. */
   records(): IterableIterator<Rec>;
+  /** Every record in table order, less (some or all of) those `filter` refuses. */
+  recordsPassing?(filter: RecordFilter): IterableIterator<Rec>;
   /** Every record in reverse table order (same as records() for unordered tables, as in Mnesia). */
   recordsReverse(): IterableIterator<Rec>;
   /** Records whose key lies within the bounds, in key order (ordered tables); others scan and filter. */

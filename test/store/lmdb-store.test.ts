@@ -509,6 +509,60 @@ describe("LMDB ordered_set store", () => {
 
 // ---- the environment ---------------------------------------------------------------------------
 
+describe("LMDB scans read entries in place", () => {
+  for (const type of TYPES) {
+    test(`${type}: the longest keys, across chunk boundaries, and values larger than LMDB's shared buffer`, () => {
+      const s = table(type);
+      // Keys of maxKeySize encoded bytes (a string key takes its length plus 3): a chunk that ends
+      // on one goes on from all of it.
+      const longKey = (i: number) =>
+        `${String(i).padStart(4, "0")}${"x".repeat(env.maxKeySize - 7)}`;
+      const big = "b".repeat(300_000);
+      const want: Rec[] = [];
+      for (let i = 0; i < 90; i++) {
+        const rec = r(longKey(i), i % 30 === 7 ? big : i, new Uint8Array([i, 1, 2]));
+        s.write(rec.k as Key, rec);
+        want.push(rec);
+      }
+      assert.equal(s.size(), 90);
+      assert.deepEqual([...s.records()], want);
+      assert.deepEqual([...s.range(incl(longKey(10)), excl(longKey(80)))], want.slice(10, 80));
+      assert.deepEqual(
+        [...s.keys()],
+        want.map((x) => x.k),
+      );
+      if (type === "ordered_set") assert.deepEqual([...s.recordsReverse()], want.toReversed());
+      // Binaries are copies, not views of LMDB's reused buffer.
+      const [first] = [...s.records()];
+      assert.ok(first!.w instanceof Uint8Array);
+      assert.deepEqual([...(first!.w as Uint8Array)], [0, 1, 2]);
+    });
+  }
+
+  test("a scan that fails on a damaged entry fails again each time, and the table goes on working", async () => {
+    const s = env.openTable("a", "set", "k");
+    for (let i = 0; i < 40; i++) s.write(i, r(i, `value number ${i}`));
+    await env.close();
+    const file = join(dir, "lmdb", "data.mdb");
+    const buf = readFileSync(file);
+    // Every copy (LMDB leaves older ones in free pages).
+    for (
+      let at = buf.indexOf("value number 33");
+      at >= 0;
+      at = buf.indexOf("value number 33", at + 1)
+    ) {
+      buf[at + 14]! ^= 0x01;
+    }
+    writeFileSync(file, buf);
+    env = openLmdbEnv(join(dir, "lmdb"));
+    const t = env.openTable("a", "set", "k");
+    for (let n = 0; n < 100; n++) assert.throws(() => [...t.records()], CorruptFileError);
+    t.deleteKey(33);
+    t.write(40, r(40));
+    assert.equal([...t.records()].length, 40);
+  });
+});
+
 describe("LmdbEnv", () => {
   test("content, sizes and the applied position survive a close and reopen", async () => {
     const stores = TYPES.map((type) => env.openTable(type, type, "k"));
