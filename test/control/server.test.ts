@@ -241,20 +241,23 @@ describe("control socket: hostile clients", () => {
       for (let k = 0; k < 20_000; k++) tx.write("t", { k, v: "x".repeat(200) });
     });
     const file = path.join(root, `aborted-${n}.BUP`);
+    // The database closes as the CLI side writes the first block it received: the backup is
+    // then surely under way (a timer could let a fast machine finish it first).
+    let closing: Promise<void> | undefined;
     const slow = {
       ...fileBackupModule,
       write: async (h: never, items: readonly unknown[]) => {
+        closing ??= db.close();
         await new Promise((r) => setTimeout(r, 20));
         return fileBackupModule.write(h, items);
       },
     };
     const backup = remoteBackup(socket, file, () => slow as typeof fileBackupModule);
-    await new Promise((r) => setTimeout(r, 100));
-    await db.close();
     await assert.rejects(backup, {
       name: "ControlSocketError",
       message: /^control_failed: /,
     });
+    await closing;
     assert.equal(existsSync(file), false);
     assert.equal(existsSync(`${file}.tmp`), false);
   });
