@@ -1,7 +1,8 @@
-// npm run bench -- <meter|tpcb|all>: JSON lines on stdout, progress on stderr.
+// npm run bench -- <meter|tpcb|bulk|lmdb|qlc|all>: JSON lines on stdout, progress on stderr.
 import { runBulk } from "./bulk.js";
 import { runLmdbRaw } from "./lmdb-raw.js";
 import { runMeter } from "./meter.js";
+import { runQlc } from "./qlc.js";
 import { runTpcb } from "./tpcb.js";
 
 const suites: Record<string, () => Promise<void>> = {
@@ -9,6 +10,7 @@ const suites: Record<string, () => Promise<void>> = {
   tpcb: runTpcb,
   bulk: runBulk,
   lmdb: runLmdbRaw,
+  qlc: runQlc,
 };
 const which = process.argv.slice(2);
 const names = which.length === 0 || which.includes("all") ? ["meter", "tpcb"] : which;

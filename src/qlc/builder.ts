@@ -12,7 +12,7 @@ import {
   type Term,
   toTerm,
 } from "./expr.js";
-import { describeSource, type RowOf, type Source, type SourceDesc } from "./source.js";
+import { type AnySource, describeSource, type RowOf, type SourceDesc } from "./source.js";
 
 /** How a join is carried out; QLC's `join` option forces one. */
 export type JoinMethod = "lookup" | "merge" | "hash" | "nested_loop";
@@ -81,6 +81,17 @@ type FirstOrRows<B, A extends string, T> = [keyof B] extends [never]
   ? Readonly<T>
   : Rows<Added<B, A, T>>;
 
+function withRef(
+  refs: Readonly<Record<string, RowProxy<unknown>>>,
+  alias: string,
+  ref: RowProxy<unknown>,
+): Record<string, RowProxy<unknown>> {
+  const out: Record<string, RowProxy<unknown>> = {};
+  for (const k in refs) out[k] = refs[k]!;
+  out[alias] = ref;
+  return out;
+}
+
 function shapeOf(x: unknown): Shape {
   if (x instanceof RowRef || x instanceof FieldRef) return { kind: "term", term: toTerm(x) };
   if (Array.isArray(x)) return { kind: "tuple", items: x.map(shapeOf) };
@@ -105,11 +116,23 @@ export class Query<B = {}, R = never> {
   constructor(readonly state: QueryState = EMPTY) {}
 
   private with(patch: Partial<QueryState>): Query<B, R> {
-    return new Query({ ...this.state, ...patch });
+    const s = this.state;
+    // Field by field: object spread is slow on this path (a query is built on every call).
+    return new Query({
+      gens: patch.gens ?? s.gens,
+      refs: patch.refs ?? s.refs,
+      conds: patch.conds ?? s.conds,
+      filters: patch.filters ?? s.filters,
+      orderBy: patch.orderBy ?? s.orderBy,
+      shape: patch.shape ?? s.shape,
+      distinct: patch.distinct ?? s.distinct,
+      sort: patch.sort ?? s.sort,
+      limit: patch.limit ?? s.limit,
+    });
   }
 
   /** A generator: every row of `source` bound to `alias` (QLC's `P <- mnesia:table(person)`). */
-  from<S extends Source<unknown>, A extends string>(
+  from<S extends AnySource, A extends string>(
     source: S,
     alias: A,
   ): Query<Added<B, A, RowOf<S>>, FirstOrRows<B, A, RowOf<S>>> {
@@ -120,7 +143,7 @@ export class Query<B = {}, R = never> {
    * A further generator joined on `on` (any condition over it and the earlier ones). The planner
    * picks the method (lookup by key or index, merge, hash, nested loop); `method` forces one.
    */
-  join<S extends Source<unknown>, A extends string>(
+  join<S extends AnySource, A extends string>(
     source: S,
     alias: A,
     on: (refs: Refs<Added<B, A, RowOf<S>>>) => Cond,
@@ -151,7 +174,7 @@ export class Query<B = {}, R = never> {
     const gen: Generator = { alias, source: describeSource(source), method };
     return this.with({
       gens: [...s.gens, gen],
-      refs: { ...s.refs, [alias]: rowProxy(s.gens.length, alias) },
+      refs: withRef(s.refs, alias, rowProxy(s.gens.length, alias)),
     });
   }
 
@@ -209,7 +232,7 @@ export function query(): Query {
 }
 
 /** Shorthand for `query().from(source, alias)`. */
-export function from<S extends Source<unknown>, A extends string>(
+export function from<S extends AnySource, A extends string>(
   source: S,
   alias: A,
 ): Query<{ [K in A]: RowOf<S> }, Readonly<RowOf<S>>> {

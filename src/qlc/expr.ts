@@ -102,19 +102,30 @@ export function isCond(x: unknown): x is Cond {
   );
 }
 
-/** The generators a term or condition reads. */
-export function gensOf(c: Cond | Term, into: Set<number> = new Set()): Set<number> {
-  if (c instanceof FieldRef) into.add(c.gen);
-  else if (c instanceof RowRef) into.add(c[GEN]);
-  else if (c instanceof Const) return into;
-  else if (c.op === "and" || c.op === "or") for (const x of c.args) gensOf(x, into);
-  else if (c.op === "not") gensOf(c.arg, into);
-  else if (c.op === "in") gensOf(c.a, into);
-  else {
-    gensOf(c.a, into);
-    gensOf(c.b, into);
+/** The generators a term or condition reads, as a bit mask (a query has at most 30). */
+export function genMask(c: Cond | Term): number {
+  if (c instanceof FieldRef) return 1 << c.gen;
+  if (c instanceof RowRef) return 1 << c[GEN];
+  if (c instanceof Const) return 0;
+  switch (c.op) {
+    case "and":
+    case "or": {
+      let m = 0;
+      for (const x of c.args) m |= genMask(x);
+      return m;
+    }
+    case "not":
+      return genMask(c.arg);
+    case "in":
+      return genMask(c.a);
+    default:
+      return genMask(c.a) | genMask(c.b);
   }
-  return into;
+}
+
+/** The highest generator of a mask (-1 for none). */
+export function maxGen(mask: number): number {
+  return 31 - Math.clz32(mask);
 }
 
 /** Row references for a generator: a proxy answering every attribute name with a FieldRef. */

@@ -6,7 +6,7 @@ import { BadArgError } from "../errors.js";
 import { compareTerms, isKey } from "../keys/index.js";
 import type { LockKind, MatchExpr } from "../types.js";
 import type { Generator, JoinMethod, OrderKey, QueryState, Shape } from "./builder.js";
-import { type CompareOp, type Cond, Const, FieldRef, gensOf, type Term } from "./expr.js";
+import { type CompareOp, type Cond, Const, FieldRef, genMask, maxGen, type Term } from "./expr.js";
 
 /** What the planner needs to know of a table. */
 export interface TableMeta {
@@ -114,7 +114,7 @@ function eqConst(c: Cond, gen: number): { attr: string; values: unknown[] } | un
 /** `field(gen) = term over earlier generators`: the attribute and the outer term. */
 function eqOuter(c: Cond, gen: number): { attr: string; outer: Term } | undefined {
   if (c.op !== "eq") return undefined;
-  const earlier = (t: Term) => !(t instanceof Const) && Math.max(...gensOf(t)) < gen;
+  const earlier = (t: Term) => !(t instanceof Const) && maxGen(genMask(t)) < gen;
   if (fieldOf(c.a, gen) !== undefined && earlier(c.b))
     return { attr: fieldOf(c.a, gen)!, outer: c.b };
   if (fieldOf(c.b, gen) !== undefined && earlier(c.a))
@@ -225,16 +225,16 @@ type GenPlanRange = { lower?: RangeEnd; upper?: RangeEnd };
 
 /** Plans a query; `meta` gives the definition of a table (no_exists if there is none). */
 export function plan(q: QueryState, meta: (table: string) => TableMeta): Plan {
+  if (q.gens.length > 30) {
+    throw new BadArgError(`a query has at most 30 generators, this one ${q.gens.length}`, {});
+  }
   if (q.gens.length === 0) {
     throw new BadArgError("a query needs at least one generator: from(source, alias)", {});
   }
   const all: Cond[] = [];
   for (const c of q.conds) conjuncts(c, all);
   const byGen: Cond[][] = q.gens.map(() => []);
-  for (const c of all) {
-    const gs = gensOf(c);
-    byGen[gs.size === 0 ? 0 : Math.max(...gs)]!.push(c);
-  }
+  for (const c of all) byGen[Math.max(0, maxGen(genMask(c)))]!.push(c);
   const gens: GenPlan[] = [];
   let estimate = 1;
   q.gens.forEach((g, i) => {
@@ -253,6 +253,43 @@ export function plan(q: QueryState, meta: (table: string) => TableMeta): Plan {
   };
 }
 
+interface GenBase {
+  readonly alias: string;
+  readonly gen: number;
+  readonly source: GenPlan["source"];
+  readonly table?: string;
+  readonly lock: LockKind;
+  readonly tableType?: TableMeta["type"];
+  readonly keyAttr?: string;
+}
+
+/** A GenPlan built field by field (object spread is slow on this hot path). */
+function mk(
+  b: GenBase,
+  r: {
+    access: Access;
+    join?: JoinPlan;
+    pushed: readonly Cond[];
+    residual: readonly Cond[];
+    estimate: number;
+  },
+): GenPlan {
+  return {
+    alias: b.alias,
+    gen: b.gen,
+    source: b.source,
+    table: b.table,
+    lock: b.lock,
+    tableType: b.tableType,
+    keyAttr: b.keyAttr,
+    access: r.access,
+    join: r.join,
+    pushed: r.pushed,
+    residual: r.residual,
+    estimate: r.estimate,
+  };
+}
+
 function planGen(
   g: Generator,
   i: number,
@@ -261,35 +298,37 @@ function planGen(
   outerEstimate: number,
   first: GenPlan | undefined,
 ): GenPlan {
-  const own = conds.filter((c) => {
-    const gs = gensOf(c);
-    return gs.size === 0 || (gs.size === 1 && gs.has(i));
-  });
-  const joinConds = conds.filter((c) => !own.includes(c));
-  const base = { alias: g.alias, gen: i };
+  const own: Cond[] = [];
+  const joinConds: Cond[] = [];
+  for (const c of conds) {
+    const m = genMask(c);
+    (m === 0 || m === 1 << i ? own : joinConds).push(c);
+  }
+
   if (g.source.kind !== "table") {
     const source = g.source.kind;
     const join = i === 0 ? undefined : chooseNonTableJoin(g, i, joinConds);
     const residual = join?.outer === undefined ? conds : conds.filter((c) => c !== join.cond);
-    return {
-      ...base,
-      source,
-      lock: "read",
-      access: { method: source },
-      join: join?.plan,
-      pushed: [],
-      residual,
-      estimate:
-        outerEstimate *
-        (source === "array" ? Math.max(1, (g.source.rows as unknown[]).length) : 1000),
-    };
+    return mk(
+      { alias: g.alias, gen: i, source, lock: "read" },
+      {
+        access: { method: source },
+        join: join?.plan,
+        pushed: [],
+        residual,
+        estimate:
+          outerEstimate *
+          (source === "array" ? Math.max(1, (g.source.rows as unknown[]).length) : 1000),
+      },
+    );
   }
   const m = meta(g.source.table);
   const opts = g.source.options;
   const lock = opts.lock ?? "read";
-  const tbase = {
-    ...base,
-    source: "table" as const,
+  const tbase: GenBase = {
+    alias: g.alias,
+    gen: i,
+    source: "table",
     table: m.name,
     lock,
     tableType: m.type,
@@ -298,10 +337,11 @@ function planGen(
   const traverse = opts.traverse ?? "select";
   // A join by lookup into this table: for each outer row, read by key or index.
   if (i > 0) {
-    const cands = joinConds.flatMap((c) => {
+    const cands: { attr: string; outer: Term; cond: Cond }[] = [];
+    for (const c of joinConds) {
       const e = eqOuter(c, i);
-      return e === undefined ? [] : [{ ...e, cond: c }];
-    });
+      if (e !== undefined) cands.push({ attr: e.attr, outer: e.outer, cond: c });
+    }
     const byKey = cands.find((c) => c.attr === m.keyAttr);
     const byIndex = cands.find((c) => m.indexes.includes(c.attr));
     const lookup = byKey ?? byIndex;
@@ -335,8 +375,7 @@ function planGen(
             : "hash");
     if (method === "lookup") {
       const via = lookup === byKey ? "key" : "index";
-      return {
-        ...tbase,
+      return mk(tbase, {
         access:
           via === "key"
             ? { method: "key_lookup", values: [] }
@@ -351,12 +390,11 @@ function planGen(
         pushed: [],
         residual: conds.filter((c) => c !== lookup!.cond),
         estimate: via === "key" ? outerEstimate : outerEstimate * Math.max(1, m.size / 100),
-      };
+      });
     }
     const scan = traversal(m, own, i, opts, traverse);
     const used = method === "nested_loop" ? undefined : method === "merge" ? (merge ?? eqc) : eqc;
-    return {
-      ...tbase,
+    return mk(tbase, {
       access: scan.access,
       join: {
         method,
@@ -369,49 +407,49 @@ function planGen(
       pushed: scan.pushed,
       residual: [...scan.rest, ...joinConds.filter((c) => c !== used?.cond)],
       estimate: outerEstimate * Math.max(1, method === "nested_loop" ? m.size : m.size / 100),
-    };
+    });
   }
   // The first generator: a key lookup, an index lookup, or a traversal.
   if (traverse === "select") {
-    const eqs = own.flatMap((c) => {
+    const eqs: { attr: string; values: unknown[]; cond: Cond }[] = [];
+    for (const c of own) {
       const e = eqConst(c, i);
-      return e === undefined ? [] : [{ ...e, cond: c }];
-    });
+      if (e !== undefined) eqs.push({ attr: e.attr, values: e.values, cond: c });
+    }
     const key = eqs.find((e) => e.attr === m.keyAttr);
     if (key !== undefined) {
-      return {
-        ...tbase,
+      return mk(tbase, {
         access: { method: "key_lookup", values: key.values },
         pushed: [],
         residual: own.filter((c) => c !== key.cond),
         estimate: key.values.length,
-      };
+      });
     }
     const idx = eqs
       .filter((e) => m.indexes.includes(e.attr))
       .map((e) => ({
-        ...e,
+        attr: e.attr,
+        values: e.values,
+        cond: e.cond,
         count: e.values.reduce((n: number, v) => n + m.indexCount(e.attr, v), 0),
       }))
       .sort((a, b) => a.count - b.count)[0];
     if (idx !== undefined) {
-      return {
-        ...tbase,
+      return mk(tbase, {
         access: { method: "index_lookup", attribute: idx.attr, values: idx.values },
         pushed: [],
         residual: own.filter((c) => c !== idx.cond),
         estimate: Math.max(1, idx.count),
-      };
+      });
     }
   }
   const scan = traversal(m, own, i, opts, traverse);
-  return {
-    ...tbase,
+  return mk(tbase, {
     access: scan.access,
     pushed: scan.pushed,
     residual: scan.rest,
     estimate: Math.max(1, m.size),
-  };
+  });
 }
 
 /** A merge join needs no sort of the outer side when both are ordered_sets joined key to key. */

@@ -73,9 +73,18 @@ export type Source<T> =
   | readonly T[]
   | AsyncIterable<T>;
 
+/** What `from` and `join` accept (the row type is worked out by RowOf). */
+export type AnySource =
+  | string
+  | { readonly name: string }
+  | TableSource<unknown>
+  | readonly unknown[]
+  | AsyncIterable<unknown>;
+
 /** The row type of a source. */
-export type RowOf<S> =
-  S extends Table<infer T, infer _K>
+export type RowOf<S> = S extends string
+  ? AnyRecord
+  : S extends Table<infer T, infer _K>
     ? T
     : S extends TableSource<infer T>
       ? T

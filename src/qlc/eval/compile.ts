@@ -1,10 +1,12 @@
 // Terms, conditions, projections and orderings turned into plain closures over an environment:
-// the array of the rows bound so far, one per generator.
+// the array of the rows bound so far, one per generator, or, in a query of one generator
+// ("single"), the row itself (no array per row).
 import { compareTerms, termEquals } from "../../keys/index.js";
 import type { OrderKey, Shape } from "../builder.js";
 import { ALIAS, type Cond, Const, FieldRef, GEN, RowRef, type Term } from "../expr.js";
 
-export type Env = readonly unknown[];
+/** The rows bound so far (an array), or the row itself in a query of one generator. */
+export type Env = unknown;
 export type Getter = (env: Env) => unknown;
 export type Pred = (env: Env) => boolean;
 
@@ -14,35 +16,37 @@ function field(row: unknown, attr: string): unknown {
     : undefined;
 }
 
-export function getter(t: Term): Getter {
+export function getter(t: Term, single: boolean): Getter {
   if (t instanceof Const) {
     const v = t.value;
     return () => v;
   }
   if (t instanceof FieldRef) {
     const { gen, attr } = t;
-    return (env) => field(env[gen], attr);
+    if (single) return (row) => field(row, attr);
+    return (env) => field((env as unknown[])[gen], attr);
   }
   const gen = (t as RowRef)[GEN];
-  return (env) => env[gen];
+  if (single) return (row) => row;
+  return (env) => (env as unknown[])[gen];
 }
 
-export function predicate(c: Cond): Pred {
+export function predicate(c: Cond, single: boolean): Pred {
   switch (c.op) {
     case "and": {
-      const ps = c.args.map(predicate);
+      const ps = c.args.map((x) => predicate(x, single));
       return (env) => ps.every((p) => p(env));
     }
     case "or": {
-      const ps = c.args.map(predicate);
+      const ps = c.args.map((x) => predicate(x, single));
       return (env) => ps.some((p) => p(env));
     }
     case "not": {
-      const p = predicate(c.arg);
+      const p = predicate(c.arg, single);
       return (env) => !p(env);
     }
     case "in": {
-      const a = getter(c.a);
+      const a = getter(c.a, single);
       const vs = c.values;
       return (env) => {
         const x = a(env);
@@ -50,8 +54,8 @@ export function predicate(c: Cond): Pred {
       };
     }
     default: {
-      const a = getter(c.a);
-      const b = getter(c.b);
+      const a = getter(c.a, single);
+      const b = getter(c.b, single);
       switch (c.op) {
         case "eq":
           return (env) => termEquals(a(env), b(env));
@@ -71,28 +75,29 @@ export function predicate(c: Cond): Pred {
 }
 
 /** All of `conds` (undefined when there are none, so callers can skip the check). */
-export function conjunction(conds: readonly Cond[]): Pred | undefined {
+export function conjunction(conds: readonly Cond[], single: boolean): Pred | undefined {
   if (conds.length === 0) return undefined;
-  const ps = conds.map(predicate);
+  const ps = conds.map((c) => predicate(c, single));
   if (ps.length === 1) return ps[0];
   return (env) => ps.every((p) => p(env));
 }
 
 /** The answer for an environment; without a projection the row (one generator) or rows by alias. */
 export function projection(shape: Shape | undefined, aliases: readonly string[]): Getter {
+  const single = aliases.length === 1;
   if (shape === undefined) {
-    if (aliases.length === 1) return (env) => env[0];
+    if (single) return (row) => row;
     return (env) => {
       const o: Record<string, unknown> = {};
       aliases.forEach((a, i) => {
-        o[a] = env[i];
+        o[a] = (env as unknown[])[i];
       });
       return o;
     };
   }
   switch (shape.kind) {
     case "term":
-      return getter(shape.term);
+      return getter(shape.term, single);
     case "tuple": {
       const items = shape.items.map((s) => projection(s, aliases));
       return (env) => items.map((g) => g(env));
@@ -110,8 +115,8 @@ export function projection(shape: Shape | undefined, aliases: readonly string[])
 }
 
 /** Compares environments by the orderBy keys. */
-export function envOrder(keys: readonly OrderKey[]): (a: Env, b: Env) => number {
-  const gs = keys.map((k) => ({ g: getter(k.term), sign: k.desc ? -1 : 1 }));
+export function envOrder(keys: readonly OrderKey[], single: boolean): (a: Env, b: Env) => number {
+  const gs = keys.map((k) => ({ g: getter(k.term, single), sign: k.desc ? -1 : 1 }));
   return (a, b) => {
     for (const { g, sign } of gs) {
       const c = compareTerms(g(a), g(b));

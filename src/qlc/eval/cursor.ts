@@ -55,8 +55,8 @@ export class Cursor<R, F extends Flavour = Flavour> {
       }
       return then(this.source.pull(), (b) => {
         if (b === undefined) this.done = true;
-        else if (this.buffer.length === 0) this.buffer = b as R[];
-        else for (const x of b) this.buffer.push(x as R);
+        // Batches may be arrays the evaluator does not own (a select's result): never pushed into.
+        else this.buffer = this.buffer.length === 0 ? (b as R[]) : this.buffer.concat(b as R[]);
         return fill();
       });
     };

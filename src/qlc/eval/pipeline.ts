@@ -54,7 +54,8 @@ function sorted<X>(
 
 export function answers(ops: Ops, q: QueryState, plan: Plan): Answers {
   const g0 = plan.gens[0]!;
-  let envs: Stream = sourceStream(ops, g0, rowsOf(q, 0));
+  const single = plan.gens.length === 1;
+  let envs: Stream = sourceStream(ops, g0, rowsOf(q, 0), single);
   for (let i = 1; i < plan.gens.length; i++)
     envs = joinStream(ops, envs, plan.gens[i]!, rowsOf(q, i));
   const upstream = envs;
@@ -65,19 +66,19 @@ export function answers(ops: Ops, q: QueryState, plan: Plan): Answers {
     pullEnvs = mapBatches(pullEnvs, (b) =>
       b.filter((env) => {
         const rows: Record<string, unknown> = {};
-        aliases.forEach((a, i) => {
-          rows[a] = env[i];
-        });
+        if (single) rows[aliases[0]!] = env;
+        else
+          aliases.forEach((a, i) => {
+            rows[a] = (env as unknown[])[i];
+          });
         return fs.every((f) => f(rows) === true);
       }),
     );
   }
-  if (q.orderBy.length > 0) pullEnvs = sorted(pullEnvs, envOrder(q.orderBy));
+  if (q.orderBy.length > 0) pullEnvs = sorted(pullEnvs, envOrder(q.orderBy, single));
   const project = projection(q.shape, aliases);
   let pull: () => MP<unknown[] | undefined> =
-    q.shape === undefined && aliases.length === 1
-      ? mapBatches(pullEnvs, (b) => b.map((e) => e[0]))
-      : mapBatches(pullEnvs, (b) => b.map(project));
+    q.shape === undefined && single ? pullEnvs : mapBatches(pullEnvs, (b) => b.map(project));
   if (q.distinct) {
     const seen = new Set<unknown>();
     pull = mapBatches(pull, (b) =>

@@ -137,10 +137,19 @@ function pump<X>(src: () => MP<X | undefined>, f: (x: X) => Env[]): () => MP<Env
   return go;
 }
 
-/** The first generator: its rows as environments, residual conditions checked. */
-export function sourceStream(ops: Ops, p: GenPlan, rows: unknown): Stream {
+/**
+ * The first generator: its rows as environments (the rows themselves when it is the only
+ * generator, else one-row arrays), residual conditions checked.
+ */
+export function sourceStream(ops: Ops, p: GenPlan, rows: unknown, single: boolean): Stream {
   const batches = rowBatches(ops, p, rows);
-  const ok = conjunction(p.residual);
+  const ok = conjunction(p.residual, single);
+  if (single) {
+    return {
+      pull: pump(batches, (rs) => (ok === undefined ? (rs as Env[]) : rs.filter(ok))),
+      close() {},
+    };
+  }
   return {
     pull: pump(batches, (rs) => {
       const out: Env[] = [];
@@ -168,7 +177,7 @@ function drain(ops: Ops, p: GenPlan, rows: unknown): MP<unknown[]> {
 }
 
 function extend(env: Env, r: unknown): Env {
-  const e = env.slice();
+  const e = (env as unknown[]).slice();
   e.push(r);
   return e;
 }
@@ -176,8 +185,8 @@ function extend(env: Env, r: unknown): Env {
 /** Joins the rows of generator `p` to each environment of `outer`. */
 export function joinStream(ops: Ops, outer: Stream, p: GenPlan, rows: unknown): Stream {
   const j = p.join!;
-  const ok: Pred | undefined = conjunction(p.residual);
-  const outerValue = j.outer === undefined ? undefined : getter(j.outer);
+  const ok: Pred | undefined = conjunction(p.residual, false);
+  const outerValue = j.outer === undefined ? undefined : getter(j.outer, false);
   const attr = j.attribute;
   const emit = (out: Env[], env: Env, r: unknown) => {
     const e = extend(env, r);
