@@ -128,7 +128,7 @@ function ops(t: Tables): Op[] {
 
 /** An access module counting the calls a query makes (the anchor's call_count tracing). */
 function counter(): { mod: AccessModule; calls: Record<string, number> } {
-  const calls: Record<string, number> = { select: 0, read: 0, indexRead: 0 };
+  const calls: Record<string, number> = { select: 0, read: 0, indexRead: 0, first: 0, next: 0 };
   const mod: AccessModule = {
     select: (_id, o, t, spec, kind) => {
       calls.select!++;
@@ -141,6 +141,14 @@ function counter(): { mod: AccessModule; calls: Record<string, number> } {
     indexRead: (_id, o, t, v, a) => {
       calls.indexRead!++;
       return o.indexRead(t, v as never, a);
+    },
+    first: (_id, o, t) => {
+      calls.first!++;
+      return o.first(t);
+    },
+    next: (_id, o, t, k) => {
+      calls.next!++;
+      return o.next(t, k);
     },
   };
   return { mod, calls };

@@ -224,7 +224,12 @@ function keyRange(conds: readonly Cond[], gen: number, key: string): GenPlanRang
 type GenPlanRange = { lower?: RangeEnd; upper?: RangeEnd };
 
 /** Plans a query; `meta` gives the definition of a table (no_exists if there is none). */
-export function plan(q: QueryState, meta: (table: string) => TableMeta): Plan {
+/**
+ * Plans a query; `meta` gives the definition of a table (no_exists if there is none). `lazy`: the
+ * answers are read through a cursor, so a whole-table scan of the first generator walks the table
+ * key by key (first/next) and reads only as far as the cursor is asked, instead of one select.
+ */
+export function plan(q: QueryState, meta: (table: string) => TableMeta, lazy = false): Plan {
   if (q.gens.length > 30) {
     throw new BadArgError(`a query has at most 30 generators, this one ${q.gens.length}`, {});
   }
@@ -238,7 +243,7 @@ export function plan(q: QueryState, meta: (table: string) => TableMeta): Plan {
   const gens: GenPlan[] = [];
   let estimate = 1;
   q.gens.forEach((g, i) => {
-    const p = planGen(g, i, byGen[i]!, meta, estimate, gens[0]);
+    const p = planGen(g, i, byGen[i]!, meta, estimate, gens[0], lazy);
     estimate = p.estimate;
     gens.push(p);
   });
@@ -297,6 +302,7 @@ function planGen(
   meta: (table: string) => TableMeta,
   outerEstimate: number,
   first: GenPlan | undefined,
+  lazy: boolean,
 ): GenPlan {
   const own: Cond[] = [];
   const joinConds: Cond[] = [];
@@ -443,7 +449,8 @@ function planGen(
       });
     }
   }
-  const scan = traversal(m, own, i, opts, traverse);
+  const plain = traverse === "select" && opts.nObjects === undefined && own.length === 0;
+  const scan = traversal(m, own, i, opts, lazy && plain ? "first_next" : traverse);
   return mk(tbase, {
     access: scan.access,
     pushed: scan.pushed,

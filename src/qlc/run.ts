@@ -34,7 +34,7 @@ export function bindQuery<B, R, F extends Flavour>(
   if (!(built instanceof Query)) {
     throw new BadArgError("query(): a query built with from(...) expected", { value: built });
   }
-  return new QueryRun<R, F>(flavour, opsOf(ctx), built.state, (s) =>
-    plan(s, (n) => metaOf(core, n)),
+  return new QueryRun<R, F>(flavour, opsOf(ctx), built.state, (s, lazy) =>
+    plan(s, (n) => metaOf(core, n), lazy),
   );
 }

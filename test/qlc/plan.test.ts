@@ -198,6 +198,46 @@ describe("access paths", () => {
   });
 });
 
+test("a cursor over a whole table walks it key by key, reading only a chunk per request", () => {
+  const q = query().from(person, "p");
+  assert.match(db.query(q).explain(true).text, /traverse \(first_next\)/);
+  assert.match(db.query(q).explain().text, /traverse \(select\)/);
+  const calls: Record<string, number> = {};
+  const n = (k: string) => {
+    calls[k] = (calls[k] ?? 0) + 1;
+  };
+  const mod: AccessModule = {
+    select: (_i, o, t, s, k) => {
+      n("select");
+      return o.select(t, s, k);
+    },
+    read: (_i, o, t, key, k) => {
+      n("read");
+      return o.read(t, key, k);
+    },
+    first: (_i, o, t) => {
+      n("first");
+      return o.first(t);
+    },
+    next: (_i, o, t, key) => {
+      n("next");
+      return o.next(t, key);
+    },
+  };
+  const got = db.activity(
+    "async_dirty",
+    (ctx) => {
+      const c = ctx.query(q).cursor();
+      const page = c.next(5);
+      c.close();
+      return page;
+    },
+    mod,
+  );
+  assert.equal(got.length, 5);
+  assert.deepEqual(calls, { first: 1, next: 99, read: 100 });
+});
+
 describe("joins", () => {
   test("a small inner table is hashed once rather than looked up per row", () => {
     const q = query()

@@ -79,12 +79,12 @@ export class QueryRun<R, F extends Flavour = Flavour> implements AsyncIterable<R
     private readonly flavour: F,
     private readonly ops: Ops,
     /** @internal */ readonly state: QueryState,
-    private readonly planner: (q: QueryState) => Plan,
+    private readonly planner: (q: QueryState, lazy: boolean) => Plan,
   ) {}
 
   /** @internal */
   plan(): Plan {
-    this.planned ??= this.planner(this.state);
+    this.planned ??= this.planner(this.state, false);
     return this.planned;
   }
 
@@ -118,14 +118,20 @@ export class QueryRun<R, F extends Flavour = Flavour> implements AsyncIterable<R
     return settle(this.flavour, go);
   }
 
-  /** qlc:cursor/1. */
+  /**
+   * qlc:cursor/1. A cursor over a whole table walks it key by key (first/next and a read per
+   * key), so it reads only as far as it is asked; explain(true) shows that plan.
+   */
   cursor(): Cursor<R, F> {
-    return new Cursor<R, F>(this.flavour, this.answers());
+    return new Cursor<R, F>(
+      this.flavour,
+      answers(this.ops, this.state, this.planner(this.state, true)),
+    );
   }
 
-  /** qlc:info/1: the plan as data; String(explain) or .text prints it. */
-  explain(): Explain {
-    return explain(this.plan());
+  /** qlc:info/1: the plan as data, and as lines in .text; `cursor`: the plan of cursor(). */
+  explain(cursor = false): Explain {
+    return explain(cursor ? this.planner(this.state, true) : this.plan());
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<R> {
