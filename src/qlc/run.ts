@@ -34,7 +34,11 @@ export function bindQuery<B, R, F extends Flavour>(
   if (!(built instanceof Query)) {
     throw new BadArgError("query(): a query built with from(...) expected", { value: built });
   }
-  return new QueryRun<R, F>(flavour, opsOf(ctx), built.state, (s, lazy) =>
-    plan(s, (n) => metaOf(core, n), lazy),
+  return new QueryRun<R, F>(
+    flavour,
+    opsOf(ctx),
+    built.state,
+    (s, lazy) => plan(s, (n) => metaOf(core, n), lazy),
+    (ctx as unknown as { flavour: Flavour }).flavour === "sync",
   );
 }

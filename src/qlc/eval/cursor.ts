@@ -80,6 +80,8 @@ export class QueryRun<R, F extends Flavour = Flavour> implements AsyncIterable<R
     private readonly ops: Ops,
     /** @internal */ readonly state: QueryState,
     private readonly planner: (q: QueryState, lazy: boolean) => Plan,
+    /** Whether the activity's operations return values (not promises): cursors walk lazily then. */
+    private readonly syncOps: boolean,
   ) {}
 
   /** @internal */
@@ -119,13 +121,15 @@ export class QueryRun<R, F extends Flavour = Flavour> implements AsyncIterable<R
   }
 
   /**
-   * qlc:cursor/1. A cursor over a whole table walks it key by key (first/next and a read per
-   * key), so it reads only as far as it is asked; explain(true) shows that plan.
+   * qlc:cursor/1. In an activity whose operations return values (all but async transactions),
+   * a cursor over a whole table walks it key by key (first/next and a read per key), so it reads
+   * only as far as it is asked; explain(true) shows that plan. In an async transaction, where
+   * each operation is awaited, it reads the table with one select.
    */
   cursor(): Cursor<R, F> {
     return new Cursor<R, F>(
       this.flavour,
-      answers(this.ops, this.state, this.planner(this.state, true)),
+      answers(this.ops, this.state, this.planner(this.state, this.syncOps)),
     );
   }
 

@@ -10,6 +10,20 @@ export function then<X, Y>(x: MP<X>, f: (x: X) => MP<Y>): MP<Y> {
 export function loop(from: number, n: number, step: (i: number) => MP<void>): MP<void> {
   for (let i = from; i < n; i++) {
     const r = step(i);
-    if (r instanceof Promise) return r.then(() => loop(i + 1, n, step));
+    if (r instanceof Promise) return rest(r, i + 1, n, step);
+  }
+}
+
+/** The rest of a loop once a step waited: one async frame, not a chain of nested promises. */
+async function rest(
+  first: Promise<void>,
+  from: number,
+  n: number,
+  step: (i: number) => MP<void>,
+): Promise<void> {
+  await first;
+  for (let i = from; i < n; i++) {
+    const r = step(i);
+    if (r instanceof Promise) await r;
   }
 }

@@ -209,17 +209,33 @@ export function joinStream(ops: Ops, outer: Stream, p: GenPlan, rows: unknown): 
   if (j.method === "lookup") {
     const t = p.table!;
     const byKey = j.via === "key";
+    const lookup = (env: Env): MP<readonly unknown[]> | undefined => {
+      const v = outerValue!(env);
+      if (byKey && !isKey(v)) return undefined;
+      return byKey ? ops.read(t, v, p.lock) : ops.indexRead(t, v, attr!);
+    };
+    // Once an operation returns a promise (an async transaction), the rest of the batch runs in
+    // one async frame that awaits each result directly.
+    const rest = async (envs: Env[], from: number, out: Env[]): Promise<Env[]> => {
+      for (let i = from; i < envs.length; i++) {
+        const rs = await lookup(envs[i]!);
+        if (rs !== undefined) for (const x of rs) emit(out, envs[i]!, x);
+      }
+      return out;
+    };
     return stream((envs) => {
       const out: Env[] = [];
-      const r = loop(0, envs.length, (i) => {
-        const env = envs[i]!;
-        const v = outerValue!(env);
-        if (byKey && !isKey(v)) return;
-        return then(byKey ? ops.read(t, v, p.lock) : ops.indexRead(t, v, attr!), (rs) => {
-          for (const x of rs) emit(out, env, x);
-        });
-      });
-      return then(r, () => out);
+      for (let i = 0; i < envs.length; i++) {
+        const rs = lookup(envs[i]!);
+        if (rs instanceof Promise) {
+          return rs.then((first) => {
+            for (const x of first) emit(out, envs[i]!, x);
+            return rest(envs, i + 1, out);
+          });
+        }
+        if (rs !== undefined) for (const x of rs) emit(out, envs[i]!, x);
+      }
+      return out;
     });
   }
 
