@@ -1,7 +1,8 @@
-// npm run bench -- <meter|tpcb|bulk|lmdb|replicate|all>: JSON lines on stdout, progress on stderr.
+// npm run bench -- <meter|tpcb|bulk|lmdb|qlc|replicate|all>: JSON lines on stdout, progress on stderr.
 import { runBulk } from "./bulk.js";
 import { runLmdbRaw } from "./lmdb-raw.js";
 import { runMeter } from "./meter.js";
+import { runQlc } from "./qlc.js";
 import { runReplicate } from "./replicate.js";
 import { runTpcb } from "./tpcb.js";
 
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<void>> = {
   tpcb: runTpcb,
   bulk: runBulk,
   lmdb: runLmdbRaw,
+  qlc: runQlc,
   replicate: runReplicate,
 };
 const which = process.argv.slice(2);

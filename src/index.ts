@@ -60,6 +60,7 @@ export type {
 } from "./events/event-types.js";
 export type { Subscription } from "./events/subscription.js";
 export { compareKeys, decodeKey, encodeKey } from "./keys/index.js";
+export * from "./qlc/index.js";
 export { type Literal, literal } from "./query/literal.js";
 export type {
   ReplicateOptions,

@@ -39,6 +39,8 @@ import { DEFAULT_MAX_BUFFERED, Subscription } from "../events/subscription.js";
 import type { FileModes } from "../file-modes.js";
 import type { Key } from "../keys/index.js";
 import { LogSink } from "../observe/log-sink.js";
+import type { QueryRun } from "../qlc/eval/cursor.js";
+import { bindQuery, type QueryArg } from "../qlc/run.js";
 import {
   type ReplicateOptions,
   type ReplicationHandle,
@@ -734,6 +736,14 @@ export class Mneme {
     options: TransactionOptions = {},
   ): Promise<R> {
     return this.runner.runAsync("sync_transaction", fn, options, undefined);
+  }
+
+  /**
+   * A query (QLC) run as async_dirty: no locks, answers as promises. In a transaction use
+   * tx.query, whose reads take the transaction's locks and see its own writes.
+   */
+  query<B, R>(q: QueryArg<B, R>): QueryRun<R, "async"> {
+    return this.asyncDirty((ctx) => bindQuery(ctx, this.core, "async", q));
   }
 
   asyncDirty<R>(fn: (ctx: SyncActivity) => R): R {

@@ -6,6 +6,8 @@
 import type { SelectChunk, SelectContinuation } from "../access/reads.js";
 import type { TableInfoItem, TableInfoResult } from "../db/info.js";
 import type { Key } from "../keys/index.js";
+import type { QueryRun } from "../qlc/eval/cursor.js";
+import type { QueryArg } from "../qlc/run.js";
 import type {
   ActivityId,
   ActivityKind,
@@ -164,6 +166,12 @@ export interface Activity<F extends Flavour> {
   lock(item: LockItem, kind: LockKind): Ret<F, LockResult>;
   readLockTable(table: TableRef<object, never> | string): Ret<F, "ok">;
   writeLockTable(table: TableRef<object, never> | string): Ret<F, "ok">;
+
+  /**
+   * A query (QLC) in this activity: its reads are this activity's operations, so in a transaction
+   * they take its locks and see its own writes. Results in the activity's flavour.
+   */
+  query<B, R>(q: QueryArg<B, R>): QueryRun<R, F>;
 
   /** A nested transaction: its changes join this one on success and are undone if it aborts (it then throws TransactionAborted). */
   transaction<R>(fn: (tx: Activity<F>) => Ret<F, R>): Ret<F, R>;

@@ -21,6 +21,7 @@ import { checkKey, dirtyDelete, dirtyDeleteObject, dirtyWrite, prepareWrite } fr
 import { tableInfo } from "../db/info.js";
 import { BadTypeError, MnemeError, NoTransactionError, TransactionAborted } from "../errors.js";
 import type { Key } from "../keys/index.js";
+import { bindQuery } from "../qlc/run.js";
 import { Literal } from "../query/literal.js";
 import type { LiveTable } from "../schema/live-table.js";
 import type { ActivityId, ActivityKind, LockItem, LockKind, TableName } from "../types.js";
@@ -361,6 +362,10 @@ export class ActivityContext {
       const mode = this.checkKind(t, lock, READ_KINDS);
       return this.locked(t.name, TABLE, mode, () => f(this.view(t)));
     });
+  }
+
+  query(q: unknown): unknown {
+    return bindQuery(this as never, this.core, this.flavour, q as never);
   }
 
   // ---- writes ---------------------------------------------------------------------------------
