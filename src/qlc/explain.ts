@@ -40,6 +40,8 @@ export interface Explain {
   readonly distinct: boolean;
   readonly sort?: "asc" | "desc";
   readonly limit?: number;
+  /** The first generator delivers the order asked for: no sort, the answers stream. */
+  readonly orderFromSource: boolean;
   /** The plan as lines of text. */
   readonly text: string;
 }
@@ -113,6 +115,7 @@ export function explain(plan: Plan): Explain {
     distinct: plan.distinct,
     sort: plan.sort,
     limit: plan.limit,
+    orderFromSource: plan.orderFromSource,
   };
   return { ...data, text: render(data) };
 }
@@ -146,10 +149,11 @@ function render(e: Omit<Explain, "text">): string {
     if (g.checked.length > 0) lines.push(`   checked: ${g.checked.join(", ")}`);
   });
   if (e.filters > 0) lines.push(`filter: ${e.filters} JavaScript predicate(s)`);
-  if (e.orderBy.length > 0) lines.push(`order by ${e.orderBy.join(", ")}`);
+  const fromSource = e.orderFromSource ? " (order from source, no sort)" : "";
+  if (e.orderBy.length > 0) lines.push(`order by ${e.orderBy.join(", ")}${fromSource}`);
   if (e.select !== undefined) lines.push(`select ${e.select}`);
   if (e.distinct) lines.push("distinct");
-  if (e.sort !== undefined) lines.push(`sort ${e.sort}`);
+  if (e.sort !== undefined) lines.push(`sort ${e.sort}${fromSource}`);
   if (e.limit !== undefined) lines.push(`limit ${e.limit}`);
   return lines.join("\n");
 }

@@ -84,6 +84,11 @@ export interface Plan {
   readonly distinct: boolean;
   readonly sort?: "asc" | "desc";
   readonly limit?: number;
+  /**
+   * The first generator delivers the rows in the order orderBy (or sort) asks for already (an
+   * ordered_set traversed ascending by key): no sort, the answers stream.
+   */
+  readonly orderFromSource: boolean;
 }
 
 /** Splits a condition into its top-level conjuncts. */
@@ -255,7 +260,29 @@ export function plan(q: QueryState, meta: (table: string) => TableMeta, lazy = f
     distinct: q.distinct,
     sort: q.sort,
     limit: q.limit,
+    orderFromSource: orderedBySource(q, gens),
   };
+}
+
+/**
+ * Whether orderBy/sort ask for the order an ordered_set traversal delivers: ascending by the first
+ * generator's key, with every join keeping the outer rows' order (lookup, hash, nested loop and a
+ * merge whose outer side is ordered already all emit per outer batch, in order).
+ */
+function orderedBySource(q: QueryState, gens: readonly GenPlan[]): boolean {
+  const g0 = gens[0]!;
+  if (g0.tableType !== "ordered_set" || g0.access.method !== "traverse") return false;
+  if (gens.some((g) => g.join?.method === "merge" && g.join.outerOrdered !== true)) return false;
+  const isKey0 = (t: Term | undefined) =>
+    t instanceof FieldRef && t.gen === 0 && t.attr === g0.keyAttr;
+  if (q.orderBy.length > 0) {
+    // Further keys cannot reorder rows of one key when there is one generator (keys are unique).
+    const k = q.orderBy[0]!;
+    if (k.desc || !isKey0(k.term) || (gens.length > 1 && q.orderBy.length > 1)) return false;
+    if (q.sort === undefined) return true;
+  } else if (q.sort === undefined) return false;
+  // sort() orders the answers themselves: in source order only when each answer is the key.
+  return q.sort === "asc" && gens.length === 1 && q.shape?.kind === "term" && isKey0(q.shape.term);
 }
 
 interface GenBase {

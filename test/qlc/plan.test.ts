@@ -238,6 +238,75 @@ test("a cursor over a whole table walks it key by key, reading only a chunk per 
   assert.deepEqual(calls, { first: 1, next: 99, read: 100 });
 });
 
+test("orderBy an ordered_set's key streams in source order: a cursor reads only a chunk", () => {
+  const q = query()
+    .from(ordered, "p")
+    .orderBy(({ p }) => p.id);
+  assert.match(db.query(q).explain(true).text, /order by p\.id \(order from source, no sort\)/);
+  assert.equal(db.query(q).explain().orderFromSource, true);
+  // Another order, or a set, still sorts.
+  const desc = query()
+    .from(ordered, "p")
+    .orderBy(({ p }) => p.id, "desc");
+  assert.equal(db.query(desc).explain().orderFromSource, false);
+  const bySet = query()
+    .from(person, "p")
+    .orderBy(({ p }) => p.id);
+  assert.equal(db.query(bySet).explain().orderFromSource, false);
+  const byAge = query()
+    .from(ordered, "p")
+    .orderBy(({ p }) => p.age);
+  assert.equal(db.query(byAge).explain().orderFromSource, false);
+  const keys = query()
+    .from(ordered, "p")
+    .where(({ p }) => ge(p.id, 150))
+    .select(({ p }) => p.id)
+    .sort();
+  assert.match(db.query(keys).explain().text, /sort asc \(order from source, no sort\)/);
+  assert.deepEqual(
+    counted(keys).rows,
+    Array.from({ length: 51 }, (_, i) => 150 + i),
+  );
+  const calls: Record<string, number> = {};
+  const n = (k: string) => {
+    calls[k] = (calls[k] ?? 0) + 1;
+  };
+  const mod: AccessModule = {
+    select: (_i, o, t, s, k) => {
+      n("select");
+      return o.select(t, s, k);
+    },
+    read: (_i, o, t, key, k) => {
+      n("read");
+      return o.read(t, key, k);
+    },
+    first: (_i, o, t) => {
+      n("first");
+      return o.first(t);
+    },
+    next: (_i, o, t, key) => {
+      n("next");
+      return o.next(t, key);
+    },
+  };
+  const got = db.activity(
+    "async_dirty",
+    (ctx) => {
+      const c = ctx.query(q).cursor();
+      const page = c.next(10);
+      c.close();
+      return page;
+    },
+    mod,
+  );
+  assert.deepEqual(
+    got.map((p) => p.id),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  // One chunk of the walk (100 of the 200 records), not the whole table.
+  assert.deepEqual(calls, { first: 1, next: 99, read: 100 });
+});
+
 describe("joins", () => {
   test("a small inner table is hashed once rather than looked up per row", () => {
     const q = query()

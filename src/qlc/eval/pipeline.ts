@@ -1,6 +1,7 @@
 // From a plan to a stream of answers: the generators' streams joined in order, then the opaque
-// filters, orderBy, the projection, distinct, sort and limit. Sorting reads everything first;
-// all other stages pass batches along as they come, so a limit stops the reading early.
+// filters, orderBy, the projection, distinct, sort and limit. Sorting reads everything first
+// (unless the source delivers that order already); all other stages pass batches along as they
+// come, so a limit stops the reading early.
 import { compareTerms, termMapKey } from "../../keys/index.js";
 import type { QueryState } from "../builder.js";
 import type { Plan } from "../plan.js";
@@ -75,7 +76,9 @@ export function answers(ops: Ops, q: QueryState, plan: Plan): Answers {
       }),
     );
   }
-  if (q.orderBy.length > 0) pullEnvs = sorted(pullEnvs, envOrder(q.orderBy, single));
+  // An ordered source delivers the order asked for already: the answers stream, unsorted.
+  const sortNeeded = !plan.orderFromSource;
+  if (q.orderBy.length > 0 && sortNeeded) pullEnvs = sorted(pullEnvs, envOrder(q.orderBy, single));
   const project = projection(q.shape, aliases);
   let pull: () => MP<unknown[] | undefined> =
     q.shape === undefined && single ? pullEnvs : mapBatches(pullEnvs, (b) => b.map(project));
@@ -90,7 +93,7 @@ export function answers(ops: Ops, q: QueryState, plan: Plan): Answers {
       }),
     );
   }
-  if (q.sort !== undefined) {
+  if (q.sort !== undefined && sortNeeded) {
     const sign = q.sort === "desc" ? -1 : 1;
     pull = sorted(pull, (a, b) => sign * compareTerms(a, b));
   }
