@@ -6,11 +6,13 @@ import type { Plan } from "./plan.js";
 
 export interface ExplainGenerator {
   readonly alias: string;
-  readonly source: "table" | "array" | "iterable";
+  readonly source: "table" | "array" | "iterable" | "append";
   readonly table?: string;
   readonly lock?: string;
-  /** key_lookup, index_lookup, traverse, array, iterable. */
+  /** key_lookup, index_lookup, traverse, array, iterable, append. */
   readonly access: string;
+  /** append(): each part's plan, in the order they are read. */
+  readonly parts?: readonly Explain[];
   readonly traverse?: string;
   readonly indexAttribute?: string;
   /** The constants looked up (first generator). */
@@ -102,6 +104,7 @@ export function explain(plan: Plan): Explain {
           ? `${a.range.lower === undefined ? "(-inf" : `${a.range.lower.inclusive ? "[" : "("}${constText(a.range.lower.value)}`}..${a.range.upper === undefined ? "+inf)" : `${constText(a.range.upper.value)}${a.range.upper.inclusive ? "]" : ")"}`}`
           : undefined,
       nObjects: a.method === "traverse" ? a.nObjects : undefined,
+      parts: a.method === "append" ? a.parts.map(explain) : undefined,
       join: j === undefined ? undefined : { method: j.method, on, via: j.via, forced: j.forced },
       pushed: g.pushed.map(condText),
       checked: g.residual.map(condText),
@@ -137,11 +140,16 @@ function render(e: Omit<Explain, "text">): string {
     else if (g.access === "index_lookup")
       how = `index lookup ${g.indexAttribute} = ${g.values?.join(", ")}`;
     else if (g.access === "traverse") how = `traverse (${g.traverse})`;
+    else if (g.access === "append") how = `the answers of ${g.parts?.length} parts, in order`;
     else how = "all rows";
     lines.push(`${i + 1}. ${g.alias} <- ${src}: ${how}`);
     if (g.join !== undefined && g.join.method !== "lookup" && g.access === "traverse") {
       lines.push(`   inner side: traverse (${g.traverse})`);
     }
+    g.parts?.forEach((part, k) => {
+      lines.push(`   part ${k + 1}:`);
+      for (const l of part.text.split("\n")) lines.push(`      ${l}`);
+    });
     if (g.range !== undefined) lines.push(`   key range ${g.range}`);
     if (g.matchSpec !== undefined) lines.push(`   match spec ${g.matchSpec}`);
     if (g.nObjects !== undefined) lines.push(`   in chunks of ${g.nObjects}`);

@@ -1,4 +1,5 @@
 // The query language (QLC's job): a typed builder, a planner, lazy evaluation, explain().
+export { type AnswerOf, type AppendPart, append } from "./append.js";
 export { from, type JoinMethod, type Out, Query, query, type Refs, type Rows } from "./builder.js";
 export { Cursor, QueryRun } from "./eval/cursor.js";
 export type { Explain, ExplainGenerator } from "./explain.js";
@@ -20,4 +21,11 @@ export {
   RowRef,
 } from "./expr.js";
 export type { QueryArg } from "./run.js";
-export { type RowOf, type Source, TableSource, type TableSourceOptions, table } from "./source.js";
+export {
+  Append,
+  type RowOf,
+  type Source,
+  TableSource,
+  type TableSourceOptions,
+  table,
+} from "./source.js";

@@ -36,7 +36,9 @@ export type Access =
       readonly range?: { readonly lower?: RangeEnd; readonly upper?: RangeEnd };
       readonly nObjects?: number;
     }
-  | { readonly method: "array" | "iterable" };
+  | { readonly method: "array" | "iterable" }
+  /** append(): each part's plan, read one after the other. */
+  | { readonly method: "append"; readonly parts: readonly Plan[] };
 
 export interface RangeEnd {
   readonly value: unknown;
@@ -60,7 +62,7 @@ export interface JoinPlan {
 export interface GenPlan {
   readonly alias: string;
   readonly gen: number;
-  readonly source: "table" | "array" | "iterable";
+  readonly source: "table" | "array" | "iterable" | "append";
   readonly table?: string;
   readonly lock: LockKind;
   readonly tableType?: TableMeta["type"];
@@ -345,7 +347,10 @@ function planGen(
     return mk(
       { alias: g.alias, gen: i, source, lock: "read" },
       {
-        access: { method: source },
+        access:
+          g.source.kind === "append"
+            ? { method: "append", parts: g.source.rows.map((part) => plan(part, meta, lazy)) }
+            : { method: g.source.kind },
         join: join?.plan,
         pushed: [],
         residual,

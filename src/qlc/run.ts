@@ -7,9 +7,10 @@ import { Query } from "./builder.js";
 import { QueryRun } from "./eval/cursor.js";
 import { opsOf } from "./eval/ops.js";
 import { plan, type TableMeta } from "./plan.js";
+import { Append } from "./source.js";
 
-/** A query, or a function building one from an empty query (`q => q.from(...)`). */
-export type QueryArg<B, R> = Query<B, R> | ((q: Query) => Query<B, R>);
+/** A query, a function building one from an empty query (`q => q.from(...)`), or an append. */
+export type QueryArg<B, R> = Query<B, R> | ((q: Query) => Query<B, R>) | Append<R>;
 
 function metaOf(core: DbCore, name: string): TableMeta {
   const t = core.table(name);
@@ -30,7 +31,9 @@ export function bindQuery<B, R, F extends Flavour>(
   flavour: F,
   q: QueryArg<B, R>,
 ): QueryRun<R, F> {
-  const built = typeof q === "function" ? q(new Query()) : q;
+  // An append runs as the query drawing every answer from it.
+  const built =
+    typeof q === "function" ? q(new Query()) : q instanceof Append ? new Query().from(q, "_") : q;
   if (!(built instanceof Query)) {
     throw new BadArgError("query(): a query built with from(...) expected", { value: built });
   }

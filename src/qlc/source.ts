@@ -1,6 +1,7 @@
 // Where a generator's rows come from: a table (mnesia:table/1,2), an array, or an async iterable.
 import { BadArgError } from "../errors.js";
 import type { AnyRecord, AttrName, LockKind, MatchSpec, Table } from "../types.js";
+import type { QueryState } from "./builder.js";
 
 /** mnesia:table/2's options. */
 export interface TableSourceOptions<T> {
@@ -66,10 +67,21 @@ export function table<T extends object = AnyRecord, K extends AttrName<T> = Attr
   return new TableSource<T>(name, options);
 }
 
+/**
+ * qlc:append/1,2: the answers of several queries (or sources) one after the other, built by
+ * append(). Run it like a query, or draw from it as a source. R is the union of the answer types.
+ */
+export class Append<R = unknown> {
+  declare readonly __answer?: R;
+  /** @internal Each part as a query (a source part is `from(source)`), in order. */
+  constructor(readonly parts: readonly QueryState[]) {}
+}
+
 /** Anything a generator can draw from. */
 export type Source<T> =
   | Table<T & object, AttrName<T & object>>
   | TableSource<T>
+  | Append<T>
   | readonly T[]
   | AsyncIterable<T>;
 
@@ -78,6 +90,7 @@ export type AnySource =
   | string
   | { readonly name: string }
   | TableSource<unknown>
+  | Append<unknown>
   | readonly unknown[]
   | AsyncIterable<unknown>;
 
@@ -88,11 +101,13 @@ export type RowOf<S> = S extends string
     ? T
     : S extends TableSource<infer T>
       ? T
-      : S extends readonly (infer T)[]
+      : S extends Append<infer T>
         ? T
-        : S extends AsyncIterable<infer T>
+        : S extends readonly (infer T)[]
           ? T
-          : never;
+          : S extends AsyncIterable<infer T>
+            ? T
+            : never;
 
 /** A source as the planner sees it. */
 export type SourceDesc =
@@ -102,10 +117,12 @@ export type SourceDesc =
       readonly options: TableSourceOptions<unknown>;
     }
   | { readonly kind: "array"; readonly rows: readonly unknown[] }
-  | { readonly kind: "iterable"; readonly rows: AsyncIterable<unknown> };
+  | { readonly kind: "iterable"; readonly rows: AsyncIterable<unknown> }
+  | { readonly kind: "append"; readonly rows: readonly QueryState[] };
 
 export function describeSource(s: unknown): SourceDesc {
   if (s instanceof TableSource) return { kind: "table", table: s.table, options: s.options };
+  if (s instanceof Append) return { kind: "append", rows: s.parts };
   if (Array.isArray(s)) return { kind: "array", rows: s };
   if (typeof s === "string") return { kind: "table", table: s, options: {} };
   if (typeof s === "object" && s !== null) {
@@ -116,7 +133,7 @@ export function describeSource(s: unknown): SourceDesc {
     if (typeof name === "string") return { kind: "table", table: name, options: {} };
   }
   throw new BadArgError(
-    "a query source must be a table (handle, name or table(t, options)), an array or an async iterable",
+    "a query source must be a table (handle, name or table(t, options)), an array, an async iterable or append(...)",
     { value: s },
   );
 }

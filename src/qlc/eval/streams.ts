@@ -2,10 +2,12 @@
 // far): a generator's source, and the joins (lookup, hash, merge, nested loop).
 import type { SelectChunk } from "../../access/reads.js";
 import { compareTerms, isKey, termMapKey } from "../../keys/index.js";
+import type { QueryState } from "../builder.js";
 import type { GenPlan } from "../plan.js";
 import { conjunction, type Env, getter, type Pred } from "./compile.js";
 import { loop, type MP, then } from "./maybe.js";
 import type { Ops } from "./ops.js";
+import { type Answers, answers } from "./pipeline.js";
 
 export interface Stream {
   /** The next batch (never empty), or undefined at the end. */
@@ -46,6 +48,23 @@ function rowBatches(ops: Ops, p: GenPlan, rows: unknown): () => MP<readonly unkn
         }
         return out;
       };
+    }
+    case "append": {
+      // A part's answers are read only once the parts before it are exhausted.
+      const parts = rows as readonly QueryState[];
+      let i = 0;
+      let cur: Answers | undefined;
+      const step = (): MP<readonly unknown[] | undefined> => {
+        if (i >= parts.length) return undefined;
+        cur ??= answers(ops, parts[i]!, a.parts[i]!);
+        return then(cur.pull(), (b) => {
+          if (b !== undefined) return b;
+          cur = undefined;
+          i++;
+          return step();
+        });
+      };
+      return step;
     }
     case "key_lookup":
     case "index_lookup": {
