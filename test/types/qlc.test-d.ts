@@ -2,6 +2,7 @@
 // inferred from the tables' record types, conditions are checked against the attributes' types.
 import {
   type AsyncActivity,
+  append,
   eq,
   gt,
   type Mneme,
@@ -96,4 +97,23 @@ export async function inference(
   db.query((q) => q.from(person, "p").where(({ p }) => p.age > 3));
   // An opaque filter gets the records.
   db.query((q) => q.from(person, "p").filter(({ p }) => p.name.startsWith("a")));
+
+  // append: the union of its parts' answer types, as a query and as a source.
+  const parts = append(
+    query()
+      .from(person, "p")
+      .select(({ p }) => p.name),
+    query().from(dept, "d"),
+    [1, 2],
+  );
+  const appended = await db.query(parts).all();
+  expectType<typeof appended, (string | Readonly<Dept> | number)[]>(true);
+  const inSync = stx.query(append(query().from(dept, "d"), append(["x"]))).all();
+  expectType<typeof inSync, (Readonly<Dept> | string)[]>(true);
+  const drawn = await db
+    .query((q) => q.from(append([1, 2], [3]), "n").select(({ n }) => ({ n })))
+    .all();
+  expectType<typeof drawn, { n: number }[]>(true);
+  // @ts-expect-error a part must be a query or a source
+  append(query().from(dept, "d"), 42);
 }
