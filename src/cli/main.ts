@@ -18,23 +18,8 @@ import {
   UsageError,
 } from "./commands.js";
 import { addReplicaCommands } from "./replicate-commands.js";
-import type { S3CliOptions } from "./storage.js";
+import { type S3CliOptions, s3Flags } from "./storage.js";
 import { type UpgradeCliOptions, upgradeCommand, versionCommand } from "./upgrade.js";
-
-/** The flags of a command that reads or writes a backup, for "s3://bucket/key" locations. */
-function s3Options(command: Command): Command {
-  return command
-    .option(
-      "--endpoint <url>",
-      "S3: endpoint URL (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)",
-    )
-    .option(
-      "--region <region>",
-      "S3: region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)",
-    )
-    .option("--path-style", "S3: path-style URLs, for S3-compatible servers")
-    .option("--profile <name>", "S3: credentials of this AWS profile (default: the SDK's chain)");
-}
 
 function list(value: string, previous: string[] | undefined): string[] {
   const names = value
@@ -72,7 +57,7 @@ export function buildProgram(): Command {
     .description("back up every table of <dir> to <file>")
     .argument("<dir>", "database directory")
     .argument("<file>", "backup file to write, - for standard output, or s3://bucket/key");
-  s3Options(backup).action((dir: string, file: string, opts: S3CliOptions) =>
+  s3Flags(backup).action((dir: string, file: string, opts: S3CliOptions) =>
     backupCommand(dir, file, opts),
   );
 
@@ -81,7 +66,7 @@ export function buildProgram(): Command {
     .description("restore tables of <dir> from the backup <file>")
     .argument("<dir>", "database directory")
     .argument("<file>", "backup file to read, or s3://bucket/key");
-  s3Options(restore)
+  s3Flags(restore)
     .addOption(
       new Option("--default-op <op>", "for tables named in no list").choices([...RESTORE_OPS]),
     )
@@ -128,7 +113,7 @@ export function buildProgram(): Command {
     .description("check <file> and install it: it replaces the database in <dir> at its next start")
     .argument("<dir>", "database directory")
     .argument("<file>", "backup file, or s3://bucket/key");
-  s3Options(install).action((dir: string, file: string, opts: S3CliOptions) =>
+  s3Flags(install).action((dir: string, file: string, opts: S3CliOptions) =>
     fallbackInstallCommand(dir, file, opts),
   );
   fallback
@@ -142,7 +127,7 @@ export function buildProgram(): Command {
     .description("list (one JSON line per item) or count the items of a backup file")
     .argument("<file>", "backup file, or s3://bucket/key")
     .option("--count", "print only the number of items");
-  s3Options(traverse).action((file: string, opts: { count?: boolean } & S3CliOptions) =>
+  s3Flags(traverse).action((file: string, opts: { count?: boolean } & S3CliOptions) =>
     traverseCommand(file, opts),
   );
 

@@ -5,25 +5,11 @@ import type { Command } from "commander";
 import { Mneme, type ReplicaS3Options, type ReplicationStatus } from "../index.js";
 import { describeReplica } from "../replicate/restore.js";
 import { type Print, stderrLogger, UsageError } from "./commands.js";
-import type { S3CliOptions } from "./storage.js";
+import { type S3CliOptions, s3Flags } from "./storage.js";
 
 const defaultPrint: Print = (line) => {
   process.stdout.write(`${line}\n`);
 };
-
-function s3Flags(command: Command): Command {
-  return command
-    .option(
-      "--endpoint <url>",
-      "S3: endpoint URL (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)",
-    )
-    .option(
-      "--region <region>",
-      "S3: region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)",
-    )
-    .option("--path-style", "S3: path-style URLs, for S3-compatible servers")
-    .option("--profile <name>", "S3: credentials of this AWS profile (default: the SDK's chain)");
-}
 
 /** The S3 options of a replica URL from the flags and the SDK's usual environment variables. */
 export function replicaS3Options(o: S3CliOptions): ReplicaS3Options {

@@ -1,7 +1,9 @@
 // Where a backup named on the command line lives: "s3://bucket/key" is an S3 object (the S3
 // backup module, configured as the AWS SDK usually is: its environment variables and the
 // --endpoint, --region, --path-style and --profile flags), anything else a local file.
+
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { Command } from "commander";
 import { loadAwsSdk } from "../backup/aws-sdk.js";
 import { type BackupModule, fileBackupModule, s3BackupModule } from "../index.js";
 
@@ -43,4 +45,19 @@ export async function withBackupModule<T>(
   } finally {
     client.destroy();
   }
+}
+
+/** The flags of a command that reads or writes "s3://bucket/key" locations. */
+export function s3Flags(command: Command): Command {
+  return command
+    .option(
+      "--endpoint <url>",
+      "S3: endpoint URL (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)",
+    )
+    .option(
+      "--region <region>",
+      "S3: region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)",
+    )
+    .option("--path-style", "S3: path-style URLs, for S3-compatible servers")
+    .option("--profile <name>", "S3: credentials of this AWS profile (default: the SDK's chain)");
 }
