@@ -16,28 +16,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Mneme } from "../../src/index.js";
+import { type CliRun, cli } from "./run-cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+type Run = CliRun;
 
 /** `script` run by sh, with `$MNEME` the CLI command: for real shell pipelines. */
 function shell(script: string): Promise<Run> {

@@ -2,35 +2,15 @@
 // go through the service's control socket, commands that write are refused naming the holder.
 // Real processes: a service (test/control/fixtures/holder.ts) and the CLI.
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileBackupModule, Mneme } from "../../src/index.js";
+import { cli, ROOT } from "./run-cli.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const HOLDER = "test/control/fixtures/holder.ts";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 interface Holder {
   readonly proc: ChildProcess;

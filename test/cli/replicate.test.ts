@@ -1,31 +1,18 @@
 // `mneme replicate` (a real child process, stopped by SIGINT), `mneme replicas` and
 // `mneme restore-replica` (dry run, position, refusal, replace) on a file:// replica.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { Mneme } from "../../src/index.js";
+import { cli } from "./run-cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mneme-cli-replicate-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe("mneme replicate, replicas, restore-replica", () => {
   it("replicates until SIGINT, lists the replica, restores it", async () => {

@@ -1,35 +1,15 @@
 // The CLI's s3://bucket/key locations against a real S3-protocol server (s3rver) on loopback,
 // the CLI as a real child process configured by the AWS SDK's environment variables and flags.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import S3rver from "s3rver";
 import { Mneme } from "../../src/index.js";
+import { runCli } from "./run-cli.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, timeout: 60_000, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (env: Record<string, string>, ...args: string[]) => runCli(args, { env });
 
 describe("mneme CLI with s3:// locations", () => {
   let tmp: string;

@@ -1,29 +1,15 @@
 // `mneme upgrade <dir> <plan.js> [--dry-run] [--down]` and `mneme version <dir>`: real CLI
 // processes on a real disc database.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { Mneme } from "../../src/index.js";
+import { cli } from "./run-cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let root: string;
 let dir: string;

@@ -2,28 +2,15 @@
 // CONTROL note behind; the next service replaces both, so the CLI reaches it through its socket,
 // and once that one is killed too the CLI opens the directory itself and clears them.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { cli } from "../cli/run-cli.js";
 import { ROOT, runChild } from "./child.js";
 
 const HOLDER = "test/control/fixtures/holder.ts";
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { cwd: ROOT, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let dir = "";
 before(() => {
