@@ -30,7 +30,8 @@ describe("control socket after SIGKILL", () => {
     assert.equal(killed.signal, "SIGKILL");
     const killedPid = Number(killed.lines[0]!.split(" ")[1]);
     assert.equal(lstatSync(socket).isSocket(), true, "the killed service's socket is left");
-    const staleIno = lstatSync(socket).ino;
+    // The file system may give the new socket the stale one's inode number: its birth time tells.
+    const stale = lstatSync(socket, { bigint: true });
     assert.equal(JSON.parse(readFileSync(path.join(dir, "CONTROL"), "utf8")).pid, killedPid);
 
     // The next service replaces the socket and the note; the CLI reaches it through them.
@@ -50,7 +51,11 @@ describe("control socket after SIGKILL", () => {
         void exited.then(() => reject(new Error(`the second service ended: ${out}`)));
       });
       const pid = Number(ready.split(" ")[1]);
-      assert.notEqual(lstatSync(socket).ino, staleIno, "a new socket");
+      const fresh = lstatSync(socket, { bigint: true });
+      assert.ok(
+        fresh.ino !== stale.ino || fresh.ctimeNs !== stale.ctimeNs,
+        "a new socket, not the stale one",
+      );
       assert.equal(lstatSync(socket).mode & 0o777, 0o600);
       assert.equal(JSON.parse(readFileSync(path.join(dir, "CONTROL"), "utf8")).pid, pid);
       const via = await cli("tables", dir);
