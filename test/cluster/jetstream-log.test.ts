@@ -8,6 +8,7 @@ import {
   JetStreamLog,
   type LoggedEntry,
 } from "../../src/cluster/jetstream-log.js";
+import { retryTransient } from "../../src/cluster/retry.js";
 import { type NatsCluster, type NatsServer, startNatsCluster } from "./nats-servers.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
@@ -28,7 +29,8 @@ async function openLog(): Promise<JetStreamLog> {
 async function readAll(log: JetStreamLog, from: number, count: number): Promise<LoggedEntry[]> {
   const out: LoggedEntry[] = [];
   const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), 20_000);
+  // An ordered consumer made while the stream elects a leader may take a while to start.
+  const timer = setTimeout(() => stop.abort(), 60_000);
   for await (const e of log.read(from, stop.signal)) {
     out.push(e);
     if (out.length === count) break;
@@ -140,6 +142,9 @@ test("a SIGKILL of the stream's leader loses no acknowledged append", async () =
     await leader.kill("SIGKILL");
     await writer;
     leader.start();
+    await cluster.waitForLeader();
+    // Read once the stream answers again with every append in it.
+    assert.equal(await retryTransient(() => log.lastPosition(), 30_000), 300);
     const read = await readAll(log, 1, 300);
     assert.equal(read.length, 300);
     for (const e of read) assert.equal(acked.get(e.id), e.position, e.id);
